@@ -1,0 +1,141 @@
+// One error class per failure a harvest can meet. Every error says where it happened
+// (URL, verb) so a log line or run summary is enough to act on it.
+
+/** Where the pipeline was when it failed (after DPLA ingestion3's stage-carrying errors). */
+export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config';
+
+export interface ErrorContext {
+  url?: string;
+  verb?: string;
+  stage?: HarvestStage;
+  /** First and last record identifier of the page that failed, when it had any. */
+  firstId?: string;
+  lastId?: string;
+}
+
+export class HarvestError extends Error {
+  readonly url: string | undefined;
+  readonly verb: string | undefined;
+  readonly stage: HarvestStage | undefined;
+  firstId: string | undefined;
+  lastId: string | undefined;
+  constructor(message: string, context: ErrorContext = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.url = context.url;
+    this.verb = context.verb;
+    this.stage = context.stage;
+    this.firstId = context.firstId;
+    this.lastId = context.lastId;
+  }
+}
+
+// --- transport -------------------------------------------------------------------------
+
+/** A network failure (refused, reset, timeout) that outlived its retries. */
+export class NetworkError extends HarvestError {}
+
+/** A non-success HTTP status that is not retried or outlived its retries. */
+export class HttpStatusError extends HarvestError {
+  readonly status: number;
+  constructor(status: number, bodyStart: string, context: ErrorContext) {
+    super(`HTTP ${status}${bodyStart ? `: ${bodyStart}` : ''}`, context);
+    this.status = status;
+  }
+}
+
+/** 403: the server refuses us; harvesting guidelines say stop, do not retry. */
+export class ForbiddenError extends HttpStatusError {}
+
+export class ResponseTooLargeError extends HarvestError {}
+
+/** The retry budget of a source is spent; `cause` is the last failure. */
+export class RetryBudgetExhaustedError extends HarvestError {}
+
+// --- response content ------------------------------------------------------------------
+
+/** A 200 response whose body is not OAI-PMH XML, e.g. an HTML error page. */
+export class NotOaiResponseError extends HarvestError {}
+
+/** The body is XML-ish but broken: truncated, mismatched, DOCTYPE, bad encoding. */
+export class XmlError extends HarvestError {}
+
+// --- list flow -------------------------------------------------------------------------
+
+/** The server handed back a resumptionToken it had already given in this list. */
+export class TokenLoopError extends HarvestError {}
+
+/** Too many pages in a row with no records but a token: the list is not progressing. */
+export class EmptyPagesError extends HarvestError {}
+
+// --- OAI-PMH error codes (§3.6 of the protocol) ---------------------------------------
+
+export class OaiError extends HarvestError {
+  readonly code: string;
+  /** Every <error> of the response, in document order (usually one). */
+  readonly errors: readonly { code: string; message: string }[];
+  constructor(
+    code: string,
+    message: string,
+    context: ErrorContext,
+    errors: readonly { code: string; message: string }[] = [{ code, message }],
+  ) {
+    super(`OAI-PMH error ${code}${message ? `: ${message}` : ''}`, context);
+    this.code = code;
+    this.errors = errors;
+  }
+}
+export class BadArgumentError extends OaiError {}
+export class BadResumptionTokenError extends OaiError {}
+export class BadVerbError extends OaiError {}
+export class CannotDisseminateFormatError extends OaiError {
+  /** Filled in by the harvester from ListMetadataFormats, when it could ask. */
+  offeredFormats: string[] = [];
+}
+export class IdDoesNotExistError extends OaiError {}
+export class NoRecordsMatchError extends OaiError {}
+export class NoMetadataFormatsError extends OaiError {}
+export class NoSetHierarchyError extends OaiError {}
+/** A code outside the protocol's list (metha has met `InternalException`). */
+export class UnknownOaiError extends OaiError {}
+
+const OAI_ERROR_CLASSES: Record<string, typeof OaiError> = {
+  badArgument: BadArgumentError,
+  badResumptionToken: BadResumptionTokenError,
+  badVerb: BadVerbError,
+  cannotDisseminateFormat: CannotDisseminateFormatError,
+  idDoesNotExist: IdDoesNotExistError,
+  noRecordsMatch: NoRecordsMatchError,
+  noMetadataFormats: NoMetadataFormatsError,
+  noSetHierarchy: NoSetHierarchyError,
+};
+
+/**
+ * Builds the typed error for the <error> elements of one response. With several, the
+ * most consequential code decides the class; all are kept in `errors`.
+ */
+export function oaiErrorFrom(
+  errors: readonly { code: string; message: string }[],
+  context: ErrorContext,
+): OaiError {
+  const precedence = [
+    'badVerb',
+    'badArgument',
+    'cannotDisseminateFormat',
+    'badResumptionToken',
+    'idDoesNotExist',
+    'noMetadataFormats',
+    'noSetHierarchy',
+    'noRecordsMatch',
+  ];
+  const ranked = [...errors].sort((a, b) => rank(a.code) - rank(b.code));
+  const main = ranked[0] ?? { code: 'unknown', message: '' };
+  const Class = OAI_ERROR_CLASSES[main.code] ?? UnknownOaiError;
+  return new Class(main.code, errors.map((e) => e.message).filter(Boolean).join('; '), context, errors);
+
+  function rank(code: string): number {
+    const i = precedence.indexOf(code);
+    // Unknown codes rank first: they are the ones a person has to look at.
+    return i === -1 ? -1 : i;
+  }
+}

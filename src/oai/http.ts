@@ -1,0 +1,244 @@
+// HTTP for one source: politeness, timeouts, retries within a budget, decompression and
+// a size cap. Knows nothing of OAI-PMH beyond "is this body worth retrying".
+import { gunzip, inflate, inflateRaw } from 'node:zlib';
+import { promisify } from 'node:util';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import {
+  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NotOaiResponseError, ResponseTooLargeError,
+  RetryBudgetExhaustedError, XmlError, type ErrorContext,
+} from './errors.ts';
+import { HostGates, sleep, type HostGate } from './host-gate.ts';
+import { backoffDelay, parseRetryAfter } from './retry-after.ts';
+import { quoteStart } from './xml.ts';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+
+export interface RetryPolicy {
+  /** Attempts per request for network errors, timeouts, 429 and 5xx. */
+  maxAttempts: number;
+  /** Attempts per request when the body is broken (truncated or not OAI-PMH). */
+  maxContentAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is waited for this long only. */
+  maxRetryAfterMs: number;
+  /** Total time a source may spend waiting to retry, over the whole run. */
+  budgetMs: number;
+}
+
+export interface HttpOptions {
+  userAgent: string;
+  /** Contact e-mail, sent as the From header (OAI-PMH harvester guidelines §2.1). */
+  from?: string | undefined;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  maxResponseBytes: number;
+  maxRedirects: number;
+  minDelayMs: number;
+  hostConcurrency: number;
+  retry: RetryPolicy;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  maxContentAttempts: 3,
+  baseDelayMs: 2_000,
+  maxDelayMs: 60_000,
+  maxRetryAfterMs: 600_000,
+  budgetMs: 900_000,
+};
+
+export interface HttpResponse {
+  status: number;
+  body: Uint8Array;
+  url: string;
+  /** Bytes as received, before decompression. */
+  wireBytes: number;
+}
+
+export interface RetryEvent {
+  url: string;
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface HttpStats {
+  requests: number;
+  retries: number;
+  wireBytes: number;
+  retryWaitMs: number;
+}
+
+/** Shared connection pool and host gates; one per process. */
+export class HttpPool {
+  readonly gates = new HostGates();
+  private readonly agents = new Map<string, Dispatcher>();
+
+  dispatcher(connectTimeoutMs: number, maxRedirects: number): Dispatcher {
+    const key = `${connectTimeoutMs}/${maxRedirects}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new Agent({ connect: { timeout: connectTimeoutMs }, connections: 8 }).compose(
+        interceptors.redirect({ maxRedirections: maxRedirects }),
+      );
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    this.agents.clear();
+  }
+}
+
+/**
+ * Fetches URLs for one source. `accept` turns a response into a value or throws; when
+ * it throws an XmlError or NotOaiResponseError the request is retried a few times,
+ * because servers under load send truncated pages and HTML error pages transiently.
+ */
+export class HttpClient {
+  readonly stats: HttpStats = { requests: 0, retries: 0, wireBytes: 0, retryWaitMs: 0 };
+  private readonly dispatcher: Dispatcher;
+  private readonly options: HttpOptions;
+  private readonly pool: HttpPool;
+  private readonly onRetry: (event: RetryEvent) => void;
+
+  constructor(options: HttpOptions, pool: HttpPool, onRetry: (event: RetryEvent) => void = () => {}) {
+    this.options = options;
+    this.pool = pool;
+    this.onRetry = onRetry;
+    this.dispatcher = pool.dispatcher(options.connectTimeoutMs, options.maxRedirects);
+  }
+
+  async get<T>(url: URL, context: ErrorContext, accept: (response: HttpResponse) => T): Promise<T> {
+    const gate = this.pool.gates.for(url, this.options.hostConcurrency, this.options.minDelayMs);
+    const ctx: ErrorContext = { ...context, url: url.href };
+    const retry = this.options.retry;
+    for (let attempt = 1; ; attempt++) {
+      let failure: HarvestError;
+      let delay: number | undefined;
+      let limit = retry.maxAttempts;
+      try {
+        const response = await this.fetchOnce(gate, url, ctx);
+        const { status } = response;
+        if (status === 403) {
+          throw new ForbiddenError(status, quoteStart(Buffer.from(response.body).toString('utf8'), 120), ctx);
+        }
+        if (status === 429 || status >= 500) {
+          failure = new HttpStatusError(status, quoteStart(Buffer.from(response.body).toString('utf8'), 120), ctx);
+          if (status === 429 || status === 503) {
+            const after = parseRetryAfter(response.retryAfter);
+            if (after !== undefined) delay = Math.min(after, retry.maxRetryAfterMs) + Math.round(Math.random() * 250);
+          }
+        } else {
+          // 2xx, and 4xx that may carry an OAI-PMH error document (Zenodo answers 422).
+          try {
+            return accept(response);
+          } catch (error) {
+            if (!(error instanceof XmlError || error instanceof NotOaiResponseError)) throw error;
+            if (status >= 400 && error instanceof NotOaiResponseError) {
+              throw new HttpStatusError(status, quoteStart(Buffer.from(response.body).toString('utf8'), 120), ctx);
+            }
+            failure = error;
+            limit = retry.maxContentAttempts;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof NetworkError)) throw error;
+        failure = error;
+      }
+      if (attempt >= limit) throw failure;
+      delay ??= backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
+      if (this.stats.retryWaitMs + delay > retry.budgetMs) {
+        throw new RetryBudgetExhaustedError(
+          `retry budget of ${Math.round(retry.budgetMs / 1000)} s spent after ${attempt} attempt(s); last failure: ${failure.message}`,
+          ctx,
+          { cause: failure },
+        );
+      }
+      this.stats.retries++;
+      this.stats.retryWaitMs += delay;
+      this.onRetry({ url: url.href, attempt, delayMs: delay, reason: failure.message });
+      await sleep(delay);
+    }
+  }
+
+  private async fetchOnce(gate: HostGate, url: URL, ctx: ErrorContext): Promise<HttpResponse & { retryAfter?: string }> {
+    return gate.run(async () => {
+      this.stats.requests++;
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, {
+          dispatcher: this.dispatcher,
+          method: 'GET',
+          headersTimeout: this.options.readTimeoutMs,
+          bodyTimeout: this.options.readTimeoutMs,
+          headers: {
+            'user-agent': this.options.userAgent,
+            ...(this.options.from ? { from: this.options.from } : {}),
+            'accept-encoding': 'gzip, deflate',
+            accept: 'text/xml, application/xml;q=0.9, */*;q=0.1',
+          },
+        });
+      } catch (error) {
+        throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of response.body as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > this.options.maxResponseBytes) {
+            response.body.destroy();
+            throw new ResponseTooLargeError(
+              `response larger than the cap of ${this.options.maxResponseBytes} bytes`,
+              { ...ctx, stage: 'http' },
+            );
+          }
+          chunks.push(chunk);
+        }
+      } catch (error) {
+        if (error instanceof HarvestError) throw error;
+        throw new NetworkError(`reading the body failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
+      }
+      this.stats.wireBytes += size;
+      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
+      const body = await this.decompress(raw, encoding, ctx);
+      const retryAfter = response.headers['retry-after'];
+      const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: url.href, wireBytes: size };
+      if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
+      return result;
+    });
+  }
+
+  private async decompress(raw: Buffer, encoding: string, ctx: ErrorContext): Promise<Uint8Array> {
+    const maxOutputLength = this.options.maxResponseBytes;
+    try {
+      // gzip is recognised by its magic bytes, announced or not (metha does the same).
+      if (raw[0] === 0x1f && raw[1] === 0x8b) return await gunzipAsync(raw, { maxOutputLength });
+      if (encoding === 'deflate') {
+        // "deflate" is zlib-wrapped per the RFC, raw in some servers' hands.
+        return raw[0] === 0x78 ? await inflateAsync(raw, { maxOutputLength }) : await inflateRawAsync(raw, { maxOutputLength });
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ResponseTooLargeError(`decompressed response larger than the cap of ${maxOutputLength} bytes`, { ...ctx, stage: 'http' });
+      }
+      // A body cut off mid-stream fails to inflate: a transport fault, worth a retry.
+      throw new NetworkError(`the compressed body is corrupt or cut off: ${(error as Error).message}`, { ...ctx, stage: 'http' }, { cause: error });
+    }
+    return raw;
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const message = e.message ?? String(error);
+  return code && !message.includes(code) ? `${code} ${message}` : message;
+}

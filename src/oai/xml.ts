@@ -1,0 +1,208 @@
+// The one place where response bytes become a tree. Everything that makes real servers'
+// XML unparseable is handled here, before fast-xml-parser sees it, and counted.
+import { XMLParser } from 'fast-xml-parser';
+import { NotOaiResponseError, XmlError, type ErrorContext } from './errors.ts';
+
+/** An element as fast-xml-parser gives it with our options: children by qualified name,
+ *  always in arrays; attributes grouped under "@"; text under "#text" when mixed. */
+export type XmlElement = { [name: string]: XmlValue[] | Record<string, string> | string | undefined };
+export type XmlValue = XmlElement | string;
+
+export interface ParsedXml {
+  root: XmlElement;
+  /** Name of the document element as written, e.g. "OAI-PMH" or "oai:OAI-PMH". */
+  rootName: string;
+  /** Characters illegal in XML 1.0 (or undecodable bytes) that were replaced. */
+  repairedChars: number;
+}
+
+// Tab, LF and CR are legal; every other C0 control, U+FFFE and U+FFFF is not.
+const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const ILLEGAL_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/g;
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+// Repairs are counted per parse; parsing is synchronous, so one counter is safe.
+let repairs = 0;
+
+/** Vertical tab and form feed read as spaces; other controls carry nothing and go. */
+function replacementFor(char: string): string {
+  return char === '\x0B' || char === '\x0C' ? ' ' : '';
+}
+
+function isLegalCodePoint(cp: number): boolean {
+  return (
+    cp === 0x9 || cp === 0xa || cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+/** Decodes the five predefined entities and character references, exactly once. */
+export function decodeEntities(value: string): string {
+  if (!value.includes('&')) return value;
+  return value.replace(ENTITY, (whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+    if (name) return NAMED[name]!;
+    const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
+    if (!isLegalCodePoint(cp)) {
+      repairs++;
+      return cp === 0xb || cp === 0xc ? ' ' : '';
+    }
+    return String.fromCodePoint(cp);
+  });
+}
+
+// Options chosen for speed and fidelity: no value parsing (identifiers like "0123" stay
+// strings), our own entity decoding (fast-xml-parser's is the slower path and would also
+// expand DOCTYPE entities), every element an array (a page with one record has the same
+// shape as a page with a hundred), prefixes kept so metadata stays faithful.
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  attributesGroupName: '@',
+  processEntities: false,
+  htmlEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  trimValues: true,
+  isArray: (_name: string, _jpath: unknown, _isLeaf: boolean, isAttribute: boolean) => !isAttribute,
+  tagValueProcessor: (_name: string, value: string) => decodeEntities(value),
+  attributeValueProcessor: (_name: string, value: string) => decodeEntities(value),
+});
+
+/** Turns response bytes into text, honouring a BOM or the XML declaration's encoding. */
+export function decodeBytes(bytes: Uint8Array): { text: string; repairedChars: number } {
+  let encoding = 'utf-8';
+  let start = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+  else if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = 'utf-16le';
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = 'utf-16be';
+  else {
+    const head = Buffer.from(bytes.subarray(0, 256)).toString('latin1');
+    const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
+    if (declared && !/^utf-?8$/i.test(declared)) encoding = declared.toLowerCase();
+  }
+  const body = bytes.subarray(start);
+  try {
+    return { text: new TextDecoder(encoding, { fatal: true }).decode(body), repairedChars: 0 };
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new XmlError(`unsupported character encoding "${encoding}"`, { stage: 'xml' });
+    }
+    // Invalid byte sequences: keep the page, mark each bad sequence with U+FFFD and count it.
+    const text = new TextDecoder(encoding).decode(body);
+    let bad = 0;
+    for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) bad++;
+    return { text, repairedChars: bad };
+  }
+}
+
+/** The start of a body, on one line, for error messages about what the server sent. */
+export function quoteStart(text: string, length = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > length ? `${flat.slice(0, length)}…` : flat;
+}
+
+const ROOT_START = /^(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*\s*<([A-Za-z_][\w.-]*(?::[\w.-]+)?)/;
+const OAI_END = /<\/(?:[A-Za-z_][\w.-]*:)?OAI-PMH\s*>\s*$/;
+
+function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Parses an OAI-PMH response body. Refuses anything that is not an OAI-PMH document,
+ * a DOCTYPE (no entity expansion, so no entity bomb), and truncated documents, which
+ * fast-xml-parser would otherwise accept silently.
+ */
+export function parseOaiXml(bytes: Uint8Array, context: ErrorContext = {}): ParsedXml {
+  const ctx: ErrorContext = { ...context, stage: 'xml' };
+  const decoded = decodeBytes(bytes);
+  let text = decoded.text;
+  repairs = decoded.repairedChars;
+
+  // A BOM or blank lines before the XML declaration make strict parsers fail (dLibra).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  text = text.trimStart();
+
+  const rootName = ROOT_START.exec(text.slice(0, 4096))?.[1];
+  if (rootName === undefined || localName(rootName) !== 'OAI-PMH') {
+    const what = text.length === 0 ? 'an empty body' : `not OAI-PMH XML: "${quoteStart(text)}"`;
+    throw new NotOaiResponseError(`the server sent ${what}`, ctx);
+  }
+  if (text.includes('<!DOCTYPE')) {
+    throw new XmlError('the response carries a DOCTYPE; refused, so no entity can be expanded', ctx);
+  }
+  if (!OAI_END.test(text.slice(-256))) {
+    throw new XmlError(`the XML is truncated: it does not end with </OAI-PMH> (ends "${quoteStart(text.slice(-80))}")`, ctx);
+  }
+  if (ILLEGAL_CHAR.test(text)) {
+    text = text.replace(ILLEGAL_CHARS, (char) => {
+      repairs++;
+      return replacementFor(char);
+    });
+  }
+  if (text.includes('<![CDATA[')) {
+    text = text.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_whole, content: string) => escapeText(content));
+  }
+
+  let tree: XmlElement;
+  try {
+    tree = parser.parse(text) as XmlElement;
+  } catch (error) {
+    throw new XmlError(`malformed XML: ${(error as Error).message}`, ctx, { cause: error });
+  }
+  const rootValues = tree[rootName];
+  const root = Array.isArray(rootValues) ? rootValues[0] : undefined;
+  if (root === undefined || typeof root === 'string') {
+    throw new XmlError('the OAI-PMH element is empty', ctx);
+  }
+  return { root, rootName, repairedChars: repairs };
+}
+
+// --- access by local name ---------------------------------------------------------------
+// Servers misplace or omit namespace prefixes, so the envelope is read by local names.
+
+export function localName(qualified: string): string {
+  const colon = qualified.indexOf(':');
+  return colon === -1 ? qualified : qualified.slice(colon + 1);
+}
+
+/** All child values whose local name is `name`, in document order per name. */
+export function childrenOf(element: XmlElement, name: string): XmlValue[] {
+  const direct = element[name];
+  if (Array.isArray(direct)) return direct;
+  for (const key in element) {
+    if (key !== '@' && key !== '#text' && localName(key) === name) {
+      const values = element[key];
+      if (Array.isArray(values)) return values;
+    }
+  }
+  return [];
+}
+
+export function childOf(element: XmlElement, name: string): XmlValue | undefined {
+  return childrenOf(element, name)[0];
+}
+
+export function elementOf(value: XmlValue | undefined): XmlElement | undefined {
+  return value === undefined || typeof value === 'string' ? undefined : value;
+}
+
+export function textOf(value: XmlValue | undefined): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value;
+  const text = value['#text'];
+  return typeof text === 'string' ? text : '';
+}
+
+export function attributesOf(value: XmlValue | undefined): Record<string, string> {
+  if (value === undefined || typeof value === 'string') return {};
+  const attrs = value['@'];
+  return attrs !== undefined && !Array.isArray(attrs) && typeof attrs === 'object' ? attrs : {};
+}
+
+export function childText(element: XmlElement, name: string): string {
+  return textOf(childOf(element, name)).trim();
+}

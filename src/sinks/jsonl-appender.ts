@@ -1,0 +1,45 @@
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Appends pages of JSON lines to one file. Opening truncates the file back to the offset
+ * the state database committed, which drops a page written just before a crash.
+ */
+export class JsonlAppender {
+  readonly path: string;
+  private fd: number;
+  private offset: number;
+
+  constructor(path: string, committedOffset: number) {
+    this.path = path;
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a+');
+    const size = fstatSync(this.fd).size;
+    if (size < committedOffset) {
+      closeSync(this.fd);
+      throw new Error(`output ${path} holds ${size} bytes but the state says ${committedOffset} were committed; the file was changed outside the harvester`);
+    }
+    if (size > committedOffset) ftruncateSync(this.fd, committedOffset);
+    this.offset = committedOffset;
+  }
+
+  /** Appends lines and syncs them to disk; returns the new end offset to commit. */
+  append(lines: readonly string[]): number {
+    if (lines.length === 0) return this.offset;
+    const chunk = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    let written = 0;
+    while (written < chunk.length) written += writeSync(this.fd, chunk, written);
+    fdatasyncSync(this.fd);
+    this.offset += chunk.length;
+    return this.offset;
+  }
+
+  get size(): number {
+    return this.offset;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,32 @@
+import type { OaiRecord } from '../oai/types.ts';
+
+/**
+ * One line of a harvest's JSONL output. The shape is part of the public interface:
+ * see "Output" in the README before changing it.
+ */
+export interface RecordLine {
+  source: string;
+  identifier: string;
+  datestamp: string;
+  deleted: boolean;
+  setSpecs: string[];
+  metadataPrefix: string;
+  /** null for deleted records (tombstones) and for records sent without metadata. */
+  metadata: OaiRecord['metadata'];
+  /** The server's responseDate of the page that carried the record. */
+  responseDate: string;
+}
+
+export function recordLine(source: string, metadataPrefix: string, record: OaiRecord, responseDate: string): string {
+  const line: RecordLine = {
+    source,
+    identifier: record.header.identifier,
+    datestamp: record.header.datestamp,
+    deleted: record.header.deleted,
+    setSpecs: record.header.setSpecs,
+    metadataPrefix,
+    metadata: record.metadata,
+    responseDate,
+  };
+  return JSON.stringify(line);
+}

@@ -1,0 +1,250 @@
+// Harvest state in SQLite (node:sqlite, built into Node 24: no native build). A page's
+// records and its checkpoint are committed in one transaction together with the output
+// offset, so after a crash output and state always agree.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Identify, OaiHeader } from '../oai/types.ts';
+
+export type HarvestStatus = 'running' | 'complete' | 'abandoned';
+
+export interface HarvestRow {
+  harvestId: string;
+  sourceId: string;
+  listKey: string;
+  metadataPrefix: string;
+  setSpec: string | null;
+  fromArg: string | null;
+  untilArg: string | null;
+  full: boolean;
+  status: HarvestStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  firstResponseDate: string | null;
+  token: string | null;
+  pages: number;
+  records: number;
+  deleted: number;
+  unchanged: number;
+  lastDatestamp: string | null;
+  outputFile: string;
+  outputOffset: number;
+  restarts: number;
+  completeListSize: number | null;
+  lastError: string | null;
+}
+
+export interface PageCheckpoint {
+  token: string | null;
+  responseDate: string;
+  written: number;
+  deleted: number;
+  unchanged: number;
+  lastDatestamp: string | null;
+  outputOffset: number;
+  completeListSize: number | null;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS repositories (
+  source_id TEXT PRIMARY KEY, base_url TEXT NOT NULL, identify_json TEXT NOT NULL, identified_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lists (
+  source_id TEXT NOT NULL, list_key TEXT NOT NULL,
+  last_complete_response_date TEXT, last_complete_at TEXT, last_harvest_id TEXT,
+  PRIMARY KEY (source_id, list_key)
+);
+CREATE TABLE IF NOT EXISTS harvests (
+  harvest_id TEXT PRIMARY KEY, source_id TEXT NOT NULL, list_key TEXT NOT NULL,
+  metadata_prefix TEXT NOT NULL, set_spec TEXT, from_arg TEXT, until_arg TEXT, full INTEGER NOT NULL,
+  status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+  first_response_date TEXT, token TEXT,
+  pages INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
+  unchanged INTEGER NOT NULL DEFAULT 0, last_datestamp TEXT,
+  output_file TEXT NOT NULL, output_offset INTEGER NOT NULL DEFAULT 0,
+  restarts INTEGER NOT NULL DEFAULT 0, complete_list_size INTEGER, last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS harvests_running ON harvests (source_id, list_key, status);
+CREATE TABLE IF NOT EXISTS records (
+  source_id TEXT NOT NULL, identifier TEXT NOT NULL, datestamp TEXT NOT NULL,
+  deleted INTEGER NOT NULL, harvest_id TEXT NOT NULL,
+  PRIMARY KEY (source_id, identifier)
+) WITHOUT ROWID;
+`;
+
+export class StateStore {
+  readonly file: string;
+  private readonly db: DatabaseSync;
+  private readonly upsertRecord: StatementSync;
+  private readonly checkpointPage: StatementSync;
+
+  private constructor(file: string) {
+    this.file = file;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new DatabaseSync(file);
+    // WAL: readers (status, reports) never block a harvest. NORMAL is safe here because
+    // output is synced before each commit and truncated back to the committed offset.
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    this.db.exec(SCHEMA);
+    const version = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+    if (version && Number(version.value) > SCHEMA_VERSION) {
+      throw new Error(`state database ${file} has schema version ${version.value}, newer than this program's ${SCHEMA_VERSION}`);
+    }
+    this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    // A record is written when it is new or changed; with `full`, once per harvest.
+    this.upsertRecord = this.db.prepare(`
+      INSERT INTO records (source_id, identifier, datestamp, deleted, harvest_id) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (source_id, identifier) DO UPDATE SET
+        datestamp = excluded.datestamp, deleted = excluded.deleted, harvest_id = excluded.harvest_id
+      WHERE records.datestamp IS NOT excluded.datestamp OR records.deleted IS NOT excluded.deleted
+         OR (? AND records.harvest_id IS NOT excluded.harvest_id)`);
+    this.checkpointPage = this.db.prepare(`
+      UPDATE harvests SET token = ?, first_response_date = COALESCE(first_response_date, ?),
+        pages = pages + 1, records = records + ?, deleted = deleted + ?, unchanged = unchanged + ?,
+        last_datestamp = COALESCE(?, last_datestamp), output_offset = ?, complete_list_size = COALESCE(?, complete_list_size)
+      WHERE harvest_id = ?`);
+  }
+
+  static open(file: string): StateStore {
+    return new StateStore(file);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /** Runs `work` in one transaction; any throw rolls everything back. */
+  transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  saveIdentify(sourceId: string, baseUrl: string, identify: Identify): void {
+    this.db
+      .prepare(`INSERT OR REPLACE INTO repositories (source_id, base_url, identify_json, identified_at) VALUES (?, ?, ?, ?)`)
+      .run(sourceId, baseUrl, JSON.stringify(identify), new Date().toISOString());
+  }
+
+  savedIdentify(sourceId: string, baseUrl: string): Identify | undefined {
+    const row = this.db.prepare(`SELECT identify_json FROM repositories WHERE source_id = ? AND base_url = ?`).get(sourceId, baseUrl) as
+      | { identify_json: string }
+      | undefined;
+    return row ? (JSON.parse(row.identify_json) as Identify) : undefined;
+  }
+
+  lastCompleteResponseDate(sourceId: string, listKey: string): string | undefined {
+    const row = this.db.prepare(`SELECT last_complete_response_date AS d FROM lists WHERE source_id = ? AND list_key = ?`).get(sourceId, listKey) as
+      | { d: string | null }
+      | undefined;
+    return row?.d ?? undefined;
+  }
+
+  runningHarvest(sourceId: string, listKey: string): HarvestRow | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM harvests WHERE source_id = ? AND list_key = ? AND status = 'running' ORDER BY started_at DESC LIMIT 1`)
+      .get(sourceId, listKey);
+    return row ? toHarvestRow(row) : undefined;
+  }
+
+  harvest(harvestId: string): HarvestRow | undefined {
+    const row = this.db.prepare(`SELECT * FROM harvests WHERE harvest_id = ?`).get(harvestId);
+    return row ? toHarvestRow(row) : undefined;
+  }
+
+  startHarvest(h: Pick<HarvestRow, 'harvestId' | 'sourceId' | 'listKey' | 'metadataPrefix' | 'setSpec' | 'fromArg' | 'untilArg' | 'full' | 'outputFile'>): HarvestRow {
+    this.db
+      .prepare(`INSERT INTO harvests (harvest_id, source_id, list_key, metadata_prefix, set_spec, from_arg, until_arg, full, status, started_at, output_file)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`)
+      .run(h.harvestId, h.sourceId, h.listKey, h.metadataPrefix, h.setSpec, h.fromArg, h.untilArg, h.full ? 1 : 0, new Date().toISOString(), h.outputFile);
+    return this.harvest(h.harvestId)!;
+  }
+
+  abandonHarvest(harvestId: string, reason: string): void {
+    this.db.prepare(`UPDATE harvests SET status = 'abandoned', finished_at = ?, last_error = ? WHERE harvest_id = ?`).run(new Date().toISOString(), reason, harvestId);
+  }
+
+  /**
+   * Records the header; true when the record must be written (new, changed, or not yet
+   * written by this harvest when `full`). Call inside `transaction`.
+   */
+  noteRecord(sourceId: string, header: OaiHeader, harvestId: string, full: boolean): boolean {
+    const result = this.upsertRecord.run(sourceId, header.identifier, header.datestamp, header.deleted ? 1 : 0, harvestId, full ? 1 : 0);
+    return Number(result.changes) > 0;
+  }
+
+  checkpoint(harvestId: string, page: PageCheckpoint): void {
+    this.checkpointPage.run(
+      page.token, page.responseDate, page.written, page.deleted, page.unchanged, page.lastDatestamp,
+      page.outputOffset, page.completeListSize, harvestId,
+    );
+  }
+
+  /** A refused token: the list starts again from its original from/until. */
+  restartHarvest(harvestId: string, reason: string): void {
+    this.db.prepare(`UPDATE harvests SET token = NULL, restarts = restarts + 1, last_error = ? WHERE harvest_id = ?`).run(reason, harvestId);
+  }
+
+  noteError(harvestId: string, message: string): void {
+    this.db.prepare(`UPDATE harvests SET last_error = ? WHERE harvest_id = ?`).run(message, harvestId);
+  }
+
+  /** The next incremental harvest of the list starts from this harvest's first responseDate. */
+  completeHarvest(harvestId: string): void {
+    this.transaction(() => {
+      const now = new Date().toISOString();
+      this.db.prepare(`UPDATE harvests SET status = 'complete', finished_at = ?, token = NULL, last_error = NULL WHERE harvest_id = ?`).run(now, harvestId);
+      const h = this.harvest(harvestId)!;
+      this.db
+        .prepare(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
+                  ON CONFLICT (source_id, list_key) DO UPDATE SET last_complete_response_date = excluded.last_complete_response_date,
+                  last_complete_at = excluded.last_complete_at, last_harvest_id = excluded.last_harvest_id`)
+        .run(h.sourceId, h.listKey, h.firstResponseDate, now, harvestId);
+    });
+  }
+
+  recordCounts(sourceId: string): { live: number; deleted: number } {
+    const row = this.db
+      .prepare(`SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted FROM records WHERE source_id = ?`)
+      .get(sourceId) as { live: number; deleted: number };
+    return { live: Number(row.live), deleted: Number(row.deleted) };
+  }
+}
+
+function toHarvestRow(r: Record<string, unknown>): HarvestRow {
+  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    harvestId: String(r['harvest_id']),
+    sourceId: String(r['source_id']),
+    listKey: String(r['list_key']),
+    metadataPrefix: String(r['metadata_prefix']),
+    setSpec: s(r['set_spec']),
+    fromArg: s(r['from_arg']),
+    untilArg: s(r['until_arg']),
+    full: Number(r['full']) === 1,
+    status: String(r['status']) as HarvestStatus,
+    startedAt: String(r['started_at']),
+    finishedAt: s(r['finished_at']),
+    firstResponseDate: s(r['first_response_date']),
+    token: s(r['token']),
+    pages: Number(r['pages']),
+    records: Number(r['records']),
+    deleted: Number(r['deleted']),
+    unchanged: Number(r['unchanged']),
+    lastDatestamp: s(r['last_datestamp']),
+    outputFile: String(r['output_file']),
+    outputOffset: Number(r['output_offset']),
+    restarts: Number(r['restarts']),
+    completeListSize: r['complete_list_size'] === null ? null : Number(r['complete_list_size']),
+    lastError: s(r['last_error']),
+  };
+}
