@@ -1,0 +1,165 @@
+// config/sources.json → typed, validated sources. Every message names the file, the
+// source and the field, because cron mail is read by people who did not write the file.
+import { readFileSync } from 'node:fs';
+import { DEFAULT_RETRY, type RetryPolicy } from '../oai/http.ts';
+import { isDatestamp } from '../oai/dates.ts';
+
+export const VERSION = '0.1.0';
+export const DEFAULT_USER_AGENT = `oai-harvester/${VERSION} (OAI-PMH 2.0 harvester; Node.js)`;
+
+export interface SourceConfig {
+  id: string;
+  name: string;
+  baseUrl: string;
+  metadataPrefixes: string[];
+  sets: string[];
+  from: string | undefined;
+  until: string | undefined;
+  minDelayMs: number;
+  concurrency: number;
+  userAgent: string;
+  contact: string | undefined;
+  overlapMinutes: number;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  maxResponseBytes: number;
+  maxEmptyPages: number;
+  retry: RetryPolicy;
+}
+
+export interface HarvestConfig {
+  file: string;
+  /** How many sources are harvested at once (each host stays at its own limit). */
+  concurrency: number;
+  sources: SourceConfig[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const SOURCE_KEYS = new Set([
+  'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
+  'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
+]);
+const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
+
+export function loadConfig(file: string): HarvestConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read the configuration: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(json, file);
+}
+
+export function parseConfig(json: unknown, file: string): HarvestConfig {
+  const fail = (where: string, message: string): never => {
+    throw new ConfigError(`${file}: ${where}: ${message}`);
+  };
+  if (!isObject(json)) return fail('top level', 'must be an object with "sources"');
+  for (const key of Object.keys(json)) {
+    if (key !== 'sources' && key !== 'concurrency' && key !== '$schema') fail(`"${key}"`, 'unknown field (expected "sources", "concurrency")');
+  }
+  const concurrency = json['concurrency'] ?? 4;
+  if (!isPositiveInteger(concurrency)) fail('"concurrency"', 'must be a positive integer');
+  const list = json['sources'];
+  if (!Array.isArray(list) || list.length === 0) return fail('"sources"', 'must be a non-empty array');
+  const seen = new Set<string>();
+  const sources = list.map((raw, index) => {
+    const source = parseSource(raw, `sources[${index}]`, fail);
+    if (seen.has(source.id)) fail(`source "${source.id}"`, 'the id is used twice');
+    seen.add(source.id);
+    return source;
+  });
+  return { file, concurrency: concurrency as number, sources };
+}
+
+function parseSource(raw: unknown, position: string, fail: (where: string, message: string) => never): SourceConfig {
+  if (!isObject(raw)) return fail(position, 'must be an object');
+  const id = raw['id'];
+  if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
+    return fail(`${position} field "id"`, 'must be a string of letters, digits, ".", "_" or "-" (it names output folders)');
+  }
+  const where = (field: string) => `source "${id}" field "${field}"`;
+  for (const key of Object.keys(raw)) if (!SOURCE_KEYS.has(key)) fail(where(key), 'unknown field');
+
+  const baseUrl = raw['baseUrl'];
+  if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    fail(where('baseUrl'), 'must be an http(s) URL');
+  }
+  const prefixValue = raw['metadataPrefix'] ?? 'oai_dc';
+  const metadataPrefixes = Array.isArray(prefixValue) ? prefixValue : [prefixValue];
+  if (metadataPrefixes.length === 0 || !metadataPrefixes.every((p) => typeof p === 'string' && /^[A-Za-z0-9_.!~*'()-]+$/.test(p))) {
+    fail(where('metadataPrefix'), 'must be a metadataPrefix such as "oai_dc", or a non-empty array of them');
+  }
+  const sets = raw['sets'] ?? [];
+  if (!Array.isArray(sets) || !sets.every((s) => typeof s === 'string' && s.trim() !== '')) fail(where('sets'), 'must be an array of setSpecs');
+  for (const field of ['from', 'until'] as const) {
+    const value = raw[field];
+    if (value !== undefined && (typeof value !== 'string' || !isDatestamp(value))) {
+      fail(where(field), 'must be a date, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ');
+    }
+  }
+  const integer = (field: string, fallback: number, min = 0): number => {
+    const value = raw[field] ?? fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(where(field), `must be an integer ≥ ${min}`);
+    return value as number;
+  };
+  const optionalString = (field: string): string | undefined => {
+    const value = raw[field];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) fail(where(field), 'must be a non-empty string');
+    return value as string | undefined;
+  };
+  const contact = optionalString('contact');
+  if (contact !== undefined && !/^[^\s@]+@[^\s@]+$/.test(contact)) fail(where('contact'), 'must be an e-mail address');
+
+  const retryRaw = raw['retry'] ?? {};
+  if (!isObject(retryRaw)) fail(where('retry'), 'must be an object');
+  const retry: RetryPolicy = { ...DEFAULT_RETRY };
+  for (const [key, value] of Object.entries(retryRaw as Record<string, unknown>)) {
+    if (!RETRY_KEYS.has(key)) fail(where(`retry.${key}`), `unknown field (expected one of ${[...RETRY_KEYS].join(', ')})`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(where(`retry.${key}`), 'must be an integer ≥ 0');
+    retry[key as keyof RetryPolicy] = value as number;
+  }
+  if (retry.maxAttempts < 1 || retry.maxContentAttempts < 1) fail(where('retry'), 'attempts must be at least 1');
+
+  const userAgentBase = optionalString('userAgent') ?? DEFAULT_USER_AGENT;
+  return {
+    id,
+    name: optionalString('name') ?? id,
+    baseUrl: baseUrl as string,
+    metadataPrefixes: [...new Set(metadataPrefixes as string[])],
+    sets: sets as string[],
+    from: raw['from'] as string | undefined,
+    until: raw['until'] as string | undefined,
+    minDelayMs: integer('minDelayMs', 1000),
+    concurrency: integer('concurrency', 1, 1),
+    userAgent: contact && !userAgentBase.includes(contact) ? `${userAgentBase.replace(/\)$/, '')}; mailto:${contact})` : userAgentBase,
+    contact,
+    overlapMinutes: integer('overlapMinutes', 60),
+    connectTimeoutMs: integer('connectTimeoutMs', 30_000, 1),
+    readTimeoutMs: integer('readTimeoutMs', 120_000, 1),
+    maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
+    maxEmptyPages: integer('maxEmptyPages', 10, 1),
+    retry,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isPositiveInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+}

@@ -1,0 +1,437 @@
+// `harvest`: configured sources → JSONL, resumable and incremental. The library entry
+// point behind `oai-harvester run`.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { OaiClient } from '../oai/client.ts';
+import { fromWithOverlap, toProtocolDate } from '../oai/dates.ts';
+import {
+  BadArgumentError, BadResumptionTokenError, CannotDisseminateFormatError, ForbiddenError, HarvestError,
+  NetworkError, RetryBudgetExhaustedError,
+} from '../oai/errors.ts';
+import { HttpClient, HttpPool } from '../oai/http.ts';
+import type { Granularity, Identify } from '../oai/types.ts';
+import { StateStore, type HarvestRow } from '../store/state.ts';
+import { writeFileAtomic } from '../sinks/atomic.ts';
+import { JsonlAppender } from '../sinks/jsonl-appender.ts';
+import { recordLine } from '../sinks/record-line.ts';
+import type { HarvestConfig, SourceConfig } from './config.ts';
+
+export interface HarvestOptions {
+  config: HarvestConfig;
+  outDir: string;
+  /** Defaults to `<outDir>/state.sqlite`, so two output folders never share state. */
+  stateFile?: string | undefined;
+  sourceIds?: string[] | undefined;
+  from?: string | undefined;
+  until?: string | undefined;
+  full?: boolean | undefined;
+  /** Sources harvested at once; defaults to the config's `concurrency`. */
+  concurrency?: number | undefined;
+  logger: Logger;
+  onProgress?: ((progress: ListProgress) => void) | undefined;
+  /** How many times a list restarts after the server refuses its token. */
+  maxRestarts?: number | undefined;
+}
+
+export interface ListProgress {
+  source: string;
+  list: string;
+  pages: number;
+  received: number;
+  completeListSize: number | null;
+  startedAt: number;
+}
+
+export interface ErrorSummary {
+  name: string;
+  message: string;
+  kind: 'config' | 'source';
+  stage?: string | undefined;
+  verb?: string | undefined;
+  url?: string | undefined;
+  firstId?: string | undefined;
+  lastId?: string | undefined;
+}
+
+export interface ListSummary {
+  list: string;
+  metadataPrefix: string;
+  set: string | null;
+  harvestId: string;
+  resumed: boolean;
+  from: string | null;
+  until: string | null;
+  status: 'complete' | 'incomplete';
+  pages: number;
+  records: number;
+  deleted: number;
+  unchanged: number;
+  restarts: number;
+  /** Records received by the whole harvest (over every run that worked on it). */
+  received: number;
+  /** The server's completeListSize, when it sent one. */
+  completeListSize: number | null;
+  output: string | null;
+  error?: ErrorSummary;
+}
+
+export interface SourceSummary {
+  source: string;
+  status: 'ok' | 'failed';
+  error?: ErrorSummary;
+  baseUrl: string;
+  granularity: Granularity | null;
+  lists: ListSummary[];
+  pages: number;
+  records: number;
+  deleted: number;
+  unchanged: number;
+  bytes: number;
+  wireBytes: number;
+  requests: number;
+  retries: number;
+  repairedChars: number;
+  durationMs: number;
+  held: { live: number; deleted: number };
+}
+
+export interface RunSummary {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  outDir: string;
+  stateFile: string;
+  summaryFile: string;
+  sources: SourceSummary[];
+}
+
+export async function harvest(options: HarvestOptions): Promise<RunSummary> {
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+  const outDir = resolve(options.outDir);
+  const stateFile = resolve(options.stateFile ?? join(outDir, 'state.sqlite'));
+  const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
+  const sources = options.config.sources.filter((s) => !wanted || wanted.has(s.id));
+
+  const state = StateStore.open(stateFile);
+  const pool = new HttpPool();
+  const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
+  try {
+    const summaries = await Promise.all(
+      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, state, pool))),
+    );
+    const finishedAt = new Date();
+    const summaryFile = join(outDir, 'runs', `${runId}.json`);
+    const run: RunSummary = {
+      runId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      ok: summaries.every((s) => s.status === 'ok'),
+      outDir,
+      stateFile,
+      summaryFile,
+      sources: summaries,
+    };
+    writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
+    return run;
+  } finally {
+    await pool.close();
+    state.close();
+  }
+}
+
+async function harvestSource(
+  source: SourceConfig,
+  options: HarvestOptions & { outDir: string },
+  state: StateStore,
+  pool: HttpPool,
+): Promise<SourceSummary> {
+  const log = options.logger.child({ source: source.id });
+  const started = Date.now();
+  const http = new HttpClient(
+    {
+      userAgent: source.userAgent,
+      from: source.contact,
+      connectTimeoutMs: source.connectTimeoutMs,
+      readTimeoutMs: source.readTimeoutMs,
+      maxResponseBytes: source.maxResponseBytes,
+      maxRedirects: 5,
+      minDelayMs: source.minDelayMs,
+      hostConcurrency: source.concurrency,
+      retry: source.retry,
+    },
+    pool,
+    (event) => log.warn({ url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request'),
+  );
+  const client = new OaiClient(source.baseUrl, http, {
+    maxEmptyPages: source.maxEmptyPages,
+    badTokenRetryDelayMs: Math.min(source.retry.baseDelayMs, 5_000),
+  });
+  const summary: SourceSummary = {
+    source: source.id, status: 'ok', baseUrl: source.baseUrl, granularity: null, lists: [],
+    pages: 0, records: 0, deleted: 0, unchanged: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
+    repairedChars: 0, durationMs: 0, held: { live: 0, deleted: 0 },
+  };
+  const fail = (error: unknown): ErrorSummary => {
+    const e = describeError(error);
+    log.error({ err: error, verb: e.verb, url: e.url, stage: e.stage, firstId: e.firstId, lastId: e.lastId }, e.message);
+    return e;
+  };
+
+  let identify: Identify | undefined;
+  try {
+    identify = await client.identify();
+    state.saveIdentify(source.id, source.baseUrl, identify);
+    summary.granularity = identify.granularity;
+    log.info({ repository: identify.repositoryName, granularity: identify.granularity, deletedRecord: identify.deletedRecord }, 'identified');
+  } catch (error) {
+    summary.status = 'failed';
+    summary.error = fail(error);
+  }
+
+  if (identify) {
+    lists: for (const metadataPrefix of source.metadataPrefixes) {
+      for (const set of source.sets.length > 0 ? source.sets : [undefined]) {
+        const list = await harvestList(source, metadataPrefix, set, identify.granularity, client, state, options, summary, log);
+        summary.lists.push(list);
+        if (list.error) {
+          summary.status = 'failed';
+          summary.error ??= list.error;
+          if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
+          // Transport trouble affects every list of the source: stop rather than spend the budget again.
+          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError'].includes(list.error.name)) break lists;
+        }
+      }
+    }
+  }
+
+  summary.requests = http.stats.requests;
+  summary.retries = http.stats.retries;
+  summary.wireBytes = http.stats.wireBytes;
+  summary.durationMs = Date.now() - started;
+  summary.held = state.recordCounts(source.id);
+  log.info({ status: summary.status, records: summary.records, deleted: summary.deleted, pages: summary.pages, durationMs: summary.durationMs }, 'source finished');
+  return summary;
+
+}
+
+async function harvestList(
+  source: SourceConfig,
+  metadataPrefix: string,
+  set: string | undefined,
+  granularity: Granularity,
+  client: OaiClient,
+  state: StateStore,
+  options: HarvestOptions & { outDir: string },
+  summary: SourceSummary,
+  log: Logger,
+): Promise<ListSummary> {
+  const listKey = set === undefined ? metadataPrefix : `${metadataPrefix}|${set}`;
+  const listLog = log.child({ list: listKey });
+  const full = options.full === true;
+  let from: string | undefined;
+  let until: string | undefined;
+  try {
+    from = options.from ? toProtocolDate(options.from, granularity, 'from') : undefined;
+    until = options.until ? toProtocolDate(options.until, granularity, 'until') : undefined;
+  } catch (error) {
+    return emptyList(listKey, metadataPrefix, set, configError(error));
+  }
+
+  let harvest = state.runningHarvest(source.id, listKey);
+  let resumed = false;
+  if (harvest) {
+    const compatible = (!full || harvest.full) && (from === undefined || from === harvest.fromArg) && (until === undefined || until === harvest.untilArg);
+    if (compatible) {
+      resumed = true;
+      listLog.info({ harvestId: harvest.harvestId, pages: harvest.pages, records: harvest.records }, 'resuming the interrupted harvest from its last committed page');
+    } else {
+      state.abandonHarvest(harvest.harvestId, 'superseded by a run with other from/until/full arguments');
+      harvest = undefined;
+    }
+  }
+  if (!harvest) {
+    const configFrom = source.from ? toProtocolDate(source.from, granularity, 'from') : undefined;
+    if (from === undefined && !full) {
+      const last = state.lastCompleteResponseDate(source.id, listKey);
+      const incremental = last ? fromWithOverlap(last, source.overlapMinutes * 60_000, granularity) : undefined;
+      from = [configFrom, incremental].filter((d): d is string => d !== undefined).sort().at(-1);
+    }
+    from ??= configFrom;
+    until ??= source.until ? toProtocolDate(source.until, granularity, 'until') : undefined;
+    const harvestId = `${source.id}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+    harvest = state.startHarvest({
+      harvestId, sourceId: source.id, listKey, metadataPrefix, setSpec: set ?? null,
+      fromArg: from ?? null, untilArg: until ?? null, full, outputFile: join('records', source.id, `${harvestId}.jsonl`),
+    });
+    listLog.info({ harvestId, from, until, full }, 'starting harvest');
+  }
+
+  const outputPath = join(options.outDir, harvest.outputFile);
+  const result: ListSummary = {
+    list: listKey, metadataPrefix, set: set ?? null, harvestId: harvest.harvestId, resumed,
+    from: harvest.fromArg, until: harvest.untilArg, status: 'incomplete', pages: 0, records: 0, deleted: 0,
+    unchanged: 0, restarts: 0, received: 0, completeListSize: null, output: null,
+  };
+  let appender: JsonlAppender;
+  try {
+    appender = new JsonlAppender(outputPath, harvest.outputOffset);
+  } catch (error) {
+    result.error = describeError(new HarvestError((error as Error).message, { stage: 'output' }));
+    return result;
+  }
+  const progress: ListProgress = {
+    source: source.id, list: listKey, pages: harvest.pages, received: harvest.records + harvest.unchanged,
+    completeListSize: harvest.completeListSize, startedAt: Date.now(),
+  };
+  const args = { metadataPrefix, set, from: harvest.fromArg ?? undefined, until: harvest.untilArg ?? undefined };
+  const maxRestarts = options.maxRestarts ?? 3;
+  let token = harvest.token ?? undefined;
+  try {
+    for (;;) {
+      try {
+        for await (const page of client.recordPages(args, { resumptionToken: token })) {
+          commitPage(page, harvest, appender, state, source.id, metadataPrefix, result, summary);
+          progress.pages++;
+          progress.received += page.items.length;
+          if (page.token?.completeListSize !== undefined) progress.completeListSize = page.token.completeListSize;
+          options.onProgress?.(progress);
+        }
+        break;
+      } catch (error) {
+        if (error instanceof BadResumptionTokenError && result.restarts < maxRestarts) {
+          result.restarts++;
+          listLog.warn({ url: error.url, verb: error.verb, restarts: result.restarts },
+            'the server refused the resumptionToken twice; restarting the list from its original from/until, skipping records already written');
+          state.restartHarvest(harvest.harvestId, error.message);
+          token = undefined;
+          continue;
+        }
+        throw error;
+      }
+    }
+    state.completeHarvest(harvest.harvestId);
+    result.status = 'complete';
+  } catch (error) {
+    if (error instanceof CannotDisseminateFormatError) {
+      try {
+        error.offeredFormats = (await client.listMetadataFormats()).map((f) => f.metadataPrefix);
+      } catch {
+        // The error stays useful without the list.
+      }
+    }
+    state.noteError(harvest.harvestId, (error as Error).message);
+    result.error = describeError(error);
+    log.error({ err: error, list: listKey, verb: result.error.verb, url: result.error.url, stage: result.error.stage,
+      firstId: result.error.firstId, lastId: result.error.lastId }, result.error.message);
+  } finally {
+    appender.close();
+  }
+  const final = state.harvest(harvest.harvestId)!;
+  result.received = final.records + final.unchanged;
+  result.completeListSize = final.completeListSize;
+  if (final.outputOffset === 0 && result.status === 'complete') rmSync(outputPath, { force: true });
+  else result.output = relative(process.cwd(), outputPath) || outputPath;
+  if (result.status === 'complete' && result.completeListSize !== null && result.completeListSize !== result.received) {
+    listLog.warn({ completeListSize: result.completeListSize, received: result.received },
+      'the server announced a different list size than it delivered');
+  }
+  return result;
+}
+
+function commitPage(
+  page: Awaited<ReturnType<OaiClient['recordPages']> extends AsyncGenerator<infer P> ? P : never>,
+  harvest: HarvestRow,
+  appender: JsonlAppender,
+  state: StateStore,
+  sourceId: string,
+  metadataPrefix: string,
+  result: ListSummary,
+  summary: SourceSummary,
+): void {
+  let deleted = 0;
+  let unchanged = 0;
+  let lastDatestamp: string | null = null;
+  const lines: string[] = [];
+  try {
+    state.transaction(() => {
+      for (const record of page.items) {
+        const { header } = record;
+        if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
+        if (!state.noteRecord(sourceId, header, harvest.harvestId, harvest.full)) {
+          unchanged++;
+          continue;
+        }
+        if (header.deleted) deleted++;
+        lines.push(recordLine(sourceId, metadataPrefix, record, page.responseDate));
+      }
+      const outputOffset = appender.append(lines);
+      state.checkpoint(harvest.harvestId, {
+        token: page.token?.value || null,
+        responseDate: page.responseDate,
+        written: lines.length,
+        deleted,
+        unchanged,
+        lastDatestamp,
+        outputOffset,
+        completeListSize: page.token?.completeListSize ?? null,
+      });
+    });
+  } catch (error) {
+    const first = page.items[0]?.header.identifier;
+    const last = page.items.at(-1)?.header.identifier;
+    throw new HarvestError(`could not commit a page: ${(error as Error).message}`, {
+      url: page.url, verb: 'ListRecords', stage: 'output',
+      ...(first ? { firstId: first } : {}), ...(last ? { lastId: last } : {}),
+    }, { cause: error });
+  }
+  result.pages++;
+  result.records += lines.length;
+  result.deleted += deleted;
+  result.unchanged += unchanged;
+  summary.pages++;
+  summary.records += lines.length;
+  summary.deleted += deleted;
+  summary.unchanged += unchanged;
+  summary.bytes += page.bytes;
+  summary.repairedChars += page.repairedChars;
+}
+
+function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
+  return {
+    list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
+    pages: 0, records: 0, deleted: 0, unchanged: 0, restarts: 0, received: 0, completeListSize: null, output: null, error,
+  };
+}
+
+function configError(error: unknown): ErrorSummary {
+  return { name: 'ConfigError', message: (error as Error).message, kind: 'config', stage: 'config' };
+}
+
+/** Errors the user fixes in the configuration rather than by waiting for the server. */
+function isConfigError(error: unknown): boolean {
+  return error instanceof CannotDisseminateFormatError || error instanceof BadArgumentError;
+}
+
+export function describeError(error: unknown): ErrorSummary {
+  if (error instanceof CannotDisseminateFormatError && error.offeredFormats.length > 0) {
+    error.message = `${error.message} (the server offers: ${error.offeredFormats.join(', ')})`;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  const summary: ErrorSummary = { name: e.name, message: e.message, kind: isConfigError(error) ? 'config' : 'source' };
+  if (error instanceof HarvestError) {
+    if (error.stage) summary.stage = error.stage;
+    if (error.verb) summary.verb = error.verb;
+    if (error.url) summary.url = error.url;
+    if (error.firstId) summary.firstId = error.firstId;
+    if (error.lastId) summary.lastId = error.lastId;
+  }
+  if (error instanceof RetryBudgetExhaustedError || error instanceof ForbiddenError || error instanceof NetworkError) summary.kind = 'source';
+  return summary;
+}

@@ -1,0 +1,12 @@
+import { pino, type Logger } from 'pino';
+
+/** pino JSON on stderr; pretty when stderr is a terminal. stdout is for command output. */
+export function createLogger(level: string, pretty: boolean = process.stderr.isTTY === true): Logger {
+  if (pretty) {
+    return pino({
+      level,
+      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' } },
+    });
+  }
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// The command line: a thin layer over the library. Exit codes: 0 every source succeeded,
+// 1 a source failed (the others still ran), 2 usage or configuration error.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { OaiClient } from '../oai/client.ts';
+import { DEFAULT_RETRY, HttpClient, HttpPool } from '../oai/http.ts';
+import { decodeSetSpec } from '../oai/setspec.ts';
+import { isDatestamp } from '../oai/dates.ts';
+import { ConfigError, DEFAULT_USER_AGENT, loadConfig, VERSION } from './config.ts';
+import { harvest } from './harvest.ts';
+import { createLogger } from './log.ts';
+import { clearProgress, terminalProgress } from './progress.ts';
+import { oneLineReason, runTable } from './report.ts';
+import { describeError } from './harvest.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_SOURCE_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE = `oai-harvester ${VERSION}
+
+Usage:
+  oai-harvester run [--source ID]... [--from DATE] [--until DATE] [--full]
+  oai-harvester identify URL
+  oai-harvester formats URL [--identifier ID]
+  oai-harvester sets URL
+
+Options:
+  --config FILE       sources file (default: config/sources.json)
+  --out DIR           output folder (default: output/)
+  --state FILE        state database (default: <out>/state.sqlite)
+  --source ID         harvest only this source (repeatable)
+  --from DATE         harvest records changed from DATE (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)
+  --until DATE        harvest records changed until DATE, inclusive
+  --full              ignore the last harvest and re-harvest everything
+  --concurrency N     sources harvested at once (default: the config's, else 4)
+  --log-level LEVEL   trace, debug, info, warn, error (default: info)
+  -h, --help          this text
+  --version           the version
+
+Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration error.`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        out: { type: 'string' },
+        state: { type: 'string' },
+        source: { type: 'string', multiple: true },
+        from: { type: 'string' },
+        until: { type: 'string' },
+        full: { type: 'boolean' },
+        concurrency: { type: 'string' },
+        identifier: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const [command, ...rest] = positionals;
+  const logger = createLogger(values['log-level'] ?? 'info');
+  try {
+    switch (command) {
+      case 'run':
+        if (rest.length > 0) throw new UsageError(`run takes no positional arguments (got ${rest.join(' ')})`);
+        return await runCommand(values, logger);
+      case 'identify':
+      case 'formats':
+      case 'sets':
+        return await inspectCommand(command, rest, values.identifier);
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`oai-harvester: ${error.message}\n`);
+      if (error instanceof UsageError) process.stderr.write(`\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  } finally {
+    logger.flush();
+  }
+}
+
+async function runCommand(values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
+  const config = loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
+  const sourceIds = (values['source'] as string[] | undefined) ?? [];
+  const unknown = sourceIds.filter((id) => !config.sources.some((s) => s.id === id));
+  if (unknown.length > 0) {
+    throw new UsageError(`no source with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${config.file} (known: ${config.sources.map((s) => s.id).join(', ')})`);
+  }
+  for (const field of ['from', 'until'] as const) {
+    const value = values[field];
+    if (value !== undefined && !isDatestamp(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ`);
+  }
+  let concurrency: number | undefined;
+  if (values['concurrency'] !== undefined) {
+    concurrency = Number(values['concurrency']);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
+  }
+  const run = await harvest({
+    config,
+    outDir: String(values['out'] ?? 'output'),
+    stateFile: values['state'] as string | undefined,
+    sourceIds,
+    from: values['from'] as string | undefined,
+    until: values['until'] as string | undefined,
+    full: values['full'] === true,
+    concurrency,
+    logger,
+    onProgress: terminalProgress(),
+  });
+  clearProgress();
+  process.stdout.write(`${runTable(run)}\n`);
+  if (run.ok) return EXIT_OK;
+  const configFailure = run.sources.some((s) => s.error?.kind === 'config' || s.lists.some((l) => l.error?.kind === 'config'));
+  return configFailure ? EXIT_USAGE : EXIT_SOURCE_FAILED;
+}
+
+async function inspectCommand(command: 'identify' | 'formats' | 'sets', args: string[], identifier: string | undefined): Promise<number> {
+  const [url] = args;
+  if (!url || args.length > 1 || !URL.canParse(url)) throw new UsageError(`${command} takes one base URL, e.g. https://kar.kent.ac.uk/cgi/oai2`);
+  const pool = new HttpPool();
+  const http = new HttpClient(
+    {
+      userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 256 * 1024 * 1024,
+      maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
+    },
+    pool,
+  );
+  const client = new OaiClient(url, http);
+  try {
+    if (command === 'identify') {
+      process.stdout.write(`${JSON.stringify(await client.identify(), null, 2)}\n`);
+    } else if (command === 'formats') {
+      for (const f of await client.listMetadataFormats(identifier)) {
+        process.stdout.write(`${f.metadataPrefix}\t${f.metadataNamespace}\t${f.schema}\n`);
+      }
+    } else {
+      for await (const set of client.listSets()) {
+        const decoded = decodeSetSpec(set.setSpec);
+        process.stdout.write(`${set.setSpec}\t${decoded === set.setSpec ? '' : decoded}\t${set.setName}\n`);
+      }
+    }
+    return EXIT_OK;
+  } catch (error) {
+    process.stderr.write(`oai-harvester ${command}: ${oneLineReason(describeError(error))}\n`);
+    return EXIT_SOURCE_FAILED;
+  } finally {
+    await pool.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,39 @@
+// One-call helpers for library users who want a verb without building a client.
+import { OaiClient, type ListArguments, type ListOptions } from '../oai/client.ts';
+import { DEFAULT_RETRY, HttpClient, HttpPool, type HttpOptions } from '../oai/http.ts';
+import type { Identify, MetadataFormat, OaiHeader, OaiRecord, OaiSet } from '../oai/types.ts';
+import { DEFAULT_USER_AGENT } from './config.ts';
+
+const defaults: HttpOptions = {
+  userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 256 * 1024 * 1024,
+  maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: DEFAULT_RETRY,
+};
+
+async function withClient<T>(baseUrl: string, http: Partial<HttpOptions>, work: (client: OaiClient) => Promise<T>): Promise<T> {
+  const pool = new HttpPool();
+  try {
+    return await work(new OaiClient(baseUrl, new HttpClient({ ...defaults, ...http }, pool)));
+  } finally {
+    await pool.close();
+  }
+}
+
+async function* listWith<T>(baseUrl: string, http: Partial<HttpOptions>, list: (client: OaiClient) => AsyncGenerator<T>): AsyncGenerator<T> {
+  const pool = new HttpPool();
+  try {
+    yield* list(new OaiClient(baseUrl, new HttpClient({ ...defaults, ...http }, pool)));
+  } finally {
+    await pool.close();
+  }
+}
+
+export const identify = (baseUrl: string, http: Partial<HttpOptions> = {}): Promise<Identify> => withClient(baseUrl, http, (c) => c.identify());
+export const listMetadataFormats = (baseUrl: string, identifier?: string, http: Partial<HttpOptions> = {}): Promise<MetadataFormat[]> =>
+  withClient(baseUrl, http, (c) => c.listMetadataFormats(identifier));
+export const getRecord = (baseUrl: string, identifier: string, metadataPrefix = 'oai_dc', http: Partial<HttpOptions> = {}): Promise<OaiRecord> =>
+  withClient(baseUrl, http, (c) => c.getRecord(identifier, metadataPrefix));
+export const listRecords = (baseUrl: string, args: ListArguments, options: ListOptions = {}, http: Partial<HttpOptions> = {}): AsyncGenerator<OaiRecord> =>
+  listWith(baseUrl, http, (c) => c.listRecords(args, options));
+export const listIdentifiers = (baseUrl: string, args: ListArguments, options: ListOptions = {}, http: Partial<HttpOptions> = {}): AsyncGenerator<OaiHeader> =>
+  listWith(baseUrl, http, (c) => c.listIdentifiers(args, options));
+export const listSets = (baseUrl: string, http: Partial<HttpOptions> = {}): AsyncGenerator<OaiSet> => listWith(baseUrl, http, (c) => c.listSets());

@@ -1,0 +1,255 @@
+// A real HTTP server on 127.0.0.1 for tests and benchmarks. It serves every captured
+// response in ../shared/fixtures as it was recorded, and generated feeds (feed.ts).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { AddressInfo } from 'node:net';
+import { decodeToken, encodeToken, escapeXml, Feed, stamp } from './feed.ts';
+
+export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
+export const SAMPLES = resolve(import.meta.dirname, '../../../shared/samples');
+
+export interface LoggedRequest {
+  path: string;
+  params: Record<string, string>;
+  at: number;
+  host: string;
+}
+
+export interface TestServer {
+  url: string;
+  /** The base URL of a generated feed mounted at /feed/<name>. */
+  feedUrl(name: string): string;
+  fixtureUrl(relativePath: string): string;
+  requests: LoggedRequest[];
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  feeds?: Record<string, Feed>;
+  /** Multi-page captured lists: each file's token leads to the next file. */
+  sequences?: Record<string, string[]>;
+  /** Serve /fixtures from a directory other than ../shared/fixtures. */
+  fixtureRoot?: string;
+  quiet?: boolean;
+}
+
+export async function startOaiServer(options: ServerOptions = {}): Promise<TestServer> {
+  const requests: LoggedRequest[] = [];
+  const feeds = options.feeds ?? {};
+  const server: Server = createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      res.writeHead(599).end(String(error));
+    }
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const params = Object.fromEntries(url.searchParams);
+    requests.push({ path: url.pathname, params, at: Date.now(), host: req.headers.host ?? '' });
+    const [, kind, ...rest] = url.pathname.split('/');
+    if (kind === 'fixtures') return serveFixture(res, join(options.fixtureRoot ?? FIXTURES, ...rest));
+    if (kind === 'seq') return serveSequence(res, rest.join('/'), params);
+    if (kind === 'feed') {
+      const feed = feeds[rest[0] ?? ''];
+      if (feed) return serveFeed(req, res, feed, params);
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  }
+
+  function serveFixture(res: ServerResponse, file: string): void {
+    const body = readFileSync(file);
+    const status = /http(\d{3})/.exec(file)?.[1];
+    res.writeHead(status ? Number(status) : 200, { 'content-type': file.includes('html') ? 'text/html' : 'text/xml; charset=utf-8' }).end(body);
+  }
+
+  function serveSequence(res: ServerResponse, name: string, params: Record<string, string>): void {
+    const files = options.sequences?.[name];
+    if (!files) return void res.writeHead(404).end();
+    const texts = files.map((f) => readFileSync(join(FIXTURES, f), 'utf8'));
+    let index = 0;
+    if (params['resumptionToken'] !== undefined) {
+      index = texts.findIndex((t) => tokenIn(t) === params['resumptionToken']) + 1;
+      if (index === 0 || index >= texts.length) {
+        return void res.writeHead(200, { 'content-type': 'text/xml' }).end(errorDoc('badResumptionToken', 'unknown token'));
+      }
+    }
+    res.writeHead(200, { 'content-type': 'text/xml' }).end(texts[index]);
+  }
+
+  function serveFeed(req: IncomingMessage, res: ServerResponse, feed: Feed, params: Record<string, string>): void {
+    const f = feed.faults;
+    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+      let payload: Buffer = Buffer.from(body, 'utf8');
+      if (f.gzipUndeclared) payload = gzipSync(payload);
+      res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(payload.length), ...headers }).end(payload);
+    };
+    if (f.forbidden) return send(403, '<html><body>Forbidden</body></html>');
+    if (f.status503 && f.status503.times > 0) {
+      f.status503.times--;
+      const form = f.status503.retryAfter ?? 'seconds';
+      const headers: Record<string, string> =
+        form === 'seconds' ? { 'retry-after': '1' } : form === 'date' ? { 'retry-after': new Date(Date.now() + 1500).toUTCString() } : {};
+      return send(503, '<html><body>Service Unavailable</body></html>', headers);
+    }
+    if (f.status429 && f.status429.times > 0) {
+      f.status429.times--;
+      return send(429, 'Too Many Requests', { 'retry-after': '1' });
+    }
+    const respond = (inner: string) => envelope(feed, params, inner);
+    const verb = params['verb'];
+    switch (verb) {
+      case 'Identify':
+        return send(200, respond(`<Identify><repositoryName>Test feed</repositoryName><baseURL>http://${req.headers.host}${req.url?.split('?')[0]}</baseURL>
+<protocolVersion>2.0</protocolVersion><adminEmail>admin@test.example</adminEmail><earliestDatestamp>2021-01-01T00:00:00Z</earliestDatestamp>
+<deletedRecord>persistent</deletedRecord><granularity>${feed.granularity}</granularity></Identify>`));
+      case 'ListMetadataFormats':
+        return send(200, respond(`<ListMetadataFormats>${feed.formats.map((p) => `<metadataFormat><metadataPrefix>${p}</metadataPrefix><schema>http://example.org/${p}.xsd</schema><metadataNamespace>http://example.org/${p}/</metadataNamespace></metadataFormat>`).join('')}</ListMetadataFormats>`));
+      case 'ListSets':
+        return send(200, respond(`<ListSets><set><setSpec>7374617475733D707562</setSpec><setName>Status = Published</setName></set><set><setSpec>driver</setSpec><setName>Open access</setName></set></ListSets>`));
+      case 'ListRecords':
+      case 'ListIdentifiers': {
+        let args: Record<string, string>;
+        if (params['resumptionToken'] !== undefined) {
+          const decoded = decodeToken(params['resumptionToken']);
+          if (!decoded) return send(200, errorDoc('badResumptionToken', `bad token ${params['resumptionToken']}`));
+          args = decoded;
+        } else {
+          if (!params['metadataPrefix']) return send(200, errorDoc('badArgument', 'metadataPrefix is required'));
+          if (!feed.formats.includes(params['metadataPrefix'])) {
+            return send(200, errorDoc('cannotDisseminateFormat', `Record not available as metadata type: '${params['metadataPrefix']}'`));
+          }
+          for (const key of ['from', 'until'] as const) {
+            const value = params[key];
+            if (value !== undefined && !(feed.granularity === 'YYYY-MM-DD' ? /^\d{4}-\d{2}-\d{2}$/ : /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$/).test(value)) {
+              return send(200, errorDoc('badArgument', `bad ${key} ${value}`));
+            }
+          }
+          if (params['from'] && params['until'] && params['from'].length !== params['until'].length) {
+            return send(200, errorDoc('badArgument', 'from and until dates have different granularity'));
+          }
+          args = { metadataPrefix: params['metadataPrefix'], offset: '0' };
+          if (params['from']) args['from'] = params['from'];
+          if (params['until']) args['until'] = params['until'];
+        }
+        const matching = feed.matching(args['from'], args['until']);
+        const offset = Number(args['offset']);
+        const page = Math.floor(offset / feed.pageSize);
+        if (f.badResumptionToken && f.badResumptionToken.page === page && params['resumptionToken'] && f.badResumptionToken.times > 0) {
+          f.badResumptionToken.times--;
+          return send(200, errorDoc('badResumptionToken', 'The resumptionToken has expired'));
+        }
+        if (f.html200 && f.html200.page === page && f.html200.times > 0) {
+          f.html200.times--;
+          res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>Down for maintenance</h1></body></html>');
+          return;
+        }
+        if (matching.length === 0) return send(200, errorDoc('noRecordsMatch', 'No items match. None. None at all. Not even deleted ones.'));
+        const empty = f.emptyPagesFrom !== undefined && page >= f.emptyPagesFrom;
+        const slice = empty ? [] : matching.slice(offset, offset + feed.pageSize);
+        const nextOffset = empty ? offset + 1 : offset + feed.pageSize;
+        let token = '';
+        if (nextOffset < matching.length || empty) {
+          const next = { ...args, offset: String(nextOffset) };
+          if (f.tokenLoop && f.tokenLoop.page === page) next.offset = String(Math.max(0, offset - feed.pageSize));
+          token = encodeToken(next);
+        }
+        const items = slice.map((r) => (verb === 'ListRecords' ? recordXml(feed, r) : headerXml(feed, r))).join('\n');
+        const tokenXml = nextOffset < matching.length || empty
+          ? `<resumptionToken completeListSize="${matching.length}" cursor="${offset}">${token}</resumptionToken>`
+          : `<resumptionToken completeListSize="${matching.length}" cursor="${offset}"/>`;
+        let body = respond(`<${verb}>\n${items}\n${tokenXml}</${verb}>`);
+        if (f.truncated && f.truncated.page === page && f.truncated.times > 0) {
+          f.truncated.times--;
+          body = body.slice(0, Math.floor(body.length * 0.6));
+        }
+        if (f.resetMidBody && f.resetMidBody.page === page && f.resetMidBody.times > 0) {
+          f.resetMidBody.times--;
+          const payload = Buffer.from(body, 'utf8');
+          res.writeHead(200, { 'content-type': 'text/xml', 'content-length': String(payload.length) });
+          res.write(payload.subarray(0, payload.length >> 1), () => res.socket?.destroy());
+          return;
+        }
+        return send(200, body);
+      }
+      case 'GetRecord': {
+        const id = Number(/:(\d+)$/.exec(params['identifier'] ?? '')?.[1]);
+        const record = feed.records.find((r) => r.id === id);
+        if (!record) return send(200, errorDoc('idDoesNotExist', `'${params['identifier']}' is not a valid item in this repository`));
+        return send(200, respond(`<GetRecord>${recordXml(feed, record)}</GetRecord>`));
+      }
+      default:
+        return send(200, errorDoc('badVerb', 'Bad verb'));
+    }
+  }
+
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    feedUrl: (name) => `${url}/feed/${name}`,
+    fixtureUrl: (path) => `${url}/fixtures/${path}`,
+    requests,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+function envelope(feed: Feed, params: Record<string, string>, inner: string): string {
+  const attrs = Object.entries(params).map(([k, v]) => ` ${k}="${escapeXml(v).replace(/"/g, '&quot;')}"`).join('');
+  return `<?xml version='1.0' encoding='UTF-8'?>
+<?xml-stylesheet type='text/xsl' href='/oai2.xsl' ?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<responseDate>${stamp(feed.now().getTime())}</responseDate>
+<request${attrs}>http://127.0.0.1/oai2</request>
+${inner}
+</OAI-PMH>
+`;
+}
+
+export function errorDoc(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>${stamp(Date.now())}</responseDate><request>http://127.0.0.1/oai2</request><error code="${code}">${escapeXml(message)}</error></OAI-PMH>
+`;
+}
+
+function headerXml(feed: Feed, r: { id: number; datestamp: string; deleted: boolean }): string {
+  const sets = r.deleted ? '' : '<setSpec>7374617475733D707562</setSpec><setSpec>74797065733D61727469636C65</setSpec>';
+  return `<header${r.deleted ? ' status="deleted"' : ''}><identifier>${feed.identifier(r.id)}</identifier><datestamp>${r.datestamp}</datestamp>${sets}</header>`;
+}
+
+function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: boolean; title: string }): string {
+  if (r.deleted) return `<record>${headerXml(feed, r)}</record>`;
+  const control = feed.faults.controlChars ? '\x0B\x01&#11;' : '';
+  return `<record>${headerXml(feed, r)}<metadata>
+<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:relation>https://repo.test.example/${r.id}/</dc:relation>
+<dc:title xml:lang="en">${escapeXml(r.title)}${control}</dc:title>
+<dc:creator>Family${r.id % 97}, Given A.</dc:creator>
+<dc:creator>Other, Person B.</dc:creator>
+<dc:subject>Subject ${r.id % 13}</dc:subject>
+<dc:description>An abstract of record ${r.id}, with tab\there and a line
+break. ${feed.padding}</dc:description>
+<dc:publisher>Test Press</dc:publisher>
+<dc:date>2021-0${1 + (r.id % 9)}</dc:date>
+<dc:type>Article</dc:type>
+<dc:type>PeerReviewed</dc:type>
+<dc:format>application/pdf</dc:format>
+<dc:identifier>https://repo.test.example/${r.id}/1/paper.pdf</dc:identifier>
+<dc:identifier>Family${r.id % 97}, Given A. (2021) Record number ${r.id}. Journal of Tests, 1 (2). pp. 3-4. ISSN 1234-5678.</dc:identifier>
+<dc:relation>10.5555/test.${r.id}</dc:relation>
+</oai_dc:dc>
+</metadata></record>`;
+}
+
+function tokenIn(text: string): string | undefined {
+  const m = /<resumptionToken[^>]*>([\s\S]*?)<\/resumptionToken>/.exec(text);
+  return m ? m[1]!.trim().replace(/&amp;/g, '&') : undefined;
+}
