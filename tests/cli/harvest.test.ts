@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { harvest } from '../../src/cli/harvest.ts';
+import { Feed } from '../support/feed.ts';
+import { startOaiServer, type TestServer } from '../support/oai-server.ts';
+import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function setup(feeds: Record<string, Feed>, sources?: Record<string, unknown>[]) {
+  server = await startOaiServer({ feeds });
+  const config = testConfig(sources ?? Object.keys(feeds).map((id) => ({ id, baseUrl: server!.feedUrl(id) })));
+  const out = tempDir();
+  const { logger, lines } = captureLogger();
+  const run = (extra: Partial<Parameters<typeof harvest>[0]> = {}) => harvest({ config, outDir: out, logger, ...extra });
+  return { out, run, logs: lines, config };
+}
+
+function expectExactly(lines: { identifier: string }[], n: number) {
+  const ids = lines.map((l) => l.identifier);
+  expect(ids).toHaveLength(n);
+  expect(new Set(ids).size).toBe(n);
+}
+
+describe('harvest', () => {
+  it('writes one line per record, tombstones for deleted ones, and a run summary', async () => {
+    const { out, run } = await setup({ kar: new Feed({ records: 250, deletedEvery: 10 }) });
+    const summary = await run();
+    expect(summary.ok).toBe(true);
+    const lines = outputLines(out);
+    expectExactly(lines, 250);
+    const tombstone = lines.find((l) => l.deleted)!;
+    expect(tombstone).toMatchObject({ source: 'kar', metadata: null, setSpecs: [], metadataPrefix: 'oai_dc' });
+    const live = lines.find((l) => !l.deleted)!;
+    expect(live.metadata).toMatchObject({ dc: { creator: [expect.any(String), 'Other, Person B.'] }, lang: { title: ['en'] } });
+    expect(live.setSpecs).toEqual(['7374617475733D707562', '74797065733D61727469636C65']);
+    const saved = JSON.parse(readFileSync(summary.summaryFile, 'utf8'));
+    expect(saved.sources[0]).toMatchObject({ source: 'kar', status: 'ok', pages: 3, records: 250, deleted: 25, retries: 0 });
+    expect(saved.sources[0].lists[0]).toMatchObject({ status: 'complete', received: 250, completeListSize: 250 });
+    expect(saved.sources[0].bytes).toBeGreaterThan(0);
+  });
+
+  it('starts the next run from the server responseDate minus the overlap, never the local clock', async () => {
+    let clock = new Date('2030-06-01T12:00:00Z');
+    const feed = new Feed({ records: 120, now: () => clock });
+    const { out, run } = await setup({ kar: feed });
+    await run();
+    clock = new Date('2030-06-02T12:00:00Z');
+    feed.touch(5, '2030-06-02T10:00:00Z');
+    feed.touch(6, '2030-06-02T10:00:00Z', { deleted: true });
+    const second = await run();
+    const listRequests = server!.requests.filter((r) => r.params['verb'] === 'ListRecords' && r.params['metadataPrefix']);
+    expect(listRequests.at(-1)!.params['from']).toBe('2030-06-01T11:00:00Z');
+    expect(second.sources[0]).toMatchObject({ records: 2, deleted: 1 });
+    const lines = outputLines(out);
+    expect(lines).toHaveLength(122);
+    expect(lines.filter((l) => l.identifier === 'oai:test.example:6').map((l) => l.deleted)).toEqual([false, true]);
+  });
+
+  it('skips records it already holds unchanged, and re-writes everything with full', async () => {
+    const clock = new Date('2030-06-01T12:00:00Z');
+    const feed = new Feed({ records: 50, now: () => clock });
+    feed.touch(1, '2030-06-01T11:30:00Z');
+    const { out, run } = await setup({ kar: feed });
+    await run();
+    const again = await run();
+    // Record 1 falls inside the overlap: received again, written once.
+    expect(again.sources[0]).toMatchObject({ records: 0, unchanged: 1 });
+    const full = await run({ full: true });
+    expect(full.sources[0]).toMatchObject({ records: 50, unchanged: 0 });
+    expect(server!.requests.filter((r) => r.params['metadataPrefix']).at(-1)!.params['from']).toBeUndefined();
+    expect(outputLines(out)).toHaveLength(100);
+  });
+
+  it.each([
+    ['503 storms with Retry-After', { status503: { times: 2, retryAfter: 'seconds' as const } }],
+    ['a connection reset mid-body', { resetMidBody: { page: 1, times: 1 } }],
+    ['truncated XML once', { truncated: { page: 2, times: 1 } }],
+    ['undeclared gzip', { gzipUndeclared: true }],
+    ['control characters', { controlChars: true }],
+    ['a refused token once', { badResumptionToken: { page: 2, times: 1 } }],
+  ])('loses and duplicates nothing through %s', async (_name, faults) => {
+    const { out, run } = await setup({ kar: new Feed({ records: 350, faults }) });
+    const summary = await run();
+    expect(summary.ok).toBe(true);
+    expectExactly(outputLines(out), 350);
+  });
+
+  it('restarts the list after a token is refused twice and skips the records already written', async () => {
+    const { out, run, logs } = await setup({ kar: new Feed({ records: 350, faults: { badResumptionToken: { page: 2, times: 2 } } }) });
+    const summary = await run();
+    expect(summary.ok).toBe(true);
+    expect(summary.sources[0]!.lists[0]).toMatchObject({ restarts: 1, records: 350, unchanged: 200 });
+    expectExactly(outputLines(out), 350);
+    expect(logs.some((l) => String(l['msg']).includes('restarting the list'))).toBe(true);
+    // The restart asks for the original list again, not from the last datestamp seen.
+    const starts = server!.requests.filter((r) => r.params['verb'] === 'ListRecords' && r.params['metadataPrefix']);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]!.params['from']).toBeUndefined();
+  });
+
+  it('fails the source on an HTML page, keeps the committed pages, and resumes from there', async () => {
+    const feed = new Feed({ records: 350, faults: { html200: { page: 2, times: 99 } } });
+    const { out, run, logs } = await setup({ kar: feed });
+    const failed = await run();
+    expect(failed.ok).toBe(false);
+    expect(failed.sources[0]!.error).toMatchObject({ name: 'NotOaiResponseError', verb: 'ListRecords' });
+    expect(failed.sources[0]!.error!.message).toContain('Down for maintenance');
+    expect(failed.sources[0]!.error!.url).toContain('resumptionToken=');
+    const errorLog = logs.find((l) => l['level'] === 50)!;
+    expect(errorLog).toMatchObject({ source: 'kar', verb: 'ListRecords' });
+    expect(String(errorLog['url'])).toContain('resumptionToken');
+    expectExactly(outputLines(out), 200);
+
+    feed.faults.html200 = undefined;
+    const resumed = await run();
+    expect(resumed.ok).toBe(true);
+    expect(resumed.sources[0]!.lists[0]).toMatchObject({ resumed: true, records: 150 });
+    const resumedStart = server!.requests.filter((r) => r.params['verb'] === 'ListRecords').at(-2)!;
+    expect(resumedStart.params['resumptionToken']).toBeDefined();
+    expectExactly(outputLines(out), 350);
+  });
+
+  it('reports a token loop as a failure, not a finished list', async () => {
+    const { out, run } = await setup({ kar: new Feed({ records: 500, faults: { tokenLoop: { page: 2 } } }) });
+    const summary = await run();
+    expect(summary.ok).toBe(false);
+    expect(summary.sources[0]!.error!.name).toBe('TokenLoopError');
+    expectExactly(outputLines(out), 300);
+  });
+
+  it('names the formats the server offers when the configured one is not', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ formats: ['oai_dc', 'rioxx'] }) } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), metadataPrefix: ['oai_dc', 'marcxml'] }]);
+    const { logger } = captureLogger();
+    const summary = await harvest({ config, outDir: tempDir(), logger });
+    expect(summary.ok).toBe(false);
+    const failed = summary.sources[0]!.lists.find((l) => l.metadataPrefix === 'marcxml')!;
+    expect(failed.error).toMatchObject({ kind: 'config', name: 'CannotDisseminateFormatError' });
+    expect(failed.error!.message).toContain('the server offers: oai_dc, rioxx');
+    expect(summary.sources[0]!.lists.find((l) => l.metadataPrefix === 'oai_dc')!.status).toBe('complete');
+  });
+
+  it('harvests the other sources to the end when one fails', async () => {
+    const { out, run } = await setup({
+      good: new Feed({ records: 120 }),
+      bad: new Feed({ faults: { forbidden: true } }),
+    });
+    const summary = await run();
+    expect(summary.ok).toBe(false);
+    expect(summary.sources.map((s) => [s.source, s.status])).toEqual([['good', 'ok'], ['bad', 'failed']]);
+    expect(summary.sources[1]!.error!.name).toBe('ForbiddenError');
+    expectExactly(outputLines(out, 'good'), 120);
+  });
+
+  it('harvests each configured set as its own list, at the server granularity', async () => {
+    const feed = new Feed({ records: 30, granularity: 'YYYY-MM-DD' });
+    server = await startOaiServer({ feeds: { kar: feed } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), sets: ['a', 'b'], from: '2021-01-01T05:00:00Z' }]);
+    const { logger } = captureLogger();
+    const summary = await harvest({ config, outDir: tempDir(), logger, until: '2030-01-01' });
+    expect(summary.sources[0]!.lists.map((l) => [l.list, l.from, l.until])).toEqual([
+      ['oai_dc|a', '2021-01-01', '2030-01-01'],
+      ['oai_dc|b', '2021-01-01', '2030-01-01'],
+    ]);
+    const starts = server.requests.filter((r) => r.params['metadataPrefix']);
+    expect(starts.map((r) => r.params['set'])).toEqual(['a', 'b']);
+  });
+
+  it('keeps state inside the output folder, so two folders never share it', async () => {
+    const { run, out } = await setup({ kar: new Feed({ records: 10 }) });
+    const first = await run();
+    expect(first.stateFile).toBe(join(out, 'state.sqlite'));
+    const other = tempDir();
+    const second = await run({ outDir: other });
+    expect(second.sources[0]!.records).toBe(10);
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { parseConfig, type HarvestConfig } from '../../src/cli/config.ts';
+import type { RecordLine } from '../../src/sinks/record-line.ts';
+
+export function tempDir(prefix = 'oai-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A config for test servers: fast retries, no politeness delay. */
+export function testConfig(sources: Record<string, unknown>[], extra: Record<string, unknown> = {}): HarvestConfig {
+  return parseConfig(
+    {
+      sources: sources.map((s) => ({
+        minDelayMs: 0,
+        retry: { maxAttempts: 3, maxContentAttempts: 2, baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 2000, budgetMs: 5000 },
+        ...s,
+      })),
+      ...extra,
+    },
+    'test-config.json',
+  );
+}
+
+export function captureLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+/** Every record line written under an output folder, over all runs and harvests. */
+export function outputLines(outDir: string, source?: string): RecordLine[] {
+  const root = join(outDir, 'records');
+  if (!existsSync(root)) return [];
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.jsonl') && (!source || f.startsWith(`${source}/`)))
+    .sort();
+  return files.flatMap((f) =>
+    readFileSync(join(root, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as RecordLine),
+  );
+}
