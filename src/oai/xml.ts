@@ -104,7 +104,9 @@ export function quoteStart(text: string, length = 200): string {
   return flat.length > length ? `${flat.slice(0, length)}…` : flat;
 }
 
-const ROOT_START = /^(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*\s*<([A-Za-z_][\w.-]*(?::[\w.-]+)?)/;
+// Prolog: declaration, processing instructions, comments, and a DOCTYPE, whose internal
+// subset ([...]) may itself contain '>' in entity declarations.
+const ROOT_START = /^(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^[>]*(?:\[[\s\S]*?\])?\s*>))*\s*<([A-Za-z_][\w.-]*(?::[\w.-]+)?)/;
 const OAI_END = /<\/(?:[A-Za-z_][\w.-]*:)?OAI-PMH\s*>\s*$/;
 
 function escapeText(text: string): string {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BadResumptionTokenError, EmptyPagesError, TokenLoopError } from '../../src/oai/errors.ts';
 import { decodeToken, Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
-import { collect, testClient } from '../support/harness.ts';
+import { collect, firstPage, testClient } from '../support/harness.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -95,9 +95,7 @@ describe('listing by resumption token', () => {
 
   it('resumes a list from a saved token', async () => {
     const { client, close } = await serve(new Feed({ records: 250, pageSize: 100 }));
-    const first = client.recordPages({ metadataPrefix: 'oai_dc' });
-    const page = (await first.next()).value!;
-    await first.return(undefined);
+    const page = await firstPage(client.recordPages({ metadataPrefix: 'oai_dc' }));
     const rest = await collect(client.listRecords({ metadataPrefix: 'oai_dc' }, { resumptionToken: page.token!.value }));
     await close();
     expect(rest.map((r) => r.header.identifier)).toEqual(Array.from({ length: 150 }, (_, i) => `oai:test.example:${i + 101}`));

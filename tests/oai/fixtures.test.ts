@@ -6,8 +6,9 @@ import {
   IdDoesNotExistError, NotOaiResponseError,
 } from '../../src/oai/errors.ts';
 import { readHeaders, readRecords } from '../../src/oai/response.ts';
+import type { ListPage, OaiHeader } from '../../src/oai/types.ts';
 import { FIXTURES, startOaiServer, type TestServer } from '../support/oai-server.ts';
-import { collect, testClient } from '../support/harness.ts';
+import { collect, firstPage, testClient } from '../support/harness.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -50,12 +51,13 @@ describe('every captured list and record fixture yields exactly the records it h
         expect(record.header.identifier).not.toBe('');
         return;
       }
-      const reader = verb === 'ListRecords' ? readRecords : readHeaders;
-      const pages = client.listPages(verb, { metadataPrefix: 'oai_dc' }, reader as typeof readHeaders);
-      const first = (await pages.next()).value!;
-      await pages.return(undefined);
+      const pages: AsyncGenerator<ListPage<OaiHeader>> =
+        verb === 'ListRecords'
+          ? client.listPages(verb, { metadataPrefix: 'oai_dc' }, (p, c) => readRecords(p, c).map((r) => r.header))
+          : client.listPages(verb, { metadataPrefix: 'oai_dc' }, readHeaders);
+      const first = await firstPage(pages);
       expect(first.items).toHaveLength(headersIn(text));
-      const identifiers = first.items.map((h) => ('header' in h ? (h as { header: { identifier: string } }).header.identifier : h.identifier));
+      const identifiers = first.items.map((h) => h.identifier);
       expect(identifiers.every((id) => id.length > 0 && id === id.trim())).toBe(true);
     } finally {
       await close();
@@ -93,9 +95,7 @@ describe('real responses that break other harvesters', () => {
 
   it('reads Dublin Core with xml:lang from Gallica, whose prefixes are declared on the root only', async () => {
     const { client, close } = testClient(server.fixtureUrl('nasty/bnf-gallica-listrecords-oai_dc-ns-on-root.xml'));
-    const pages = client.recordPages({ metadataPrefix: 'oai_dc' });
-    const first = (await pages.next()).value!;
-    await pages.return(undefined);
+    const first = await firstPage(client.recordPages({ metadataPrefix: 'oai_dc' }));
     await close();
     const metadata = first.items[0]!.metadata as { dc: Record<string, string[]>; lang?: Record<string, (string | null)[]> };
     expect(metadata.dc['title']!.length).toBeGreaterThan(0);
@@ -105,9 +105,7 @@ describe('real responses that break other harvesters', () => {
 
   it('trims the padded identifier, datestamp, setSpec and token of Copac', async () => {
     const { client, close } = testClient(server.fixtureUrl('nasty/copac-listrecords-whitespace-padded-values-and-token.xml'));
-    const pages = client.recordPages({ metadataPrefix: 'oai_dc' });
-    const first = (await pages.next()).value!;
-    await pages.return(undefined);
+    const first = await firstPage(client.recordPages({ metadataPrefix: 'oai_dc' }));
     await close();
     expect(first.items[0]!.header).toMatchObject({ identifier: 'oai:copac.ac.uk:72006564625', datestamp: '2006-05-25', setSpecs: ['Sound'] });
     expect(first.token!.value).toBe('&set=Sound&metadataPrefix=oai%5Fdc&startRecord=200');

@@ -26,3 +26,11 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const item of iterable) out.push(item);
   return out;
 }
+
+/** The first page of a list, without fetching the next one. */
+export async function firstPage<P>(pages: AsyncGenerator<P>): Promise<P> {
+  const first = await pages.next();
+  await pages.return(undefined);
+  if (first.done) throw new Error('the list had no page');
+  return first.value;
+}

@@ -32,7 +32,8 @@ export interface ServerOptions {
   sequences?: Record<string, string[]>;
   /** Serve /fixtures from a directory other than ../shared/fixtures. */
   fixtureRoot?: string;
-  quiet?: boolean;
+  /** Listen on this port (to bring a "down" server back at the same URL). */
+  port?: number;
 }
 
 export async function startOaiServer(options: ServerOptions = {}): Promise<TestServer> {
@@ -186,7 +187,7 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     }
   }
 
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  await new Promise<void>((ready) => server.listen(options.port ?? 0, '127.0.0.1', ready));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Feed } from '../support/feed.ts';
+import { startOaiServer, type TestServer } from '../support/oai-server.ts';
+import { outputLines, tempDir } from '../support/run.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(args: string[], options: { killWhen?: () => boolean } = {}): Promise<Result> {
+  return new Promise((done) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const poll = options.killWhen
+      ? setInterval(() => {
+          if (options.killWhen!()) child.kill('SIGKILL');
+        }, 2)
+      : undefined;
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      done({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+function writeConfig(dir: string, sources: Record<string, unknown>[]): string {
+  const file = join(dir, 'sources.json');
+  const retry = { maxAttempts: 3, maxContentAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 1000, budgetMs: 1500 };
+  writeFileSync(file, JSON.stringify({ sources: sources.map((s) => ({ minDelayMs: 0, retry, ...s })) }));
+  return file;
+}
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('oai-harvester command line', () => {
+  it('exits 0 and prints a table when every source succeeds', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 150 }) } });
+    const dir = tempDir();
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar') }]);
+    const result = await cli(['run', '--config', config, '--out', join(dir, 'out')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^source\s+status\s+records/m);
+    expect(result.stdout).toMatch(/^kar\s+ok\s+150\b/m);
+    // JSON logs on stderr when it is not a terminal.
+    const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; source?: string });
+    expect(logs.some((l) => l.msg === 'source finished' && l.source === 'kar')).toBe(true);
+  });
+
+  it('exits 2 on usage and configuration errors, naming file, source and field', async () => {
+    const dir = tempDir();
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['run', '--from', 'yesterday', '--config', writeConfig(dir, [{ id: 'a', baseUrl: 'http://127.0.0.1:9/' }])])).code).toBe(2);
+    const bad = writeConfig(dir, [{ id: 'kar', baseUrl: 'ftp://example.org/', minDelayMs: -1 }]);
+    const result = await cli(['run', '--config', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${bad}: source "kar" field "baseUrl": must be an http(s) URL`);
+    const unknownSource = await cli(['run', '--config', writeConfig(dir, [{ id: 'a', baseUrl: 'http://127.0.0.1:9/' }]), '--source', 'zzz']);
+    expect(unknownSource.code).toBe(2);
+    expect(unknownSource.stderr).toContain('no source with id "zzz"');
+  });
+
+  it('exits 2 when the configured format is not offered', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 5 }) } });
+    const dir = tempDir();
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), metadataPrefix: 'rioxx' }]);
+    const result = await cli(['run', '--config', config, '--out', join(dir, 'out')]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('kar: OAI-PMH error cannotDisseminateFormat');
+    expect(result.stdout).toContain('the server offers: oai_dc');
+  });
+
+  it('exits 1 within the retry budget when the server is down, then carries on from the last committed page', async () => {
+    const feed = new Feed({ records: 350, faults: { html200: { page: 2, times: 99 } } });
+    server = await startOaiServer({ feeds: { kar: feed } });
+    const port = Number(new URL(server.url).port);
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar') }, { id: 'other', baseUrl: `http://127.0.0.1:${port}/feed/none` }]);
+
+    const partial = await cli(['run', '--config', config, '--out', out, '--source', 'kar']);
+    expect(partial.code).toBe(1);
+    expect(outputLines(out)).toHaveLength(200);
+
+    await server.close();
+    const down = await cli(['run', '--config', config, '--out', out]);
+    expect(down.code).toBe(1);
+    // Budget 1.5 s per source; both sources are tried, in parallel.
+    expect(down.ms).toBeLessThan(8_000);
+    const reasons = down.stdout.split('\n').filter((l) => /^(kar|other): /.test(l));
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toMatch(/^kar: .*ECONNREFUSED.* \[Identify http:\/\/127\.0\.0\.1:\d+\/feed\/kar\?verb=Identify\]$/);
+
+    feed.faults.html200 = undefined;
+    server = await startOaiServer({ feeds: { kar: feed }, port });
+    const resumed = await cli(['run', '--config', config, '--out', out, '--source', 'kar']);
+    expect(resumed.code).toBe(0);
+    const first = server.requests.find((r) => r.params['verb'] === 'ListRecords')!;
+    expect(first.params['resumptionToken']).toBeDefined();
+    const ids = outputLines(out).map((l) => l.identifier);
+    expect(ids).toHaveLength(350);
+    expect(new Set(ids).size).toBe(350);
+  });
+
+  it('after kill -9 in the middle of a harvest, a rerun gives exactly the N records, none twice', async () => {
+    const N = 3000;
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 15 }]);
+    const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
+
+    // Kill at two different points; each time some pages are committed and one may be half-written.
+    for (const afterPages of [7, 31]) {
+      const before = pagesServed();
+      const killed = await cli(['run', '--config', config, '--out', out], { killWhen: () => pagesServed() - before >= afterPages });
+      if (killed.signal !== 'SIGKILL') {
+        throw new Error(`expected the harvest to be killed; it ended with ${killed.code}: ${killed.stderr.slice(-500)}`);
+      }
+    }
+    const partial = outputLines(out).length;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(N);
+
+    const finished = await cli(['run', '--config', config, '--out', out]);
+    expect(finished.code).toBe(0);
+    const ids = outputLines(out).map((l) => l.identifier);
+    expect(ids).toHaveLength(N);
+    expect(new Set(ids).size).toBe(N);
+  }, 60_000);
+});

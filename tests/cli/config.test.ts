@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../../src/cli/config.ts';
+
+const parse = (json: unknown) => () => parseConfig(json, 'sources.json');
+
+describe('configuration', () => {
+  it('ships a polite KAR source', () => {
+    const config = loadConfig(resolve(import.meta.dirname, '../../config/sources.json'));
+    expect(config.sources).toHaveLength(1);
+    expect(config.sources[0]).toMatchObject({
+      id: 'kar', baseUrl: 'https://kar.kent.ac.uk/cgi/oai2', metadataPrefixes: ['oai_dc'], concurrency: 1, minDelayMs: 1000,
+    });
+    expect(config.sources[0]!.userAgent).toMatch(/^oai-harvester\/\d/);
+  });
+
+  it('fills defaults and puts the contact into the User-Agent', () => {
+    const config = parseConfig({ sources: [{ id: 'a', baseUrl: 'https://x.example/oai', contact: 'ops@x.example' }] }, 'f');
+    expect(config.sources[0]).toMatchObject({ metadataPrefixes: ['oai_dc'], sets: [], overlapMinutes: 60, contact: 'ops@x.example' });
+    expect(config.sources[0]!.userAgent).toContain('mailto:ops@x.example');
+  });
+
+  it.each([
+    [{}, 'sources.json: "sources": must be a non-empty array'],
+    [{ sources: [{ baseUrl: 'https://x/' }] }, 'sources.json: sources[0] field "id"'],
+    [{ sources: [{ id: 'a', baseUrl: 'nope' }] }, 'source "a" field "baseUrl": must be an http(s) URL'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/', metadataPrefix: [] }] }, 'source "a" field "metadataPrefix"'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/', from: '2021/01/01' }] }, 'source "a" field "from": must be a date'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/', minDelay: 5 }] }, 'source "a" field "minDelay": unknown field'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/', retry: { budget: 1 } }] }, 'source "a" field "retry.budget": unknown field'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/', concurrency: 0 }] }, 'source "a" field "concurrency": must be an integer ≥ 1'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }, { id: 'a', baseUrl: 'https://y/' }] }, 'source "a": the id is used twice'],
+  ])('rejects %j naming the place', (json, message) => {
+    expect(parse(json)).toThrow(ConfigError);
+    expect(parse(json)).toThrow(message);
+  });
+
+  it('reports unreadable and invalid files by name', () => {
+    expect(() => loadConfig('/nonexistent/sources.json')).toThrow('/nonexistent/sources.json: cannot read');
+  });
+});
