@@ -12,7 +12,7 @@ import {
   NetworkError, RetryBudgetExhaustedError,
 } from '../oai/errors.ts';
 import { HttpClient, HttpPool } from '../oai/http.ts';
-import type { Granularity, Identify } from '../oai/types.ts';
+import type { Granularity, Identify, ListPage, OaiRecord } from '../oai/types.ts';
 import { StateStore, type HarvestRow } from '../store/state.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
@@ -297,7 +297,7 @@ async function harvestList(
     for (;;) {
       try {
         for await (const page of client.recordPages(args, { resumptionToken: token })) {
-          commitPage(page, harvest, appender, state, source.id, metadataPrefix, result, summary);
+          await commitPage(page, harvest, appender, state, source.id, metadataPrefix, result, summary);
           progress.pages++;
           progress.received += page.items.length;
           if (page.token?.completeListSize !== undefined) progress.completeListSize = page.token.completeListSize;
@@ -345,8 +345,13 @@ async function harvestList(
   return result;
 }
 
-function commitPage(
-  page: Awaited<ReturnType<OaiClient['recordPages']> extends AsyncGenerator<infer P> ? P : never>,
+/**
+ * Writes a page's new and changed records, syncs them, then commits the records and the
+ * checkpoint (token and output offset) in one transaction. A crash between the two leaves
+ * bytes past the committed offset, which the next run truncates away.
+ */
+async function commitPage(
+  page: ListPage<OaiRecord>,
   harvest: HarvestRow,
   appender: JsonlAppender,
   state: StateStore,
@@ -354,24 +359,31 @@ function commitPage(
   metadataPrefix: string,
   result: ListSummary,
   summary: SourceSummary,
-): void {
+): Promise<void> {
   let deleted = 0;
   let unchanged = 0;
   let lastDatestamp: string | null = null;
   const lines: string[] = [];
+  // A page may repeat a record (broken servers); it is written once.
+  const onPage = new Set<string>();
   try {
-    state.transaction(() => {
-      for (const record of page.items) {
-        const { header } = record;
-        if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
-        if (!state.noteRecord(sourceId, header, harvest.harvestId, harvest.full)) {
-          unchanged++;
-          continue;
-        }
-        if (header.deleted) deleted++;
-        lines.push(recordLine(sourceId, metadataPrefix, record, page.responseDate));
+    const needed = state.needsWrite(sourceId, page.items.map((r) => r.header), harvest.harvestId, harvest.full);
+    for (let i = 0; i < page.items.length; i++) {
+      const record = page.items[i]!;
+      const { header } = record;
+      if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
+      const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
+      if (onPage.has(key) || !needed[i]) {
+        unchanged++;
+        continue;
       }
-      const outputOffset = appender.append(lines);
+      onPage.add(key);
+      if (header.deleted) deleted++;
+      lines.push(recordLine(sourceId, metadataPrefix, record, page.responseDate));
+    }
+    const outputOffset = await appender.append(lines);
+    state.transaction(() => {
+      for (const record of page.items) state.noteRecord(sourceId, record.header, harvest.harvestId, harvest.full);
       state.checkpoint(harvest.harvestId, {
         token: page.token?.value || null,
         responseDate: page.responseDate,

@@ -96,35 +96,59 @@ export class OaiClient {
     const seen = new Set<string>(token ? [token] : []);
     let emptyInARow = 0;
     let refusedOnce = false;
+    // The next page is requested as soon as its token is known, so the server works while
+    // the caller processes this page. One page ahead at most: memory stays bounded.
+    let inFlight = this.startFetch(verb, args, reader, token);
     for (;;) {
-      const url = this.url(token ? { verb, resumptionToken: token } : { verb, ...args });
       let page: ListPage<T>;
       try {
-        page = await this.fetchPage(url, verb, reader);
+        page = await inFlight.page;
       } catch (error) {
         // Re-issuing a token should be idempotent (guidelines §6.2): try it once more.
         if (error instanceof BadResumptionTokenError && token && !refusedOnce) {
           refusedOnce = true;
           await sleep(this.badTokenRetryDelayMs);
+          inFlight = this.startFetch(verb, args, reader, token);
           continue;
         }
         throw error;
       }
       refusedOnce = false;
-      yield page;
       const next = page.token?.value ?? '';
-      if (next === '') return;
-      const context = { url: url.href, verb, stage: 'list' as const };
-      if (page.items.length === 0 && ++emptyInARow >= this.maxEmptyPages) {
-        throw new EmptyPagesError(`${emptyInARow} pages in a row had no records but a resumptionToken; the list is not progressing`, context);
+      if (next === '') {
+        yield page;
+        return;
       }
-      if (page.items.length > 0) emptyInARow = 0;
-      if (seen.has(next)) {
-        throw new TokenLoopError(`the server repeated resumptionToken "${next}" in the same list; stopping instead of looping`, context);
+      const context = { url: inFlight.url.href, verb, stage: 'list' as const };
+      emptyInARow = page.items.length === 0 ? emptyInARow + 1 : 0;
+      let stuck: Error | undefined;
+      if (emptyInARow >= this.maxEmptyPages) {
+        stuck = new EmptyPagesError(`${emptyInARow} pages in a row had no records but a resumptionToken; the list is not progressing`, context);
+      } else if (seen.has(next)) {
+        stuck = new TokenLoopError(`the server repeated resumptionToken "${next}" in the same list; stopping instead of looping`, context);
+      }
+      if (stuck) {
+        yield page;
+        throw stuck;
       }
       seen.add(next);
       token = next;
+      inFlight = this.startFetch(verb, args, reader, token);
+      yield page;
     }
+  }
+
+  private startFetch<T>(
+    verb: Verb,
+    args: ListArguments | Record<string, never>,
+    reader: Reader<T>,
+    token: string | undefined,
+  ): { url: URL; page: Promise<ListPage<T>> } {
+    const url = this.url(token ? { verb, resumptionToken: token } : { verb, ...args });
+    const page = this.fetchPage(url, verb, reader);
+    // Observed when awaited; if the caller stops early, the failure must not go unhandled.
+    page.catch(() => {});
+    return { url, page };
   }
 
   url(params: Record<string, string | undefined>): URL {

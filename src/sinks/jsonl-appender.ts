@@ -1,4 +1,7 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fdatasyncAsync = promisify(fdatasync);
 import { dirname } from 'node:path';
 
 /**
@@ -23,14 +26,17 @@ export class JsonlAppender {
     this.offset = committedOffset;
   }
 
-  /** Appends lines and syncs them to disk; returns the new end offset to commit. */
-  append(lines: readonly string[]): number {
+  /**
+   * Appends lines and syncs them to disk; resolves to the new end offset to commit. The
+   * sync runs off the main thread, so the next page can be parsed meanwhile.
+   */
+  async append(lines: readonly string[]): Promise<number> {
     if (lines.length === 0) return this.offset;
     const chunk = Buffer.from(lines.join('\n') + '\n', 'utf8');
     let written = 0;
     while (written < chunk.length) written += writeSync(this.fd, chunk, written);
-    fdatasyncSync(this.fd);
     this.offset += chunk.length;
+    await fdatasyncAsync(this.fd);
     return this.offset;
   }
 

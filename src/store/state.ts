@@ -79,6 +79,7 @@ export class StateStore {
   readonly file: string;
   private readonly db: DatabaseSync;
   private readonly upsertRecord: StatementSync;
+  private readonly selectRecords: StatementSync;
   private readonly checkpointPage: StatementSync;
 
   private constructor(file: string) {
@@ -101,6 +102,9 @@ export class StateStore {
         datestamp = excluded.datestamp, deleted = excluded.deleted, harvest_id = excluded.harvest_id
       WHERE records.datestamp IS NOT excluded.datestamp OR records.deleted IS NOT excluded.deleted
          OR (? AND records.harvest_id IS NOT excluded.harvest_id)`);
+    this.selectRecords = this.db.prepare(`
+      SELECT identifier, datestamp, deleted, harvest_id FROM records
+      WHERE source_id = ? AND identifier IN (SELECT value FROM json_each(?))`);
     this.checkpointPage = this.db.prepare(`
       UPDATE harvests SET token = ?, first_response_date = COALESCE(first_response_date, ?),
         pages = pages + 1, records = records + ?, deleted = deleted + ?, unchanged = unchanged + ?,
@@ -180,6 +184,24 @@ export class StateStore {
   noteRecord(sourceId: string, header: OaiHeader, harvestId: string, full: boolean): boolean {
     const result = this.upsertRecord.run(sourceId, header.identifier, header.datestamp, header.deleted ? 1 : 0, harvestId, full ? 1 : 0);
     return Number(result.changes) > 0;
+  }
+
+  /**
+   * Read-only twin of noteRecord for a whole page, in one query: which headers must be
+   * written. Lets a page's output be written and synced before the transaction that
+   * records it is opened.
+   */
+  needsWrite(sourceId: string, headers: readonly OaiHeader[], harvestId: string, full: boolean): boolean[] {
+    const rows = this.selectRecords.all(sourceId, JSON.stringify(headers.map((h) => h.identifier))) as {
+      identifier: string; datestamp: string; deleted: number; harvest_id: string;
+    }[];
+    const held = new Map(rows.map((r) => [r.identifier, r]));
+    return headers.map((header) => {
+      const row = held.get(header.identifier);
+      if (!row) return true;
+      if (row.datestamp !== header.datestamp || (row.deleted === 1) !== header.deleted) return true;
+      return full && row.harvest_id !== harvestId;
+    });
   }
 
   checkpoint(harvestId: string, page: PageCheckpoint): void {

@@ -6,14 +6,14 @@ import { writeFileAtomic } from '../../src/sinks/atomic.ts';
 import { tempDir } from '../support/run.ts';
 
 describe('JsonlAppender', () => {
-  it('drops bytes written after the last committed offset, as after a crash', () => {
+  it('drops bytes written after the last committed offset, as after a crash', async () => {
     const file = join(tempDir(), 'h.jsonl');
     const first = new JsonlAppender(file, 0);
-    const committed = first.append(['{"a":1}', '{"a":2}']);
+    const committed = await first.append(['{"a":1}', '{"a":2}']);
     first.close();
     appendFileSync(file, '{"a":3}\n{"a":');
     const resumed = new JsonlAppender(file, committed);
-    resumed.append(['{"a":3}']);
+    await resumed.append(['{"a":3}']);
     resumed.close();
     expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
   });

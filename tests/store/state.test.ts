@@ -18,6 +18,17 @@ describe('StateStore', () => {
     state.close();
   });
 
+  it('tells, for a whole page at once, which headers must be written', () => {
+    const state = StateStore.open(join(tempDir(), 'state.sqlite'));
+    state.noteRecord('s', header('a', '2021-01-01'), 'h1', false);
+    state.noteRecord('s', header('b', '2021-01-01'), 'h1', false);
+    const page = [header('a', '2021-01-01'), header('b', '2021-02-01'), header('c', '2021-01-01'), header('a', '2021-01-01', true)];
+    expect(state.needsWrite('s', page, 'h1', false)).toEqual([false, true, true, true]);
+    expect(state.needsWrite('other', page, 'h1', false)).toEqual([true, true, true, true]);
+    expect(state.needsWrite('s', page.slice(0, 1), 'h2', true)).toEqual([true]);
+    state.close();
+  });
+
   it('rolls a page back whole when the work inside the transaction throws', () => {
     const file = join(tempDir(), 'state.sqlite');
     const state = StateStore.open(file);

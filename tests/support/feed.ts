@@ -85,6 +85,7 @@ export class Feed {
 
   /** Records matching from/until (inclusive), in id order, as EPrints pages them. */
   matching(from?: string, until?: string): FeedRecord[] {
+    if (!from && !until) return this.records;
     const lo = from ? Date.parse(from) : -Infinity;
     const hi = until ? Date.parse(until.length === 10 ? `${until}T23:59:59Z` : until) : Infinity;
     return this.records.filter((r) => {
