@@ -12,11 +12,13 @@ import {
   NetworkError, RetryBudgetExhaustedError,
 } from '../oai/errors.ts';
 import { HttpClient, HttpPool } from '../oai/http.ts';
-import type { Granularity, Identify, ListPage, OaiRecord } from '../oai/types.ts';
+import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
+import type { Granularity, Identify, ListPage } from '../oai/types.ts';
 import { StateStore, type HarvestRow } from '../store/state.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
-import { recordLine } from '../sinks/record-line.ts';
+import { recordLineFromJson } from '../sinks/record-line.ts';
+import type { JsonRecord } from '../oai/list-page.ts';
 import type { HarvestConfig, SourceConfig } from './config.ts';
 
 export interface HarvestOptions {
@@ -34,6 +36,8 @@ export interface HarvestOptions {
   onProgress?: ((progress: ListProgress) => void) | undefined;
   /** How many times a list restarts after the server refuses its token. */
   maxRestarts?: number | undefined;
+  /** Worker threads that parse pages (default: cores − 1, at least 1, at most 4). */
+  parserThreads?: number | undefined;
 }
 
 export interface ListProgress {
@@ -120,10 +124,12 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
 
   const state = StateStore.open(stateFile);
   const pool = new HttpPool();
+  // Pages are parsed in a worker thread while the main thread writes state and output.
+  const parser = new WorkerPageParser(options.parserThreads);
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
     const summaries = await Promise.all(
-      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, state, pool))),
+      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, state, pool, parser))),
     );
     const finishedAt = new Date();
     const summaryFile = join(outDir, 'runs', `${runId}.json`);
@@ -141,6 +147,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
     return run;
   } finally {
+    await parser.close();
     await pool.close();
     state.close();
   }
@@ -151,6 +158,7 @@ async function harvestSource(
   options: HarvestOptions & { outDir: string },
   state: StateStore,
   pool: HttpPool,
+  pageParser: PageParser,
 ): Promise<SourceSummary> {
   const log = options.logger.child({ source: source.id });
   const started = Date.now();
@@ -172,6 +180,7 @@ async function harvestSource(
   const client = new OaiClient(source.baseUrl, http, {
     maxEmptyPages: source.maxEmptyPages,
     badTokenRetryDelayMs: Math.min(source.retry.baseDelayMs, 5_000),
+    pageParser,
   });
   const summary: SourceSummary = {
     source: source.id, status: 'ok', baseUrl: source.baseUrl, granularity: null, lists: [],
@@ -296,7 +305,7 @@ async function harvestList(
   try {
     for (;;) {
       try {
-        for await (const page of client.recordPages(args, { resumptionToken: token })) {
+        for await (const page of client.listPages('ListRecords', args, 'recordsJson', { resumptionToken: token })) {
           await commitPage(page, harvest, appender, state, source.id, metadataPrefix, result, summary);
           progress.pages++;
           progress.received += page.items.length;
@@ -351,7 +360,7 @@ async function harvestList(
  * bytes past the committed offset, which the next run truncates away.
  */
 async function commitPage(
-  page: ListPage<OaiRecord>,
+  page: ListPage<JsonRecord>,
   harvest: HarvestRow,
   appender: JsonlAppender,
   state: StateStore,
@@ -379,7 +388,7 @@ async function commitPage(
       }
       onPage.add(key);
       if (header.deleted) deleted++;
-      lines.push(recordLine(sourceId, metadataPrefix, record, page.responseDate));
+      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, record.metadataJson, page.responseDate));
     }
     const outputOffset = await appender.append(lines);
     state.transaction(() => {

@@ -1,14 +1,15 @@
 // The six verbs as promises and async iterators. List verbs follow resumption tokens
 // and never mistake a broken list for a finished one.
 import {
-  BadResumptionTokenError, EmptyPagesError, IdDoesNotExistError, NoRecordsMatchError, TokenLoopError,
-  type ErrorContext,
+  BadResumptionTokenError, EmptyPagesError, IdDoesNotExistError, TokenLoopError, type ErrorContext,
 } from './errors.ts';
 import { sleep } from './host-gate.ts';
+import { PageQueue } from './page-queue.ts';
+import { sniffToken } from './token-sniffer.ts';
 import type { HttpClient } from './http.ts';
-import {
-  readEnvelope, readHeaders, readIdentify, readMetadataFormats, readRecords, readSets, readToken,
-} from './response.ts';
+import { readEnvelope, readIdentify, readMetadataFormats, readRecords } from './response.ts';
+import type { ItemOf, ListKind } from './list-page.ts';
+import { inlinePageParser, type PageParser } from './page-parser.ts';
 import type { Identify, ListPage, MetadataFormat, OaiHeader, OaiRecord, OaiSet, Verb } from './types.ts';
 import { parseOaiXml, type XmlElement } from './xml.ts';
 
@@ -29,14 +30,18 @@ export interface OaiClientOptions {
   maxEmptyPages?: number;
   /** Wait before re-sending a token the server rejected once. */
   badTokenRetryDelayMs?: number;
+  /** Pages fetched ahead of the caller (default 2). */
+  prefetchPages?: number;
+  /** Where list pages are parsed (default: inline on the calling thread). */
+  pageParser?: PageParser;
 }
-
-type Reader<T> = (payload: XmlElement, context: ErrorContext) => T[];
 
 export class OaiClient {
   readonly baseUrl: URL;
   private readonly maxEmptyPages: number;
   private readonly badTokenRetryDelayMs: number;
+  private readonly prefetchPages: number;
+  private readonly pageParser: PageParser;
 
   readonly http: HttpClient;
 
@@ -45,6 +50,8 @@ export class OaiClient {
     this.http = http;
     this.maxEmptyPages = options.maxEmptyPages ?? 10;
     this.badTokenRetryDelayMs = options.badTokenRetryDelayMs ?? 5_000;
+    this.prefetchPages = Math.max(1, options.prefetchPages ?? 2);
+    this.pageParser = options.pageParser ?? inlinePageParser;
   }
 
   async identify(): Promise<Identify> {
@@ -65,19 +72,19 @@ export class OaiClient {
   }
 
   async *listSets(options: ListOptions = {}): AsyncGenerator<OaiSet> {
-    for await (const page of this.listPages('ListSets', {}, readSets, options)) yield* page.items;
+    for await (const page of this.listPages('ListSets', {}, 'sets', options)) yield* page.items;
   }
 
   async *listIdentifiers(args: ListArguments, options: ListOptions = {}): AsyncGenerator<OaiHeader> {
-    for await (const page of this.listPages('ListIdentifiers', args, readHeaders, options)) yield* page.items;
+    for await (const page of this.listPages('ListIdentifiers', args, 'headers', options)) yield* page.items;
   }
 
   async *listRecords(args: ListArguments, options: ListOptions = {}): AsyncGenerator<OaiRecord> {
-    for await (const page of this.listPages('ListRecords', args, readRecords, options)) yield* page.items;
+    for await (const page of this.listPages('ListRecords', args, 'records', options)) yield* page.items;
   }
 
   recordPages(args: ListArguments, options: ListOptions = {}): AsyncGenerator<ListPage<OaiRecord>> {
-    return this.listPages('ListRecords', args, readRecords, options);
+    return this.listPages('ListRecords', args, 'records', options);
   }
 
   /**
@@ -85,70 +92,109 @@ export class OaiClient {
    * Throws TokenLoopError on a token seen before in this list, EmptyPagesError after
    * `maxEmptyPages` empty pages in a row, BadResumptionTokenError when a token is
    * refused twice. completeListSize and cursor are reported, never obeyed.
+   *
+   * Pages are fetched ahead of the caller, up to `prefetchPages`, so the server and the
+   * network work while the caller processes a page; a slow caller holds the fetching
+   * back (backpressure), so memory stays bounded.
    */
-  async *listPages<T>(
+  async *listPages<K extends ListKind>(
     verb: Verb,
     args: ListArguments | Record<string, never>,
-    reader: Reader<T>,
+    kind: K,
     options: ListOptions = {},
-  ): AsyncGenerator<ListPage<T>> {
-    let token = options.resumptionToken;
-    const seen = new Set<string>(token ? [token] : []);
-    let emptyInARow = 0;
-    let refusedOnce = false;
-    // The next page is requested as soon as its token is known, so the server works while
-    // the caller processes this page. One page ahead at most: memory stays bounded.
-    let inFlight = this.startFetch(verb, args, reader, token);
-    for (;;) {
-      let page: ListPage<T>;
-      try {
-        page = await inFlight.page;
-      } catch (error) {
-        // Re-issuing a token should be idempotent (guidelines §6.2): try it once more.
-        if (error instanceof BadResumptionTokenError && token && !refusedOnce) {
-          refusedOnce = true;
-          await sleep(this.badTokenRetryDelayMs);
-          inFlight = this.startFetch(verb, args, reader, token);
-          continue;
-        }
-        throw error;
-      }
-      refusedOnce = false;
-      const next = page.token?.value ?? '';
-      if (next === '') {
+  ): AsyncGenerator<ListPage<ItemOf<K>>> {
+    const queue = new PageQueue<ListPage<ItemOf<K>>>(this.prefetchPages);
+    void this.produce(verb, args, kind, options.resumptionToken, queue);
+    try {
+      for (;;) {
+        const page = await queue.take();
+        if (page === undefined) return;
         yield page;
-        return;
       }
-      const context = { url: inFlight.url.href, verb, stage: 'list' as const };
-      emptyInARow = page.items.length === 0 ? emptyInARow + 1 : 0;
-      let stuck: Error | undefined;
-      if (emptyInARow >= this.maxEmptyPages) {
-        stuck = new EmptyPagesError(`${emptyInARow} pages in a row had no records but a resumptionToken; the list is not progressing`, context);
-      } else if (seen.has(next)) {
-        stuck = new TokenLoopError(`the server repeated resumptionToken "${next}" in the same list; stopping instead of looping`, context);
-      }
-      if (stuck) {
-        yield page;
-        throw stuck;
-      }
-      seen.add(next);
-      token = next;
-      inFlight = this.startFetch(verb, args, reader, token);
-      yield page;
+    } finally {
+      queue.cancel();
     }
   }
 
-  private startFetch<T>(
+  private async produce<K extends ListKind>(
     verb: Verb,
     args: ListArguments | Record<string, never>,
-    reader: Reader<T>,
-    token: string | undefined,
-  ): { url: URL; page: Promise<ListPage<T>> } {
-    const url = this.url(token ? { verb, resumptionToken: token } : { verb, ...args });
-    const page = this.fetchPage(url, verb, reader);
-    // Observed when awaited; if the caller stops early, the failure must not go unhandled.
-    page.catch(() => {});
-    return { url, page };
+    kind: K,
+    resumptionToken: string | undefined,
+    queue: PageQueue<ListPage<ItemOf<K>>>,
+  ): Promise<void> {
+    let token = resumptionToken;
+    const seen = new Set<string>(token ? [token] : []);
+    let emptyInARow = 0;
+    let refusedOnce = false;
+    // One request may run ahead, sent with the token sniffed from the raw page before it
+    // is parsed; the parsed token must confirm it or the result is dropped.
+    interface Fetch { token: string | undefined; url: URL; page: Promise<ListPage<ItemOf<K>>>; sniffed?: string }
+    let current: Fetch | undefined;
+    let ahead: Fetch | undefined;
+    const start = (t: string | undefined): Fetch => {
+      const url = this.url(t ? { verb, resumptionToken: t } : { verb, ...args });
+      const fetch: Fetch = { token: t, url, page: Promise.resolve() as never };
+      fetch.page = this.fetchPage(url, verb, kind, (sniffed) => {
+        fetch.sniffed = sniffed;
+        speculate();
+      });
+      fetch.page.catch(() => {});
+      return fetch;
+    };
+    const speculate = () => {
+      const next = current?.sniffed;
+      if (next === undefined || ahead !== undefined || queue.cancelled || seen.has(next)) return;
+      ahead = start(next);
+    };
+    try {
+      while (!queue.cancelled) {
+        if (ahead && ahead.token === token) {
+          current = ahead;
+          ahead = undefined;
+          speculate();
+        } else {
+          ahead = undefined;
+          current = start(token);
+        }
+        const url = current.url;
+        let page: ListPage<ItemOf<K>>;
+        try {
+          page = await current.page;
+        } catch (error) {
+          // Re-issuing a token should be idempotent (guidelines §6.2): try it once more.
+          if (error instanceof BadResumptionTokenError && token && !refusedOnce) {
+            refusedOnce = true;
+            ahead = undefined;
+            await sleep(this.badTokenRetryDelayMs);
+            continue;
+          }
+          throw error;
+        }
+        refusedOnce = false;
+        const next = page.token?.value ?? '';
+        if (next === '') {
+          await queue.put(page);
+          queue.close();
+          return;
+        }
+        const context = { url: url.href, verb, stage: 'list' as const };
+        emptyInARow = page.items.length === 0 ? emptyInARow + 1 : 0;
+        if (emptyInARow >= this.maxEmptyPages) {
+          await queue.put(page);
+          throw new EmptyPagesError(`${emptyInARow} pages in a row had no records but a resumptionToken; the list is not progressing`, context);
+        }
+        if (seen.has(next)) {
+          await queue.put(page);
+          throw new TokenLoopError(`the server repeated resumptionToken "${next}" in the same list; stopping instead of looping`, context);
+        }
+        seen.add(next);
+        token = next;
+        await queue.put(page);
+      }
+    } catch (error) {
+      queue.fail(error);
+    }
   }
 
   url(params: Record<string, string | undefined>): URL {
@@ -163,16 +209,18 @@ export class OaiClient {
     return url;
   }
 
-  private async fetchPage<T>(url: URL, verb: Verb, reader: Reader<T>): Promise<ListPage<T>> {
-    return this.http.get(url, { verb }, (response) => {
-      const context: ErrorContext = { url: url.href, verb };
-      const parsed = parseOaiXml(response.body, context);
-      const envelope = readEnvelope(parsed.root, verb, context);
-      const base = { url: url.href, bytes: response.body.length, repairedChars: parsed.repairedChars, responseDate: envelope.responseDate };
-      if (envelope.error instanceof NoRecordsMatchError) return { ...base, items: [], token: undefined };
-      if (envelope.error) throw envelope.error;
-      const payload = envelope.payload!;
-      return { ...base, items: reader(payload, context), token: readToken(payload) };
+  private async fetchPage<K extends ListKind>(
+    url: URL,
+    verb: Verb,
+    kind: K,
+    onToken: (token: string) => void = () => {},
+  ): Promise<ListPage<ItemOf<K>>> {
+    return this.http.get(url, { verb }, async (response) => {
+      const bytes = response.body.length;
+      const sniffed = response.status < 300 ? sniffToken(response.body) : undefined;
+      if (sniffed !== undefined) onToken(sniffed);
+      const page = await this.pageParser.parse(response.body, verb, kind, { url: url.href, verb });
+      return { ...page, url: url.href, bytes };
     });
   }
 

@@ -139,3 +139,38 @@ export function oaiErrorFrom(
     return i === -1 ? -1 : i;
   }
 }
+
+// --- across threads ----------------------------------------------------------------------
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  context: ErrorContext;
+  errors?: readonly { code: string; message: string }[];
+}
+
+const PLAIN_CLASSES: Record<string, new (message: string, context: ErrorContext) => HarvestError> = {
+  HarvestError, NetworkError, ResponseTooLargeError, RetryBudgetExhaustedError, NotOaiResponseError, XmlError,
+  TokenLoopError, EmptyPagesError,
+};
+
+export function errorToJson(error: unknown): SerializedError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const serialized: SerializedError = { name: e.name, message: e.message, context: {} };
+  if (error instanceof HarvestError) {
+    const { url, verb, stage, firstId, lastId } = error;
+    serialized.context = Object.fromEntries(Object.entries({ url, verb, stage, firstId, lastId }).filter(([, v]) => v !== undefined));
+  }
+  if (error instanceof OaiError) serialized.errors = error.errors;
+  return serialized;
+}
+
+/** The error as it was thrown on the other side: same class, message and context. */
+export function errorFromJson(json: SerializedError): Error {
+  if (json.errors) return oaiErrorFrom(json.errors, json.context);
+  const Class = PLAIN_CLASSES[json.name];
+  if (Class) return new Class(json.message, json.context);
+  const error = new Error(json.message);
+  error.name = json.name;
+  return error;
+}

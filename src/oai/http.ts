@@ -114,7 +114,7 @@ export class HttpClient {
     this.dispatcher = pool.dispatcher(options.connectTimeoutMs, options.maxRedirects);
   }
 
-  async get<T>(url: URL, context: ErrorContext, accept: (response: HttpResponse) => T): Promise<T> {
+  async get<T>(url: URL, context: ErrorContext, accept: (response: HttpResponse) => T | Promise<T>): Promise<T> {
     const gate = this.pool.gates.for(url, this.options.hostConcurrency, this.options.minDelayMs);
     const ctx: ErrorContext = { ...context, url: url.href };
     const retry = this.options.retry;
@@ -137,7 +137,7 @@ export class HttpClient {
         } else {
           // 2xx, and 4xx that may carry an OAI-PMH error document (Zenodo answers 422).
           try {
-            return accept(response);
+            return await accept(response);
           } catch (error) {
             if (!(error instanceof XmlError || error instanceof NotOaiResponseError)) throw error;
             if (status >= 400 && error instanceof NotOaiResponseError) {

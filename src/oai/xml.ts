@@ -1,5 +1,6 @@
 // The one place where response bytes become a tree. Everything that makes real servers'
 // XML unparseable is handled here, before fast-xml-parser sees it, and counted.
+import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
 import { NotOaiResponseError, XmlError, type ErrorContext } from './errors.ts';
 
@@ -87,6 +88,10 @@ export function decodeBytes(bytes: Uint8Array): { text: string; repairedChars: n
     if (declared && !/^utf-?8$/i.test(declared)) encoding = declared.toLowerCase();
   }
   const body = bytes.subarray(start);
+  if (encoding === 'utf-8' && isUtf8(body)) {
+    // The common case, validated and decoded by Node's SIMD UTF-8 paths.
+    return { text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), repairedChars: 0 };
+  }
   try {
     return { text: new TextDecoder(encoding, { fatal: true }).decode(body), repairedChars: 0 };
   } catch (error) {

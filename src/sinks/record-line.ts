@@ -1,4 +1,4 @@
-import type { OaiRecord } from '../oai/types.ts';
+import type { OaiHeader, OaiRecord } from '../oai/types.ts';
 
 /**
  * One line of a harvest's JSONL output. The shape is part of the public interface:
@@ -29,4 +29,13 @@ export function recordLine(source: string, metadataPrefix: string, record: OaiRe
     responseDate,
   };
   return JSON.stringify(line);
+}
+
+/** The same line as recordLine, from metadata already serialised as JSON. */
+export function recordLineFromJson(source: string, metadataPrefix: string, header: OaiHeader, metadataJson: string, responseDate: string): string {
+  return (
+    `{"source":${JSON.stringify(source)},"identifier":${JSON.stringify(header.identifier)},` +
+    `"datestamp":${JSON.stringify(header.datestamp)},"deleted":${header.deleted},"setSpecs":${JSON.stringify(header.setSpecs)},` +
+    `"metadataPrefix":${JSON.stringify(metadataPrefix)},"metadata":${metadataJson},"responseDate":${JSON.stringify(responseDate)}}`
+  );
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BadResumptionTokenError, EmptyPagesError, TokenLoopError } from '../../src/oai/errors.ts';
+import { BadResumptionTokenError, EmptyPagesError, NotOaiResponseError, TokenLoopError } from '../../src/oai/errors.ts';
 import { decodeToken, Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { collect, firstPage, testClient } from '../support/harness.ts';
@@ -109,5 +109,30 @@ describe('listing by resumption token', () => {
     const record = await client.getRecord('oai:test.example:7', 'oai_dc');
     await close();
     expect(record.metadata).toMatchObject({ dc: { title: ['Record number 7 & its <title>'] }, lang: { title: ['en'] } });
+  });
+});
+
+describe('parsing pages in a worker thread', () => {
+  it('gives the same records, and the same error classes with their context', async () => {
+    const { WorkerPageParser } = await import('../../src/oai/page-parser.ts');
+    server = await startOaiServer({ feeds: { f: new Feed({ records: 250, deletedEvery: 7, faults: { html200: { page: 2, times: 99 } } }) } });
+    const inline = testClient(server.feedUrl('f'));
+    const worker = testClient(server.feedUrl('f'), {}, { pageParser: new WorkerPageParser(2), badTokenRetryDelayMs: 10 });
+    const run = async (c: typeof inline) => {
+      const seen: unknown[] = [];
+      const error = await (async () => {
+        for await (const r of c.client.listRecords({ metadataPrefix: 'oai_dc' })) seen.push(r);
+      })().catch((e: unknown) => e);
+      return { seen, error };
+    };
+    const a = await run(inline);
+    const b = await run(worker);
+    await inline.close();
+    await worker.close();
+    expect(b.seen).toHaveLength(200);
+    expect(b.seen).toEqual(a.seen);
+    expect(b.error).toBeInstanceOf(NotOaiResponseError);
+    expect(b.error).toMatchObject({ message: (a.error as Error).message, verb: 'ListRecords', stage: 'xml' });
+    expect((b.error as NotOaiResponseError).url).toContain('resumptionToken=');
   });
 });

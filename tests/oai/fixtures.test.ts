@@ -5,8 +5,8 @@ import {
   BadArgumentError, BadResumptionTokenError, BadVerbError, CannotDisseminateFormatError, HttpStatusError,
   IdDoesNotExistError, NotOaiResponseError,
 } from '../../src/oai/errors.ts';
-import { readHeaders, readRecords } from '../../src/oai/response.ts';
 import type { ListPage, OaiHeader } from '../../src/oai/types.ts';
+import { WorkerPageParser } from '../../src/oai/page-parser.ts';
 import { FIXTURES, startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { collect, firstPage, testClient } from '../support/harness.ts';
 
@@ -28,6 +28,10 @@ function headersIn(text: string): number {
   return (text.match(/<(?:[\w-]+:)?header[\s>]/g) ?? []).length;
 }
 
+async function* mapItems<A, B>(pages: AsyncGenerator<ListPage<A>>, f: (a: A) => B): AsyncGenerator<ListPage<B>> {
+  for await (const page of pages) yield { ...page, items: page.items.map(f) };
+}
+
 function verbOf(text: string): 'ListRecords' | 'ListIdentifiers' | 'GetRecord' | undefined {
   for (const verb of ['ListRecords', 'ListIdentifiers', 'GetRecord'] as const) {
     if (new RegExp(`<(?:[\\w-]+:)?${verb}[\\s>]`).test(text)) return verb;
@@ -40,11 +44,11 @@ const listFixtures = allFixtures.filter((f) => {
   return verbOf(text) !== undefined && !f.includes('control-chars-badbytes') && !f.includes('vertical-tab');
 });
 
-describe('every captured list and record fixture yields exactly the records it holds', () => {
+describe.each(['inline', 'worker'] as const)('every captured list and record fixture yields exactly the records it holds (%s parser)', (parser) => {
   it.each(listFixtures)('%s', async (file) => {
     const text = readFileSync(join(FIXTURES, file), 'utf8');
     const verb = verbOf(text)!;
-    const { client, close } = testClient(server.fixtureUrl(file));
+    const { client, close } = testClient(server.fixtureUrl(file), {}, parser === 'worker' ? { pageParser: new WorkerPageParser(1) } : {});
     try {
       if (verb === 'GetRecord') {
         const record = await client.getRecord('oai:x:1', 'oai_dc');
@@ -53,8 +57,8 @@ describe('every captured list and record fixture yields exactly the records it h
       }
       const pages: AsyncGenerator<ListPage<OaiHeader>> =
         verb === 'ListRecords'
-          ? client.listPages(verb, { metadataPrefix: 'oai_dc' }, (p, c) => readRecords(p, c).map((r) => r.header))
-          : client.listPages(verb, { metadataPrefix: 'oai_dc' }, readHeaders);
+          ? mapItems(client.listPages(verb, { metadataPrefix: 'oai_dc' }, 'records'), (r) => r.header)
+          : client.listPages(verb, { metadataPrefix: 'oai_dc' }, 'headers');
       const first = await firstPage(pages);
       expect(first.items).toHaveLength(headersIn(text));
       const identifiers = first.items.map((h) => h.identifier);

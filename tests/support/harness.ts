@@ -18,7 +18,7 @@ export function testClient(baseUrl: string, http: Partial<HttpOptions> = {}, opt
   const pool = new HttpPool();
   const httpClient = new HttpClient({ ...fastHttp, ...http }, pool);
   const client = new OaiClient(baseUrl, httpClient, { badTokenRetryDelayMs: 10, ...options });
-  return { client, http: httpClient, close: () => pool.close() };
+  return { client, http: httpClient, close: async () => { await options.pageParser?.close(); await pool.close(); } };
 }
 
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

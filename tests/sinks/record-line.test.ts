@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { recordLine, recordLineFromJson } from '../../src/sinks/record-line.ts';
+import type { OaiRecord } from '../../src/oai/types.ts';
+
+describe('record lines', () => {
+  it.each<OaiRecord>([
+    { header: { identifier: 'oai:kar.kent.ac.uk:89524', datestamp: '2021-08-02T10:00:00Z', setSpecs: ['7374617475733D707562'], deleted: false },
+      metadata: { dc: { title: ['A "quoted" title\twith\ttabs', 'Ünïcødé'], creator: ['Family, Given'] }, lang: { title: ['en', null] } } },
+    { header: { identifier: 'oai:x:1 with space', datestamp: '2021-08-02', setSpecs: [], deleted: true }, metadata: null },
+    { header: { identifier: 'oai:x:2', datestamp: '2021', setSpecs: [], deleted: false }, metadata: { xml: { 'rioxx:rioxx': [{ '@': { 'xmlns:rioxx': 'x' }, 'dc:title': ['T'] }] } } },
+  ])('are the same whether metadata arrives as objects or as JSON (%#)', (record) => {
+    const fromObjects = recordLine('kar', 'oai_dc', record, '2021-08-03T00:00:00Z');
+    expect(recordLineFromJson('kar', 'oai_dc', record.header, JSON.stringify(record.metadata), '2021-08-03T00:00:00Z')).toBe(fromObjects);
+    expect(JSON.parse(fromObjects)).toMatchObject({ source: 'kar', identifier: record.header.identifier, deleted: record.header.deleted });
+  });
+});
