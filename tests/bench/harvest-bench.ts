@@ -9,6 +9,10 @@ const root = resolve(import.meta.dirname, '../..');
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const runs = sizes.length > 0 ? sizes : [20_000, 200_000];
 
+// Run the harvester with the same Node flags its bin script gives it.
+const shebang = readFileSync(join(root, 'dist/cli/main.js'), 'utf8').split('\n', 1)[0]!;
+const binFlags = shebang.split(/\s+/).filter((w) => w.startsWith('--'));
+
 interface Usage { userUs: number; systemUs: number; maxRssKb: number }
 
 async function startServer(records: number): Promise<{ url: string; stop: () => void }> {
@@ -41,7 +45,7 @@ async function harvestOnce(url: string): Promise<{ wallS: number; usage: Usage; 
   const code = await new Promise<number | null>((done) => {
     const child = spawn(
       process.execPath,
-      ['--import', join(root, 'tests/bench/usage-hook.ts'), join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'warn'],
+      [...binFlags, '--import', join(root, 'tests/bench/usage-hook.mjs'), join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'warn'],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_USAGE_FILE: usageFile } },
     );
     child.on('exit', done);
