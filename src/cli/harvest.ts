@@ -175,7 +175,7 @@ async function harvestSource(
       retry: source.retry,
     },
     pool,
-    (event) => log.warn({ url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request'),
+    (event) => log.warn({ verb: event.verb, url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request'),
   );
   const client = new OaiClient(source.baseUrl, http, {
     maxEmptyPages: source.maxEmptyPages,

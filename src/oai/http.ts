@@ -60,6 +60,7 @@ export interface HttpResponse {
 
 export interface RetryEvent {
   url: string;
+  verb: string | undefined;
   attempt: number;
   delayMs: number;
   reason: string;
@@ -162,7 +163,7 @@ export class HttpClient {
       }
       this.stats.retries++;
       this.stats.retryWaitMs += delay;
-      this.onRetry({ url: url.href, attempt, delayMs: delay, reason: failure.message });
+      this.onRetry({ url: url.href, verb: context.verb, attempt, delayMs: delay, reason: failure.message });
       await sleep(delay);
     }
   }

@@ -118,6 +118,48 @@ describe('oai-harvester command line', () => {
     expect(new Set(ids).size).toBe(350);
   });
 
+  it('inspects a repository: identify, formats, and sets with EPrints setSpecs decoded', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ formats: ['oai_dc', 'rioxx'] }) } });
+    const identify = await cli(['identify', server.feedUrl('kar')]);
+    expect(identify.code).toBe(0);
+    expect(JSON.parse(identify.stdout)).toMatchObject({ repositoryName: 'Test feed', granularity: 'YYYY-MM-DDThh:mm:ssZ', deletedRecord: 'persistent' });
+    const formats = await cli(['formats', server.feedUrl('kar')]);
+    expect(formats.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['oai_dc', 'rioxx']);
+    const sets = await cli(['sets', server.feedUrl('kar')]);
+    expect(sets.stdout).toContain('7374617475733D707562\tstatus=pub\tStatus = Published');
+    expect(sets.stdout).toContain('driver\t\tOpen access');
+    const down = await cli(['identify', 'http://127.0.0.1:9/oai']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^oai-harvester identify: .*ECONNREFUSED.*\[Identify http:\/\/127\.0\.0\.1:9\/oai\?verb=Identify\]/m);
+  }, 60_000);
+
+  it.each([
+    ['a 503 storm with Retry-After', { status503: { times: 2, retryAfter: 'date' as const } }, 0, 350, undefined],
+    ['a connection reset mid-body', { resetMidBody: { page: 1, times: 1 } }, 0, 350, undefined],
+    ['truncated XML once', { truncated: { page: 2, times: 1 } }, 0, 350, undefined],
+    ['a refused token', { badResumptionToken: { page: 3, times: 2 } }, 0, 350, undefined],
+    ['undeclared gzip', { gzipUndeclared: true }, 0, 350, undefined],
+    ['control characters', { controlChars: true }, 0, 350, undefined],
+    ['503 on every try', { status503: { times: 999, retryAfter: 'none' as const } }, 1, 0, /^kar: HTTP 503: <html><body>Service Unavailable.* \[Identify /],
+    ['a reset on every try', { resetMidBody: { page: 1, times: 999 } }, 1, 100, /request failed|reading the body failed|cut off/],
+    ['truncated XML on every try', { truncated: { page: 2, times: 999 } }, 1, 200, /the XML is truncated/],
+    ['an HTML page with status 200', { html200: { page: 1, times: 999 } }, 1, 100, /not OAI-PMH XML: "<!DOCTYPE html><html><head><title>Maintenance/],
+    ['a token loop', { tokenLoop: { page: 2 } }, 1, 300, /repeated resumptionToken/],
+    ['403 Forbidden', { forbidden: true }, 1, 0, /HTTP 403/],
+  ])('on %s: exit %i, every record once', async (_name, faults, exitCode, expected, reason) => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 350, faults }) } });
+    const dir = tempDir();
+    const file = join(dir, 'sources.json');
+    const retry = { maxAttempts: 4, maxContentAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 2000, budgetMs: 2000 };
+    writeFileSync(file, JSON.stringify({ sources: [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 0, retry }] }));
+    const result = await cli(['run', '--config', file, '--out', join(dir, 'out')]);
+    expect(result.code).toBe(exitCode);
+    const ids = outputLines(join(dir, 'out')).map((l) => l.identifier);
+    expect(ids).toHaveLength(expected);
+    expect(new Set(ids).size).toBe(ids.length);
+    if (reason) expect(result.stdout.split('\n').find((l) => l.startsWith('kar: '))).toMatch(reason);
+  }, 30_000);
+
   it('after kill -9 in the middle of a harvest, a rerun gives exactly the N records, none twice', async () => {
     const N = 3000;
     server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });

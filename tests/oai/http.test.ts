@@ -84,6 +84,12 @@ describe('HTTP faults', () => {
     await close();
   });
 
+  it.each(['zlib', 'raw'] as const)('reads deflate (%s)', async (deflate) => {
+    const { client, close } = await serve(new Feed({ records: 150, faults: { deflate } }));
+    expect(await collect(client.listRecords({ metadataPrefix: 'oai_dc' }))).toHaveLength(150);
+    await close();
+  });
+
   it('repairs and counts control characters, keeping tabs and line breaks', async () => {
     const { client, close } = await serve(new Feed({ records: 5, faults: { controlChars: true } }));
     const pages = await collect(client.recordPages({ metadataPrefix: 'oai_dc' }));

@@ -57,3 +57,18 @@ describe('OAI error mapping', () => {
     expect(oaiErrorFrom([{ code: 'noRecordsMatch', message: '' }], {})).toBeInstanceOf(NoRecordsMatchError);
   });
 });
+
+describe('resumptionToken', () => {
+  it('is empty when blank, whitespace-only or self-closing, keeping its attributes', async () => {
+    const { readToken } = await import('../../src/oai/response.ts');
+    const { parseOaiXml, childOf, elementOf } = await import('../../src/oai/xml.ts');
+    const token = (xml: string) => {
+      const { root } = parseOaiXml(Buffer.from(`<OAI-PMH><ListRecords>${xml}</ListRecords></OAI-PMH>`));
+      return readToken(elementOf(childOf(root, 'ListRecords')) ?? {});
+    };
+    expect(token('<resumptionToken>  \n\t </resumptionToken>')).toEqual({ value: '' });
+    expect(token('<resumptionToken completeListSize="5" cursor="0"/>')).toEqual({ value: '', completeListSize: 5, cursor: 0 });
+    expect(token('<resumptionToken cursor="12" completeListSize="x">\n  abc  \n</resumptionToken>')).toEqual({ value: 'abc', cursor: 12 });
+    expect(token('')).toBeUndefined();
+  });
+});

@@ -25,6 +25,8 @@ export interface Faults {
   html200?: { page: number; times: number };
   /** Every response gzip-compressed without Content-Encoding. */
   gzipUndeclared?: boolean;
+  /** Every response deflated and announced: zlib-wrapped as the RFC says, or raw as some servers do. */
+  deflate?: 'zlib' | 'raw';
   /** Control characters (illegal in XML 1.0) in every title, raw and as references. */
   controlChars?: boolean;
   /** Every request gets 403. */

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { decodeToken, encodeToken, escapeXml, Feed, stamp } from './feed.ts';
 
@@ -83,9 +83,13 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
 
   function serveFeed(req: IncomingMessage, res: ServerResponse, feed: Feed, params: Record<string, string>): void {
     const f = feed.faults;
-    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+    const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
       let payload: Buffer = Buffer.from(body, 'utf8');
       if (f.gzipUndeclared) payload = gzipSync(payload);
+      if (f.deflate) {
+        payload = f.deflate === 'zlib' ? deflateSync(payload) : deflateRawSync(payload);
+        headers = { ...headers, 'content-encoding': 'deflate' };
+      }
       res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(payload.length), ...headers }).end(payload);
     };
     if (f.forbidden) return send(403, '<html><body>Forbidden</body></html>');
