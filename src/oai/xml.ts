@@ -127,6 +127,18 @@ function escapeText(text: string): string {
  * fast-xml-parser would otherwise accept silently.
  */
 export function parseOaiXml(bytes: Uint8Array, context: ErrorContext = {}): ParsedXml {
+  return parseDocument(bytes, context, 'OAI-PMH');
+}
+
+/**
+ * Parses any XML document (an EPrints export, say) with the same decoding, repairs and
+ * refusals as an OAI-PMH response.
+ */
+export function parseXmlDocument(bytes: Uint8Array, context: ErrorContext = {}): ParsedXml {
+  return parseDocument(bytes, context, undefined);
+}
+
+function parseDocument(bytes: Uint8Array, context: ErrorContext, expectedRoot: string | undefined): ParsedXml {
   const ctx: ErrorContext = { ...context, stage: 'xml' };
   const decoded = decodeBytes(bytes);
   let text = decoded.text;
@@ -137,15 +149,16 @@ export function parseOaiXml(bytes: Uint8Array, context: ErrorContext = {}): Pars
   text = text.trimStart();
 
   const rootName = ROOT_START.exec(text.slice(0, 4096))?.[1];
-  if (rootName === undefined || localName(rootName) !== 'OAI-PMH') {
-    const what = text.length === 0 ? 'an empty body' : `not OAI-PMH XML: "${quoteStart(text)}"`;
+  if (rootName === undefined || (expectedRoot !== undefined && localName(rootName) !== expectedRoot)) {
+    const what = text.length === 0 ? 'an empty body' : `not ${expectedRoot ? `${expectedRoot} XML` : 'XML'}: "${quoteStart(text)}"`;
     throw new NotOaiResponseError(`the server sent ${what}`, ctx);
   }
   if (text.includes('<!DOCTYPE')) {
     throw new XmlError('the response carries a DOCTYPE; refused, so no entity can be expanded', ctx);
   }
-  if (!OAI_END.test(text.slice(-256))) {
-    throw new XmlError(`the XML is truncated: it does not end with </OAI-PMH> (ends "${quoteStart(text.slice(-80))}")`, ctx);
+  const end = new RegExp(`</${rootName.replace(/[.-]/g, '\\$&')}\\s*>\\s*$`);
+  if (!(expectedRoot ? OAI_END : end).test(text.slice(-256))) {
+    throw new XmlError(`the XML is truncated: it does not end with </${expectedRoot ?? rootName}> (ends "${quoteStart(text.slice(-80))}")`, ctx);
   }
   if (ILLEGAL_CHAR.test(text)) {
     text = text.replace(ILLEGAL_CHARS, (char) => {
@@ -166,7 +179,7 @@ export function parseOaiXml(bytes: Uint8Array, context: ErrorContext = {}): Pars
   const rootValues = tree[rootName];
   const root = Array.isArray(rootValues) ? rootValues[0] : undefined;
   if (root === undefined || typeof root === 'string') {
-    throw new XmlError('the OAI-PMH element is empty', ctx);
+    throw new XmlError(`the ${rootName} element is empty`, ctx);
   }
   return { root, rootName, repairedChars: repairs };
 }
