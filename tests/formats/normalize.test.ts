@@ -120,3 +120,25 @@ describe('rejects', () => {
     expect(result).toMatchObject({ record: { id: 's:oai:x:1', deleted: true, title: null, formats: [] } });
   });
 });
+
+describe('the JSON Schema of the common record', () => {
+  it('accepts every golden record and every normalised fixture record, and rejects a broken one', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const schema = JSON.parse(readFileSync(resolve(HERE, '../../src/formats/common-record.schema.json'), 'utf8'));
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+    const records = goldens.map(([, make]) => make());
+    for (const file of readdirSync(join(FIXTURES, 'listrecords'))) {
+      for (const r of recordsIn(join(FIXTURES, 'listrecords', file))) {
+        const result = normalizeRecord('s', 'oai_dc', r);
+        if ('record' in result) records.push(result.record);
+      }
+    }
+    expect(records.length).toBeGreaterThan(400);
+    for (const record of records) {
+      const valid = validate(record as unknown);
+      if (!valid) throw new Error(`${record.id}: ${JSON.stringify(validate.errors)}`);
+    }
+    const broken = { ...records[0]!, dates: { ...records[0]!.dates, published: { value: '30/07/2021', field: 'x' } } };
+    expect(validate(broken)).toBe(false);
+  });
+});
