@@ -24,6 +24,8 @@ export interface SourceConfig {
   readTimeoutMs: number;
   maxResponseBytes: number;
   maxEmptyPages: number;
+  /** Normalise records into the common record (default); false keeps raw metadata only. */
+  commonRecord: boolean;
   retry: RetryPolicy;
 }
 
@@ -44,6 +46,7 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
+  'commonRecord',
 ]);
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
 
@@ -135,6 +138,8 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
   if (retry.maxAttempts < 1 || retry.maxContentAttempts < 1) fail(where('retry'), 'attempts must be at least 1');
 
   const userAgentBase = optionalString('userAgent') ?? DEFAULT_USER_AGENT;
+  const commonRecord = raw['commonRecord'] ?? true;
+  if (typeof commonRecord !== 'boolean') fail(where('commonRecord'), 'must be true or false');
   return {
     id,
     name: optionalString('name') ?? id,
@@ -152,6 +157,7 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
     readTimeoutMs: integer('readTimeoutMs', 120_000, 1),
     maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     maxEmptyPages: integer('maxEmptyPages', 10, 1),
+    commonRecord: commonRecord as boolean,
     retry,
   };
 }

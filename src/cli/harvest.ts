@@ -13,12 +13,16 @@ import {
 } from '../oai/errors.ts';
 import { HttpClient, HttpPool } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
+import { HARVEST_WORKER_URL } from '../formats/harvest-worker-url.ts';
+import type { NormalizedJsonRecord, NormalizeOptions } from '../formats/harvest-worker.ts';
+import { commonRecord } from '../formats/merge.ts';
+import type { FormatFields } from '../formats/registry.ts';
+import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
 import { StateStore, type HarvestRow } from '../store/state.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
-import { recordLineFromJson } from '../sinks/record-line.ts';
-import type { JsonRecord } from '../oai/list-page.ts';
+import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import type { HarvestConfig, SourceConfig } from './config.ts';
 
 export interface HarvestOptions {
@@ -73,12 +77,15 @@ export interface ListSummary {
   records: number;
   deleted: number;
   unchanged: number;
+  /** Records whose metadata could not be read into the common record (see the rejects file). */
+  rejects: number;
   restarts: number;
   /** Records received by the whole harvest (over every run that worked on it). */
   received: number;
   /** The server's completeListSize, when it sent one. */
   completeListSize: number | null;
   output: string | null;
+  rejectsFile: string | null;
   error?: ErrorSummary;
 }
 
@@ -93,6 +100,7 @@ export interface SourceSummary {
   records: number;
   deleted: number;
   unchanged: number;
+  rejects: number;
   bytes: number;
   wireBytes: number;
   requests: number;
@@ -124,8 +132,8 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
 
   const state = StateStore.open(stateFile);
   const pool = new HttpPool();
-  // Pages are parsed in a worker thread while the main thread writes state and output.
-  const parser = new WorkerPageParser(options.parserThreads);
+  // Pages are parsed and normalised in a worker thread while the main thread writes state and output.
+  const parser = new WorkerPageParser(options.parserThreads, HARVEST_WORKER_URL);
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
     const summaries = await Promise.all(
@@ -184,7 +192,7 @@ async function harvestSource(
   });
   const summary: SourceSummary = {
     source: source.id, status: 'ok', baseUrl: source.baseUrl, granularity: null, lists: [],
-    pages: 0, records: 0, deleted: 0, unchanged: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
+    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
     repairedChars: 0, durationMs: 0, held: { live: 0, deleted: 0 },
   };
   const fail = (error: unknown): ErrorSummary => {
@@ -286,11 +294,14 @@ async function harvestList(
   const result: ListSummary = {
     list: listKey, metadataPrefix, set: set ?? null, harvestId: harvest.harvestId, resumed,
     from: harvest.fromArg, until: harvest.untilArg, status: 'incomplete', pages: 0, records: 0, deleted: 0,
-    unchanged: 0, restarts: 0, received: 0, completeListSize: null, output: null,
+    unchanged: 0, rejects: 0, restarts: 0, received: 0, completeListSize: null, output: null, rejectsFile: null,
   };
+  const rejectsPath = join(options.outDir, 'rejects', source.id, `${harvest.harvestId}.jsonl`);
   let appender: JsonlAppender;
+  let rejects: LazyJsonlAppender;
   try {
     appender = new JsonlAppender(outputPath, harvest.outputOffset);
+    rejects = new LazyJsonlAppender(rejectsPath, harvest.rejectsOffset);
   } catch (error) {
     result.error = describeError(new HarvestError((error as Error).message, { stage: 'output' }));
     return result;
@@ -302,11 +313,16 @@ async function harvestList(
   const args = { metadataPrefix, set, from: harvest.fromArg ?? undefined, until: harvest.untilArg ?? undefined };
   const maxRestarts = options.maxRestarts ?? 3;
   let token = harvest.token ?? undefined;
+  const parseOptions: NormalizeOptions = { source: source.id, metadataPrefix, fields: source.metadataPrefixes.length > 1 };
+  const sink: PageSink = { appender, rejects, state, sourceId: source.id, metadataPrefix, multiFormat: source.commonRecord && source.metadataPrefixes.length > 1 };
   try {
     for (;;) {
       try {
-        for await (const page of client.listPages('ListRecords', args, 'recordsJson', { resumptionToken: token })) {
-          await commitPage(page, harvest, appender, state, source.id, metadataPrefix, result, summary);
+        // The harvest worker fills in the common record beside the raw metadata, unless the
+        // source asks for raw metadata only (then the fields stay absent: record is null).
+        const listOptions = { resumptionToken: token, ...(source.commonRecord ? { parseOptions } : {}) };
+        for await (const page of client.listPages('ListRecords', args, 'recordsJson', listOptions)) {
+          await commitPage(page as ListPage<NormalizedJsonRecord>, harvest, sink, result, summary);
           progress.pages++;
           progress.received += page.items.length;
           if (page.token?.completeListSize !== undefined) progress.completeListSize = page.token.completeListSize;
@@ -341,7 +357,9 @@ async function harvestList(
       firstId: result.error.firstId, lastId: result.error.lastId }, result.error.message);
   } finally {
     appender.close();
+    rejects.close();
   }
+  if (rejects.written) result.rejectsFile = relative(process.cwd(), rejectsPath) || rejectsPath;
   const final = state.harvest(harvest.harvestId)!;
   result.received = final.records + final.unchanged;
   result.completeListSize = final.completeListSize;
@@ -354,32 +372,42 @@ async function harvestList(
   return result;
 }
 
+interface PageSink {
+  appender: JsonlAppender;
+  rejects: LazyJsonlAppender;
+  state: StateStore;
+  sourceId: string;
+  metadataPrefix: string;
+  /** The source is harvested in several formats: records are merged across them. */
+  multiFormat: boolean;
+}
+
 /**
- * Writes a page's new and changed records, syncs them, then commits the records and the
- * checkpoint (token and output offset) in one transaction. A crash between the two leaves
- * bytes past the committed offset, which the next run truncates away.
+ * Writes a page's new and changed records (and rejects), syncs them, then commits the
+ * records and the checkpoint (token and output offsets) in one transaction. A crash between
+ * the two leaves bytes past the committed offsets, which the next run truncates away.
  */
 async function commitPage(
-  page: ListPage<JsonRecord>,
+  page: ListPage<NormalizedJsonRecord>,
   harvest: HarvestRow,
-  appender: JsonlAppender,
-  state: StateStore,
-  sourceId: string,
-  metadataPrefix: string,
+  sink: PageSink,
   result: ListSummary,
   summary: SourceSummary,
 ): Promise<void> {
+  const { state, sourceId, metadataPrefix } = sink;
   let deleted = 0;
   let unchanged = 0;
   let lastDatestamp: string | null = null;
   const lines: string[] = [];
+  const rejectLines: string[] = [];
+  const written: NormalizedJsonRecord[] = [];
   // A page may repeat a record (broken servers); it is written once.
   const onPage = new Set<string>();
   try {
-    const needed = state.needsWrite(sourceId, page.items.map((r) => r.header), harvest.harvestId, harvest.full);
+    const needed = state.needsWrite(harvest, page.items.map((r) => r.header));
     for (let i = 0; i < page.items.length; i++) {
-      const record = page.items[i]!;
-      const { header } = record;
+      const item = page.items[i]!;
+      const { header } = item;
       if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
       const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
       if (onPage.has(key) || !needed[i]) {
@@ -387,12 +415,27 @@ async function commitPage(
         continue;
       }
       onPage.add(key);
+      written.push(item);
       if (header.deleted) deleted++;
-      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, record.metadataJson, page.responseDate));
+      const recordJson = sink.multiFormat && item.format && item.fieldsJson ? mergedRecordJson(state, sourceId, item) : (item.recordJson ?? null);
+      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson));
+      if (item.reject) {
+        rejectLines.push(rejectLine({
+          source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject,
+          responseDate: page.responseDate,
+        }));
+      }
     }
-    const outputOffset = await appender.append(lines);
+    const outputOffset = await sink.appender.append(lines);
+    const rejectsOffset = await sink.rejects.append(rejectLines);
     state.transaction(() => {
-      for (const record of page.items) state.noteRecord(sourceId, record.header, harvest.harvestId, harvest.full);
+      for (const item of page.items) state.noteRecord(harvest, item.header);
+      if (sink.multiFormat) {
+        for (const item of written) {
+          if (item.header.deleted) state.dropFormatFields(sourceId, item.header.identifier);
+          else if (item.format && item.fieldsJson) state.saveFormatFields(sourceId, item.header.identifier, item.format, item.header.datestamp, item.fieldsJson);
+        }
+      }
       state.checkpoint(harvest.harvestId, {
         token: page.token?.value || null,
         responseDate: page.responseDate,
@@ -401,6 +444,7 @@ async function commitPage(
         unchanged,
         lastDatestamp,
         outputOffset,
+        rejectsOffset,
         completeListSize: page.token?.completeListSize ?? null,
       });
     });
@@ -416,18 +460,30 @@ async function commitPage(
   result.records += lines.length;
   result.deleted += deleted;
   result.unchanged += unchanged;
+  result.rejects += rejectLines.length;
   summary.pages++;
   summary.records += lines.length;
   summary.deleted += deleted;
   summary.unchanged += unchanged;
+  summary.rejects += rejectLines.length;
   summary.bytes += page.bytes;
   summary.repairedChars += page.repairedChars;
+}
+
+/** This format's fields merged with the record's other formats held in the state. */
+function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJsonRecord): string {
+  const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
+  for (const held of state.formatFields(sourceId, item.header.identifier)) {
+    if (held.format !== item.format) formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
+  }
+  return formats.length === 1 ? item.recordJson! : JSON.stringify(commonRecord(sourceId, item.header, formats));
 }
 
 function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
   return {
     list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
-    pages: 0, records: 0, deleted: 0, unchanged: 0, restarts: 0, received: 0, completeListSize: null, output: null, error,
+    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, restarts: 0, received: 0, completeListSize: null, output: null,
+    rejectsFile: null, error,
   };
 }
 

@@ -17,6 +17,40 @@ const UNION: readonly (keyof RecordFields)[] = ['identifiers', 'funding'];
 
 export function commonRecord(source: string, header: OaiHeader, formats: readonly FormatFields[]): CommonRecord {
   const ordered = [...formats].sort((a, b) => FORMATS.indexOf(a.format) - FORMATS.indexOf(b.format));
+  const { merged, fieldSources } = ordered.length === 1 ? single(ordered[0]!) : mergeFields(ordered);
+  // Last modification is the header datestamp, whatever a format says.
+  const modified = partialDate(header.datestamp);
+  merged.dates.modified = modified ? { value: modified, field: 'header datestamp' } : null;
+  if (ordered.length > 0) fieldSources.dates = ordered.map((f) => f.format).join('+');
+
+  return {
+    schemaVersion: COMMON_RECORD_SCHEMA_VERSION,
+    id: `${source}:${header.identifier}`,
+    source,
+    identifier: header.identifier,
+    deleted: header.deleted,
+    datestamp: header.datestamp,
+    sets: header.setSpecs.map(decodeSetSpec),
+    formats: ordered.map((f) => f.format),
+    ...merged,
+    fieldSources,
+  };
+}
+
+/** One format: its fields as they are, each attributed to it when it says something. */
+function single({ format, fields }: FormatFields): { merged: RecordFields; fieldSources: CommonRecord['fieldSources'] } {
+  const merged: RecordFields = { ...fields, dates: { ...fields.dates } };
+  const fieldSources: CommonRecord['fieldSources'] = {};
+  for (const key in fields) {
+    if (key === 'dates') continue;
+    const value = fields[key as keyof RecordFields];
+    const empty = key === 'container' ? Object.values(fields.container).every(isEmpty) : isEmpty(value);
+    if (!empty) fieldSources[key as keyof RecordFields] = format;
+  }
+  return { merged, fieldSources };
+}
+
+function mergeFields(ordered: readonly FormatFields[]): { merged: RecordFields; fieldSources: CommonRecord['fieldSources'] } {
   const merged = emptyFields();
   const fieldSources: CommonRecord['fieldSources'] = {};
   const keys = Object.keys(merged) as (keyof RecordFields)[];
@@ -61,23 +95,7 @@ export function commonRecord(source: string, header: OaiHeader, formats: readonl
     const from = ordered.find(({ fields }) => fields.dates[part] !== null);
     if (from) merged.dates[part] = from.fields.dates[part];
   }
-  // Last modification is the header datestamp, whatever a format says.
-  const modified = partialDate(header.datestamp);
-  merged.dates.modified = modified ? { value: modified, field: 'header datestamp' } : null;
-  if (ordered.length > 0) fieldSources.dates = ordered.map((f) => f.format).join('+');
-
-  return {
-    schemaVersion: COMMON_RECORD_SCHEMA_VERSION,
-    id: `${source}:${header.identifier}`,
-    source,
-    identifier: header.identifier,
-    deleted: header.deleted,
-    datestamp: header.datestamp,
-    sets: header.setSpecs.map(decodeSetSpec),
-    formats: ordered.map((f) => f.format),
-    ...merged,
-    fieldSources,
-  };
+  return { merged, fieldSources };
 }
 
 function isEmpty(value: unknown): boolean {

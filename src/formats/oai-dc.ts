@@ -13,6 +13,8 @@ const PEER_REVIEW = /^(?:info:eu-repo\/semantics\/)?(non)?peer[- ]?reviewed$/i;
 /** OpenAIRE puts the version of the text among the types. */
 const VERSION_TYPE = /^info:eu-repo\/semantics\/(submittedVersion|acceptedVersion|publishedVersion|updatedVersion|draft)$/i;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+/** EPrints' abstract page: {base}/{id}/ or {base}/id/eprint/{id}/. */
+const EPRINT_PAGE = /^https?:\/\/[^/]+\/(?:id\/eprint\/)?(\d+)\/?$/;
 
 export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
   const f = emptyFields();
@@ -45,7 +47,7 @@ export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
   // Landing page: EPrints' {base}/{id}/, else a handle, else an arXiv abstract page.
   const urls = unique([...relations, ...identifiers].filter((v) => URL.test(v)));
   f.landingPage =
-    (eprintId ? urls.find((u) => new RegExp(`^https?://[^/]+/(?:id/eprint/)?${eprintId}/?$`).test(u)) : undefined) ??
+    (eprintId ? urls.find((u) => EPRINT_PAGE.exec(u)?.[1] === eprintId) : undefined) ??
     urls.find((u) => /^https?:\/\/hdl\.handle\.net\//i.test(u) || /\/handle\/\d+(?:\.\d+)*\/\d+\/?$/.test(u)) ??
     urls.find((u) => /arxiv\.org\/abs\//i.test(u)) ??
     identifiers.find((u) => URL.test(u) && !FILE_EXTENSION.test(u) && !/\/bitstream\/|doi\.org\//i.test(u)) ??

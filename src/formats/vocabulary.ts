@@ -152,9 +152,14 @@ const PARTIAL = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?
  * A date kept as precise as given: "2021", "2021-09", "2021-09-30", or a UTC timestamp
  * "2021-07-30T08:45:00Z" (EPrints' "2021-07-30 08:45:00" is UTC). Never invents a day.
  */
+const PLAIN_DATE = /^\d{4}(?:-(?!00)\d{2}(?:-(?!00)\d{2})?)?$/;
+const CANONICAL_STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
 export function partialDate(value: string | undefined): string | null {
   if (!value) return null;
   const v = value.trim();
+  // The common shapes need no work.
+  if (PLAIN_DATE.test(v) || CANONICAL_STAMP.test(v)) return v;
   const m = PARTIAL.exec(v);
   if (!m) {
     // Free text such as "March 2021" or "2021-03-00": keep what is certain.
@@ -172,9 +177,11 @@ export function partialDate(value: string | undefined): string | null {
   return Number.isNaN(ms) ? `${year}-${month}-${day}` : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+const NEEDS_COLLAPSE = /\s\s|[\t\n\r\f\v\u00A0]/;
+
 export function clean(value: string | undefined | null): string | null {
   if (value === undefined || value === null) return null;
-  const v = value.replace(/\s+/g, ' ').trim();
+  const v = (NEEDS_COLLAPSE.test(value) ? value.replace(/\s+/g, ' ') : value).trim();
   return v === '' ? null : v;
 }
 

@@ -130,8 +130,12 @@ function candidate(doi: string, form: DoiForm, field: string, fieldRank: number,
 }
 
 function clean(value: string): string {
+  // Plain ASCII needs neither normalisation nor invisible-character removal.
+  if (!NON_ASCII.test(value)) return value.trim();
   return value.normalize('NFC').replace(INVISIBLE, '').trim();
 }
+
+const NON_ASCII = /[^\x00-\x7F]/;
 
 function parseIdentifierValue(value: string): { doi: string; form: DoiForm } | undefined {
   let rest = clean(value);

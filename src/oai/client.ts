@@ -23,6 +23,8 @@ export interface ListArguments {
 export interface ListOptions {
   /** Continue a list from a token saved earlier instead of starting it. */
   resumptionToken?: string | undefined;
+  /** Handed to the page parser with every page (see PageParser). */
+  parseOptions?: unknown;
 }
 
 export interface OaiClientOptions {
@@ -104,7 +106,7 @@ export class OaiClient {
     options: ListOptions = {},
   ): AsyncGenerator<ListPage<ItemOf<K>>> {
     const queue = new PageQueue<ListPage<ItemOf<K>>>(this.prefetchPages);
-    void this.produce(verb, args, kind, options.resumptionToken, queue);
+    void this.produce(verb, args, kind, options.resumptionToken, queue, options.parseOptions);
     try {
       for (;;) {
         const page = await queue.take();
@@ -122,6 +124,7 @@ export class OaiClient {
     kind: K,
     resumptionToken: string | undefined,
     queue: PageQueue<ListPage<ItemOf<K>>>,
+    parseOptions: unknown,
   ): Promise<void> {
     let token = resumptionToken;
     const seen = new Set<string>(token ? [token] : []);
@@ -135,7 +138,7 @@ export class OaiClient {
     const start = (t: string | undefined): Fetch => {
       const url = this.url(t ? { verb, resumptionToken: t } : { verb, ...args });
       const fetch: Fetch = { token: t, url, page: Promise.resolve() as never };
-      fetch.page = this.fetchPage(url, verb, kind, (sniffed) => {
+      fetch.page = this.fetchPage(url, verb, kind, parseOptions, (sniffed) => {
         fetch.sniffed = sniffed;
         speculate();
       });
@@ -213,13 +216,14 @@ export class OaiClient {
     url: URL,
     verb: Verb,
     kind: K,
+    parseOptions: unknown,
     onToken: (token: string) => void = () => {},
   ): Promise<ListPage<ItemOf<K>>> {
     return this.http.get(url, { verb }, async (response) => {
       const bytes = response.body.length;
       const sniffed = response.status < 300 ? sniffToken(response.body) : undefined;
       if (sniffed !== undefined) onToken(sniffed);
-      const page = await this.pageParser.parse(response.body, verb, kind, { url: url.href, verb });
+      const page = await this.pageParser.parse(response.body, verb, kind, { url: url.href, verb }, parseOptions);
       return { ...page, url: url.href, bytes };
     });
   }

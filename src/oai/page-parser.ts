@@ -7,7 +7,8 @@ import { parseListPage, type ItemOf, type ListKind, type ParsedListPage } from '
 import type { Verb } from './types.ts';
 
 export interface PageParser {
-  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext): Promise<ParsedListPage<ItemOf<K>>>;
+  /** `options` travel to the worker untouched, for worker entries that do more than parse. */
+  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext, options?: unknown): Promise<ParsedListPage<ItemOf<K>>>;
   close(): Promise<void>;
 }
 
@@ -22,6 +23,7 @@ export interface ParseRequest {
   verb: Verb;
   kind: ListKind;
   context: ErrorContext;
+  options?: unknown;
 }
 
 export type ParseReply = { id: number; page: ParsedListPage<unknown> } | { id: number; error: SerializedError };
@@ -31,7 +33,12 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-const WORKER_URL = new URL(`./parse-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/** A module next to the caller, with the caller's extension (.ts from source, .js built). */
+export function siblingModule(name: string, callerUrl: string): URL {
+  return new URL(`./${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
+}
+
+const WORKER_URL = siblingModule('parse-worker', import.meta.url);
 
 /** Parses pages in `size` worker threads, round robin. Idle workers do not keep the process alive. */
 export class WorkerPageParser implements PageParser {
@@ -40,11 +47,15 @@ export class WorkerPageParser implements PageParser {
   private nextId = 0;
   private turn = 0;
 
-  constructor(size: number = Math.max(1, Math.min(availableParallelism() - 1, 4))) {
+  private readonly workerUrl: URL;
+
+  /** `workerUrl`: another entry point that answers ParseRequests (formats/harvest-worker). */
+  constructor(size: number = Math.max(1, Math.min(availableParallelism() - 1, 4)), workerUrl: URL = WORKER_URL) {
     this.workers = new Array<Worker | undefined>(size).fill(undefined);
+    this.workerUrl = workerUrl;
   }
 
-  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext): Promise<ParsedListPage<ItemOf<K>>> {
+  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext, options?: unknown): Promise<ParsedListPage<ItemOf<K>>> {
     const slot = this.turn++ % this.workers.length;
     const worker = this.workers[slot] ?? this.start(slot);
     const id = this.nextId++;
@@ -53,7 +64,7 @@ export class WorkerPageParser implements PageParser {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, worker: slot });
       worker.ref();
-      worker.postMessage({ id, body: owned, verb, kind, context } satisfies ParseRequest, [owned.buffer as ArrayBuffer]);
+      worker.postMessage({ id, body: owned, verb, kind, context, options } satisfies ParseRequest, [owned.buffer as ArrayBuffer]);
     });
   }
 
@@ -66,7 +77,7 @@ export class WorkerPageParser implements PageParser {
   private start(slot: number): Worker {
     // A small young generation keeps the thread's heap from ballooning between collections:
     // measured, peak RSS stops depending on how long the harvest runs, for ~10% of speed.
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const worker = new Worker(this.workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     worker.on('message', (reply: ParseReply) => {
       const job = this.pending.get(reply.id);
       if (!job) return;

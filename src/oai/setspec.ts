@@ -3,7 +3,19 @@
  * colon-separated level. A setSpec that is not entirely even-length uppercase hex parts
  * is kept as written, as are parts that do not decode to valid UTF-8.
  */
+const decoded = new Map<string, string>();
+
 export function decodeSetSpec(setSpec: string): string {
+  // A repository has few sets and every record repeats them.
+  let result = decoded.get(setSpec);
+  if (result === undefined) {
+    result = decode(setSpec);
+    if (decoded.size < 10_000) decoded.set(setSpec, result);
+  }
+  return result;
+}
+
+function decode(setSpec: string): string {
   if (!/^[0-9A-F]+(:[0-9A-F]+)*$/.test(setSpec)) return setSpec;
   const parts = setSpec.split(':');
   if (parts.some((p) => p.length % 2 !== 0)) return setSpec;

@@ -15,9 +15,11 @@ export interface RecordLine {
   metadata: OaiRecord['metadata'];
   /** The server's responseDate of the page that carried the record. */
   responseDate: string;
+  /** The common record (see the README), or null when the metadata could not be read. */
+  record: unknown;
 }
 
-export function recordLine(source: string, metadataPrefix: string, record: OaiRecord, responseDate: string): string {
+export function recordLine(source: string, metadataPrefix: string, record: OaiRecord, responseDate: string, common: unknown = null): string {
   const line: RecordLine = {
     source,
     identifier: record.header.identifier,
@@ -27,15 +29,38 @@ export function recordLine(source: string, metadataPrefix: string, record: OaiRe
     metadataPrefix,
     metadata: record.metadata,
     responseDate,
+    record: common,
   };
   return JSON.stringify(line);
 }
 
-/** The same line as recordLine, from metadata already serialised as JSON. */
-export function recordLineFromJson(source: string, metadataPrefix: string, header: OaiHeader, metadataJson: string, responseDate: string): string {
+/** The same line as recordLine, from metadata and common record already serialised as JSON. */
+export function recordLineFromJson(
+  source: string,
+  metadataPrefix: string,
+  header: OaiHeader,
+  metadataJson: string,
+  responseDate: string,
+  recordJson: string | null = null,
+): string {
   return (
     `{"source":${JSON.stringify(source)},"identifier":${JSON.stringify(header.identifier)},` +
     `"datestamp":${JSON.stringify(header.datestamp)},"deleted":${header.deleted},"setSpecs":${JSON.stringify(header.setSpecs)},` +
-    `"metadataPrefix":${JSON.stringify(metadataPrefix)},"metadata":${metadataJson},"responseDate":${JSON.stringify(responseDate)}}`
+    `"metadataPrefix":${JSON.stringify(metadataPrefix)},"metadata":${metadataJson},"responseDate":${JSON.stringify(responseDate)},` +
+    `"record":${recordJson ?? 'null'}}`
   );
+}
+
+/** A record whose metadata could not be read into the common record, and why. */
+export interface RejectLine {
+  source: string;
+  identifier: string;
+  datestamp: string;
+  metadataPrefix: string;
+  reason: string;
+  responseDate: string;
+}
+
+export function rejectLine(reject: RejectLine): string {
+  return JSON.stringify(reject);
 }

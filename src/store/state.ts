@@ -29,6 +29,7 @@ export interface HarvestRow {
   lastDatestamp: string | null;
   outputFile: string;
   outputOffset: number;
+  rejectsOffset: number;
   restarts: number;
   completeListSize: number | null;
   lastError: string | null;
@@ -42,13 +43,16 @@ export interface PageCheckpoint {
   unchanged: number;
   lastDatestamp: string | null;
   outputOffset: number;
+  rejectsOffset: number;
   completeListSize: number | null;
 }
 
-const SCHEMA_VERSION = 1;
+/** Which harvest a record is noted for: the skip state is per source, format and record. */
+export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
+
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS repositories (
   source_id TEXT PRIMARY KEY, base_url TEXT NOT NULL, identify_json TEXT NOT NULL, identified_at TEXT NOT NULL
 );
@@ -64,16 +68,28 @@ CREATE TABLE IF NOT EXISTS harvests (
   first_response_date TEXT, token TEXT,
   pages INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
   unchanged INTEGER NOT NULL DEFAULT 0, last_datestamp TEXT,
-  output_file TEXT NOT NULL, output_offset INTEGER NOT NULL DEFAULT 0,
+  output_file TEXT NOT NULL, output_offset INTEGER NOT NULL DEFAULT 0, rejects_offset INTEGER NOT NULL DEFAULT 0,
   restarts INTEGER NOT NULL DEFAULT 0, complete_list_size INTEGER, last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS harvests_running ON harvests (source_id, list_key, status);
-CREATE TABLE IF NOT EXISTS records (
-  source_id TEXT NOT NULL, identifier TEXT NOT NULL, datestamp TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS record_versions (
+  source_id TEXT NOT NULL, metadata_prefix TEXT NOT NULL, identifier TEXT NOT NULL, datestamp TEXT NOT NULL,
   deleted INTEGER NOT NULL, harvest_id TEXT NOT NULL,
-  PRIMARY KEY (source_id, identifier)
+  PRIMARY KEY (source_id, metadata_prefix, identifier)
+) WITHOUT ROWID;
+-- The normalised fields of each format of a record, for sources harvested in several formats.
+CREATE TABLE IF NOT EXISTS format_fields (
+  source_id TEXT NOT NULL, identifier TEXT NOT NULL, format TEXT NOT NULL, datestamp TEXT NOT NULL, fields_json TEXT NOT NULL,
+  PRIMARY KEY (source_id, identifier, format)
 ) WITHOUT ROWID;
 `;
+
+/** Steps from one schema version to the next, run in order on an older database. */
+const MIGRATIONS: Record<number, string> = {
+  // v1 kept the skip state per record, not per record and format; it is rebuilt as records
+  // are seen again (an unchanged record in the next overlap is written once more).
+  1: `DROP TABLE IF EXISTS records; ALTER TABLE harvests ADD COLUMN rejects_offset INTEGER NOT NULL DEFAULT 0;`,
+};
 
 export class StateStore {
   readonly file: string;
@@ -89,26 +105,29 @@ export class StateStore {
     // WAL: readers (status, reports) never block a harvest. NORMAL is safe here because
     // output is synced before each commit and truncated back to the committed offset.
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    this.db.exec(SCHEMA);
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);');
     const version = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
     if (version && Number(version.value) > SCHEMA_VERSION) {
       throw new Error(`state database ${file} has schema version ${version.value}, newer than this program's ${SCHEMA_VERSION}`);
     }
+    for (let v = version ? Number(version.value) : SCHEMA_VERSION; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+    this.db.exec(SCHEMA);
     this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
     // A record is written when it is new or changed; with `full`, once per harvest.
     this.upsertRecord = this.db.prepare(`
-      INSERT INTO records (source_id, identifier, datestamp, deleted, harvest_id) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (source_id, identifier) DO UPDATE SET
+      INSERT INTO record_versions (source_id, metadata_prefix, identifier, datestamp, deleted, harvest_id) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (source_id, metadata_prefix, identifier) DO UPDATE SET
         datestamp = excluded.datestamp, deleted = excluded.deleted, harvest_id = excluded.harvest_id
-      WHERE records.datestamp IS NOT excluded.datestamp OR records.deleted IS NOT excluded.deleted
-         OR (? AND records.harvest_id IS NOT excluded.harvest_id)`);
+      WHERE record_versions.datestamp IS NOT excluded.datestamp OR record_versions.deleted IS NOT excluded.deleted
+         OR (? AND record_versions.harvest_id IS NOT excluded.harvest_id)`);
     this.selectRecords = this.db.prepare(`
-      SELECT identifier, datestamp, deleted, harvest_id FROM records
-      WHERE source_id = ? AND identifier IN (SELECT value FROM json_each(?))`);
+      SELECT identifier, datestamp, deleted, harvest_id FROM record_versions
+      WHERE source_id = ? AND metadata_prefix = ? AND identifier IN (SELECT value FROM json_each(?))`);
     this.checkpointPage = this.db.prepare(`
       UPDATE harvests SET token = ?, first_response_date = COALESCE(first_response_date, ?),
         pages = pages + 1, records = records + ?, deleted = deleted + ?, unchanged = unchanged + ?,
-        last_datestamp = COALESCE(?, last_datestamp), output_offset = ?, complete_list_size = COALESCE(?, complete_list_size)
+        last_datestamp = COALESCE(?, last_datestamp), output_offset = ?, rejects_offset = ?,
+        complete_list_size = COALESCE(?, complete_list_size)
       WHERE harvest_id = ?`);
   }
 
@@ -181,8 +200,11 @@ export class StateStore {
    * Records the header; true when the record must be written (new, changed, or not yet
    * written by this harvest when `full`). Call inside `transaction`.
    */
-  noteRecord(sourceId: string, header: OaiHeader, harvestId: string, full: boolean): boolean {
-    const result = this.upsertRecord.run(sourceId, header.identifier, header.datestamp, header.deleted ? 1 : 0, harvestId, full ? 1 : 0);
+  noteRecord(harvest: HarvestKey, header: OaiHeader): boolean {
+    const result = this.upsertRecord.run(
+      harvest.sourceId, harvest.metadataPrefix, header.identifier, header.datestamp, header.deleted ? 1 : 0, harvest.harvestId,
+      harvest.full ? 1 : 0,
+    );
     return Number(result.changes) > 0;
   }
 
@@ -191,8 +213,9 @@ export class StateStore {
    * written. Lets a page's output be written and synced before the transaction that
    * records it is opened.
    */
-  needsWrite(sourceId: string, headers: readonly OaiHeader[], harvestId: string, full: boolean): boolean[] {
-    const rows = this.selectRecords.all(sourceId, JSON.stringify(headers.map((h) => h.identifier))) as {
+  needsWrite(harvest: HarvestKey, headers: readonly OaiHeader[]): boolean[] {
+    const { harvestId, full } = harvest;
+    const rows = this.selectRecords.all(harvest.sourceId, harvest.metadataPrefix, JSON.stringify(headers.map((h) => h.identifier))) as {
       identifier: string; datestamp: string; deleted: number; harvest_id: string;
     }[];
     const held = new Map(rows.map((r) => [r.identifier, r]));
@@ -207,7 +230,7 @@ export class StateStore {
   checkpoint(harvestId: string, page: PageCheckpoint): void {
     this.checkpointPage.run(
       page.token, page.responseDate, page.written, page.deleted, page.unchanged, page.lastDatestamp,
-      page.outputOffset, page.completeListSize, harvestId,
+      page.outputOffset, page.rejectsOffset, page.completeListSize, harvestId,
     );
   }
 
@@ -234,11 +257,34 @@ export class StateStore {
     });
   }
 
+  /** Records held for a source, counted once whatever the number of formats. */
   recordCounts(sourceId: string): { live: number; deleted: number } {
     const row = this.db
-      .prepare(`SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted FROM records WHERE source_id = ?`)
+      .prepare(`SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted FROM (
+                  SELECT identifier, MIN(deleted) AS deleted FROM record_versions WHERE source_id = ? GROUP BY identifier)`)
       .get(sourceId) as { live: number; deleted: number };
     return { live: Number(row.live), deleted: Number(row.deleted) };
+  }
+
+  /** Keeps one format's normalised fields of a record, for merging with its other formats. */
+  saveFormatFields(sourceId: string, identifier: string, format: string, datestamp: string, fieldsJson: string): void {
+    this.db
+      .prepare(`INSERT OR REPLACE INTO format_fields (source_id, identifier, format, datestamp, fields_json) VALUES (?, ?, ?, ?, ?)`)
+      .run(sourceId, identifier, format, datestamp, fieldsJson);
+  }
+
+  formatFields(sourceId: string, identifier: string): { format: string; fieldsJson: string }[] {
+    return (
+      this.db.prepare(`SELECT format, fields_json FROM format_fields WHERE source_id = ? AND identifier = ?`).all(sourceId, identifier) as {
+        format: string;
+        fields_json: string;
+      }[]
+    ).map((r) => ({ format: r.format, fieldsJson: r.fields_json }));
+  }
+
+  /** A deleted record has no formats left to merge. */
+  dropFormatFields(sourceId: string, identifier: string): void {
+    this.db.prepare(`DELETE FROM format_fields WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
   }
 }
 
@@ -265,6 +311,7 @@ function toHarvestRow(r: Record<string, unknown>): HarvestRow {
     lastDatestamp: s(r['last_datestamp']),
     outputFile: String(r['output_file']),
     outputOffset: Number(r['output_offset']),
+    rejectsOffset: Number(r['rejects_offset']),
     restarts: Number(r['restarts']),
     completeListSize: r['complete_list_size'] === null ? null : Number(r['complete_list_size']),
     lastError: s(r['last_error']),

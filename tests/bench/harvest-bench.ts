@@ -1,7 +1,7 @@
 // npm run bench [-- N...]: full harvests from a local server against the parse-only
 // ceiling of fast-xml-parser on the same pages. Prints figures; asserts nothing.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -26,6 +26,16 @@ async function startServer(records: number): Promise<{ url: string; stop: () => 
 
 interface WalkResult { mode: string; records: number; bytes: number; wallS: number; parseRecPerS: number }
 
+/** Runs a measuring script in a fresh process and reads the JSON line it prints. */
+function runJson<T>(script: string, args: string[]): Promise<T> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(root, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? done(JSON.parse(out) as T) : fail(new Error(`${script} exited with ${code}`))));
+  });
+}
+
 /** A fresh process walks the whole list: bare HTTP only, or parsing each page once. */
 function walk(url: string, mode: 'walk' | 'chosen' | 'defaults'): Promise<WalkResult> {
   return new Promise((done, fail) => {
@@ -36,10 +46,10 @@ function walk(url: string, mode: 'walk' | 'chosen' | 'defaults'): Promise<WalkRe
   });
 }
 
-async function harvestOnce(url: string): Promise<{ wallS: number; usage: Usage; lines: number; bytes: number }> {
+async function harvestOnce(url: string, commonRecord: boolean): Promise<{ wallS: number; usage: Usage; lines: number; bytes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'oai-bench-'));
   const config = join(dir, 'sources.json');
-  writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0 }] }));
+  writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
   const usageFile = join(dir, 'usage.json');
   const started = performance.now();
   const code = await new Promise<number | null>((done) => {
@@ -57,9 +67,11 @@ async function harvestOnce(url: string): Promise<{ wallS: number; usage: Usage; 
   let lines = 0;
   let bytes = 0;
   for (const f of files) {
-    const text = readFileSync(join(outDir, f), 'utf8');
     bytes += statSync(join(outDir, f)).size;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+    // Counted by streaming: the output of a large harvest is larger than a string can be.
+    for await (const chunk of createReadStream(join(outDir, f)) as AsyncIterable<Buffer>) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+    }
   }
   const summary = JSON.parse(readFileSync(join(dir, 'out', 'runs', readdirSync(join(dir, 'out', 'runs'))[0]!), 'utf8')) as { sources: { wireBytes: number }[] };
   const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as Usage;
@@ -75,30 +87,38 @@ for (const n of runs) {
     const bare = await walk(server.url, 'walk');
     const fxpDefault = (await walk(server.url, 'defaults')).parseRecPerS;
     const fxpOurs = (await walk(server.url, 'chosen')).parseRecPerS;
-    const run = await harvestOnce(server.url);
-    const cpuS = (run.usage.userUs + run.usage.systemUs) / 1e6;
-    const row = {
-      records: n,
-      received: run.lines,
-      wallS: +run.wallS.toFixed(2),
-      recordsPerS: Math.round(n / run.wallS),
-      MBperS: +(run.bytes / 1e6 / run.wallS).toFixed(1),
-      clientCpuS: +cpuS.toFixed(2),
-      peakRssMB: Math.round(run.usage.maxRssKb / 1024),
-      bareWalkRecPerS: Math.round(bare.records / bare.wallS),
-      fxpDefaultRecPerS: Math.round(fxpDefault),
-      fxpChosenRecPerS: Math.round(fxpOurs),
-      vsParseOnly: `${Math.round(((n / run.wallS) / fxpOurs) * 100)}%`,
-    };
-    results.push(row);
-    console.log(JSON.stringify(row));
+    const normalize = await runJson<{ recPerS: number }>('tests/bench/normalize-only.ts', [server.url]);
+    // Both pipelines: raw (fetch, parse, state, JSONL) and with the common record.
+    for (const commonRecord of [false, true]) {
+      const run = await harvestOnce(server.url, commonRecord);
+      const cpuS = (run.usage.userUs + run.usage.systemUs) / 1e6;
+      const row = {
+        records: n,
+        pipeline: commonRecord ? 'with common record' : 'raw',
+        received: run.lines,
+        wallS: +run.wallS.toFixed(2),
+        recordsPerS: Math.round(n / run.wallS),
+        MBperS: +(run.bytes / 1e6 / run.wallS).toFixed(1),
+        clientCpuS: +cpuS.toFixed(2),
+        peakRssMB: Math.round(run.usage.maxRssKb / 1024),
+        bareWalkRecPerS: Math.round(bare.records / bare.wallS),
+        fxpDefaultRecPerS: Math.round(fxpDefault),
+        fxpChosenRecPerS: Math.round(fxpOurs),
+        vsParseOnly: `${Math.round(((n / run.wallS) / fxpOurs) * 100)}%`,
+        normalizeRecPerS: Math.round(normalize.recPerS),
+      };
+      results.push(row);
+      console.log(JSON.stringify(row));
+    }
   } finally {
     server.stop();
   }
 }
-if (results.length >= 2) {
-  const first = results[0]!;
-  const last = results.at(-1)!;
-  console.log(`peak RSS at ${last['records']} / at ${first['records']}: ${((last['peakRssMB'] as number) / (first['peakRssMB'] as number)).toFixed(2)}`);
+for (const pipeline of ['raw', 'with common record']) {
+  const rows = results.filter((r) => r['pipeline'] === pipeline);
+  if (rows.length < 2) continue;
+  const first = rows[0]!;
+  const last = rows.at(-1)!;
+  console.log(`${pipeline}: peak RSS at ${last['records']} / at ${first['records']}: ${((last['peakRssMB'] as number) / (first['peakRssMB'] as number)).toFixed(2)}`);
 }
 console.table(results);

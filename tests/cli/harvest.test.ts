@@ -39,6 +39,13 @@ describe('harvest', () => {
     const live = lines.find((l) => !l.deleted)!;
     expect(live.metadata).toMatchObject({ dc: { creator: [expect.any(String), 'Other, Person B.'] }, lang: { title: ['en'] } });
     expect(live.setSpecs).toEqual(['7374617475733D707562', '74797065733D61727469636C65']);
+    // Each line carries the common record beside the raw metadata.
+    expect(live.record).toMatchObject({
+      id: `kar:${live.identifier}`, schemaVersion: 1, formats: ['oai_dc'], sets: ['status=pub', 'types=article'],
+      type: { label: 'journal article' }, peerReviewed: true, doi: `10.5555/test.${live.identifier.split(':').at(-1)}`,
+      dates: { modified: { value: live.datestamp, field: 'header datestamp' } },
+    });
+    expect(tombstone.record).toMatchObject({ deleted: true, title: null, formats: [] });
     const saved = JSON.parse(readFileSync(summary.summaryFile, 'utf8'));
     expect(saved.sources[0]).toMatchObject({ source: 'kar', status: 'ok', pages: 3, records: 250, deleted: 25, retries: 0 });
     expect(saved.sources[0].lists[0]).toMatchObject({ status: 'complete', received: 250, completeListSize: 250 });
@@ -170,6 +177,57 @@ describe('harvest', () => {
     ]);
     const starts = server.requests.filter((r) => r.params['metadataPrefix']);
     expect(starts.map((r) => r.params['set'])).toEqual(['a', 'b']);
+  });
+
+  it('merges a record harvested in several formats, and keeps each format\'s own line', async () => {
+    const feed = new Feed({ records: 30, formats: ['oai_dc', 'rioxx'] });
+    server = await startOaiServer({ feeds: { kar: feed } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), metadataPrefix: ['oai_dc', 'rioxx'] }]);
+    const out = tempDir();
+    const { logger } = captureLogger();
+    const summary = await harvest({ config, outDir: out, logger });
+    expect(summary.ok).toBe(true);
+    const lines = outputLines(out);
+    expect(lines.filter((l) => l.metadataPrefix === 'oai_dc')).toHaveLength(30);
+    const rioxx = lines.filter((l) => l.metadataPrefix === 'rioxx');
+    expect(rioxx).toHaveLength(30);
+    const merged = rioxx.find((l) => l.identifier === 'oai:test.example:7')!.record as Record<string, any>;
+    expect(merged.formats).toEqual(['rioxx', 'oai_dc']);
+    expect(merged.dates.accepted).toEqual({ value: '2021-05-08', field: 'rioxx dcterms:dateAccepted' });
+    expect(merged.dates.published).toEqual({ value: '2021-08', field: 'dc:date' });
+    expect(merged.doi).toBe('10.5555/test.7');
+    expect(merged.doiInfo.field).toBe('rioxx rioxxterms:version_of_record');
+    expect(merged.files[0]).toMatchObject({ version: 'accepted', licence: 'https://creativecommons.org/licenses/by/4.0/' });
+    expect(merged.subjects).toEqual(['Subject 7']);
+    expect(merged.fieldSources).toMatchObject({ files: 'rioxx', subjects: 'oai_dc', doi: 'rioxx', publisher: 'oai_dc' });
+  });
+
+  it('sends records it cannot read into the common record to a rejects file, keeping their raw metadata', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 12, deletedEvery: 5, formats: ['mods'] }) } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), metadataPrefix: 'mods' }]);
+    const out = tempDir();
+    const { logger } = captureLogger();
+    const summary = await harvest({ config, outDir: out, logger });
+    expect(summary.ok).toBe(true);
+    expect(summary.sources[0]).toMatchObject({ records: 12, rejects: 10 });
+    const lines = outputLines(out);
+    expect(lines.filter((l) => l.record === null)).toHaveLength(10);
+    expect(lines.find((l) => l.record === null)!.metadata).toMatchObject({ xml: { mods: [expect.any(Object)] } });
+    const rejectsFile = summary.sources[0]!.lists[0]!.rejectsFile!;
+    const rejects = readFileSync(rejectsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejects).toHaveLength(10);
+    expect(rejects[0]).toMatchObject({ source: 'kar', metadataPrefix: 'mods', reason: expect.stringContaining('no normaliser for metadataPrefix "mods"') });
+  });
+
+  it('writes raw metadata only when a source turns the common record off', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 20, formats: ['mods'] }) } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), metadataPrefix: 'mods', commonRecord: false }]);
+    const out = tempDir();
+    const { logger } = captureLogger();
+    const summary = await harvest({ config, outDir: out, logger });
+    expect(summary.sources[0]).toMatchObject({ records: 20, rejects: 0 });
+    const lines = outputLines(out);
+    expect(lines.every((l) => l.record === null && l.metadata !== null)).toBe(true);
   });
 
   it('keeps state inside the output folder, so two folders never share it', async () => {

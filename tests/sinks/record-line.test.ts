@@ -9,8 +9,10 @@ describe('record lines', () => {
     { header: { identifier: 'oai:x:1 with space', datestamp: '2021-08-02', setSpecs: [], deleted: true }, metadata: null },
     { header: { identifier: 'oai:x:2', datestamp: '2021', setSpecs: [], deleted: false }, metadata: { xml: { 'rioxx:rioxx': [{ '@': { 'xmlns:rioxx': 'x' }, 'dc:title': ['T'] }] } } },
   ])('are the same whether metadata arrives as objects or as JSON (%#)', (record) => {
-    const fromObjects = recordLine('kar', 'oai_dc', record, '2021-08-03T00:00:00Z');
-    expect(recordLineFromJson('kar', 'oai_dc', record.header, JSON.stringify(record.metadata), '2021-08-03T00:00:00Z')).toBe(fromObjects);
+    const common = { id: `kar:${record.header.identifier}`, title: 'T' };
+    const fromObjects = recordLine('kar', 'oai_dc', record, '2021-08-03T00:00:00Z', common);
+    expect(recordLineFromJson('kar', 'oai_dc', record.header, JSON.stringify(record.metadata), '2021-08-03T00:00:00Z', JSON.stringify(common))).toBe(fromObjects);
+    expect(recordLineFromJson('kar', 'oai_dc', record.header, JSON.stringify(record.metadata), 'r')).toBe(recordLine('kar', 'oai_dc', record, 'r'));
     expect(JSON.parse(fromObjects)).toMatchObject({ source: 'kar', identifier: record.header.identifier, deleted: record.header.deleted });
   });
 });

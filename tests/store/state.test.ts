@@ -4,28 +4,53 @@ import { StateStore } from '../../src/store/state.ts';
 import { tempDir } from '../support/run.ts';
 
 const header = (identifier: string, datestamp: string, deleted = false) => ({ identifier, datestamp, setSpecs: [], deleted });
+const key = (harvestId: string, full: boolean, sourceId = 's') => ({ sourceId, metadataPrefix: 'oai_dc', harvestId, full });
 
 describe('StateStore', () => {
   it('marks a record for writing when new or changed, and once per harvest when full', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    expect(state.noteRecord('s', header('a', '2021-01-01'), 'h1', false)).toBe(true);
-    expect(state.noteRecord('s', header('a', '2021-01-01'), 'h1', false)).toBe(false);
-    expect(state.noteRecord('s', header('a', '2021-01-02'), 'h1', false)).toBe(true);
-    expect(state.noteRecord('s', header('a', '2021-01-02', true), 'h1', false)).toBe(true);
-    expect(state.noteRecord('s', header('a', '2021-01-02', true), 'h2', true)).toBe(true);
-    expect(state.noteRecord('s', header('a', '2021-01-02', true), 'h2', true)).toBe(false);
+    const h1 = key('h1', false);
+    const h2 = key('h2', true);
+    expect(state.noteRecord(h1, header('a', '2021-01-01'))).toBe(true);
+    expect(state.noteRecord(h1, header('a', '2021-01-01'))).toBe(false);
+    expect(state.noteRecord(h1, header('a', '2021-01-02'))).toBe(true);
+    expect(state.noteRecord(h1, header('a', '2021-01-02', true))).toBe(true);
+    expect(state.noteRecord(h2, header('a', '2021-01-02', true))).toBe(true);
+    expect(state.noteRecord(h2, header('a', '2021-01-02', true))).toBe(false);
+    // The same record in another format is another thing to write.
+    expect(state.noteRecord({ ...h1, metadataPrefix: 'rioxx' }, header('a', '2021-01-02', true))).toBe(true);
     expect(state.recordCounts('s')).toEqual({ live: 0, deleted: 1 });
     state.close();
   });
 
   it('tells, for a whole page at once, which headers must be written', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    state.noteRecord('s', header('a', '2021-01-01'), 'h1', false);
-    state.noteRecord('s', header('b', '2021-01-01'), 'h1', false);
+    state.noteRecord(key('h1', false), header('a', '2021-01-01'));
+    state.noteRecord(key('h1', false), header('b', '2021-01-01'));
     const page = [header('a', '2021-01-01'), header('b', '2021-02-01'), header('c', '2021-01-01'), header('a', '2021-01-01', true)];
-    expect(state.needsWrite('s', page, 'h1', false)).toEqual([false, true, true, true]);
-    expect(state.needsWrite('other', page, 'h1', false)).toEqual([true, true, true, true]);
-    expect(state.needsWrite('s', page.slice(0, 1), 'h2', true)).toEqual([true]);
+    expect(state.needsWrite(key('h1', false), page)).toEqual([false, true, true, true]);
+    expect(state.needsWrite(key('h1', false, 'other'), page)).toEqual([true, true, true, true]);
+    expect(state.needsWrite(key('h2', true), page.slice(0, 1))).toEqual([true]);
+    state.close();
+  });
+
+  it('migrates a version 1 database', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const file = join(tempDir(), 'state.sqlite');
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');
+      CREATE TABLE harvests (harvest_id TEXT PRIMARY KEY, source_id TEXT NOT NULL, list_key TEXT NOT NULL, metadata_prefix TEXT NOT NULL,
+        set_spec TEXT, from_arg TEXT, until_arg TEXT, full INTEGER NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+        first_response_date TEXT, token TEXT, pages INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,
+        deleted INTEGER NOT NULL DEFAULT 0, unchanged INTEGER NOT NULL DEFAULT 0, last_datestamp TEXT, output_file TEXT NOT NULL,
+        output_offset INTEGER NOT NULL DEFAULT 0, restarts INTEGER NOT NULL DEFAULT 0, complete_list_size INTEGER, last_error TEXT);
+      INSERT INTO harvests (harvest_id, source_id, list_key, metadata_prefix, full, status, started_at, output_file, token, pages)
+        VALUES ('h', 's', 'oai_dc', 'oai_dc', 0, 'running', '2026-01-01', 'x.jsonl', 'tok', 3);
+      CREATE TABLE records (source_id TEXT, identifier TEXT, datestamp TEXT, deleted INTEGER, harvest_id TEXT);`);
+    old.close();
+    const state = StateStore.open(file);
+    expect(state.runningHarvest('s', 'oai_dc')).toMatchObject({ token: 'tok', pages: 3, rejectsOffset: 0 });
+    expect(state.noteRecord(key('h', false), header('a', '2021'))).toBe(true);
     state.close();
   });
 
@@ -35,8 +60,8 @@ describe('StateStore', () => {
     state.startHarvest({ harvestId: 'h', sourceId: 's', listKey: 'oai_dc', metadataPrefix: 'oai_dc', setSpec: null, fromArg: null, untilArg: null, full: false, outputFile: 'x' });
     expect(() =>
       state.transaction(() => {
-        state.noteRecord('s', header('a', '2021'), 'h', false);
-        state.checkpoint('h', { token: 't', responseDate: 'r', written: 1, deleted: 0, unchanged: 0, lastDatestamp: '2021', outputOffset: 10, completeListSize: null });
+        state.noteRecord(key('h', false), header('a', '2021'));
+        state.checkpoint('h', { token: 't', responseDate: 'r', written: 1, deleted: 0, unchanged: 0, lastDatestamp: '2021', outputOffset: 10, rejectsOffset: 0, completeListSize: null });
         throw new Error('disk full');
       }),
     ).toThrow('disk full');
@@ -45,7 +70,7 @@ describe('StateStore', () => {
     state.close();
     // Survives reopening, and completion records the first responseDate for the next run.
     const again = StateStore.open(file);
-    again.checkpoint('h', { token: null, responseDate: '2030-01-01T00:00:00Z', written: 0, deleted: 0, unchanged: 0, lastDatestamp: null, outputOffset: 0, completeListSize: 0 });
+    again.checkpoint('h', { token: null, responseDate: '2030-01-01T00:00:00Z', written: 0, deleted: 0, unchanged: 0, lastDatestamp: null, outputOffset: 0, rejectsOffset: 0, completeListSize: 0 });
     again.completeHarvest('h');
     expect(again.lastCompleteResponseDate('s', 'oai_dc')).toBe('2030-01-01T00:00:00Z');
     expect(again.runningHarvest('s', 'oai_dc')).toBeUndefined();

@@ -162,7 +162,8 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
           if (f.tokenLoop && f.tokenLoop.page === page) next.offset = String(Math.max(0, offset - feed.pageSize));
           token = encodeToken(next);
         }
-        const items = slice.map((r) => (verb === 'ListRecords' ? recordXml(feed, r) : headerXml(feed, r))).join('\n');
+        const prefix = args['metadataPrefix'] ?? 'oai_dc';
+        const items = slice.map((r) => (verb === 'ListRecords' ? recordXml(feed, r, prefix) : headerXml(feed, r))).join('\n');
         const tokenXml = nextOffset < matching.length || empty
           ? `<resumptionToken completeListSize="${matching.length}" cursor="${offset}">${token}</resumptionToken>`
           : `<resumptionToken completeListSize="${matching.length}" cursor="${offset}"/>`;
@@ -230,8 +231,26 @@ function headerXml(feed: Feed, r: { id: number; datestamp: string; deleted: bool
   return `<header${r.deleted ? ' status="deleted"' : ''}><identifier>${feed.identifier(r.id)}</identifier><datestamp>${r.datestamp}</datestamp>${sets}</header>`;
 }
 
-function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: boolean; title: string }): string {
+function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: boolean; title: string }, prefix = 'oai_dc'): string {
   if (r.deleted) return `<record>${headerXml(feed, r)}</record>`;
+  if (prefix === 'rioxx') {
+    return `<record>${headerXml(feed, r)}<metadata>
+<rioxx xmlns="http://www.rioxx.net/schema/v2.0/rioxx/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:rioxxterms="http://docs.rioxx.net/schema/v2.0/rioxxterms/" xmlns:ali="http://ali.niso.org/2014/ali/1.0">
+<dc:identifier>https://repo.test.example/${r.id}/1/paper.pdf</dc:identifier>
+<dc:language>en</dc:language>
+<dc:title>${escapeXml(r.title)}</dc:title>
+<dcterms:dateAccepted>2021-05-${String(1 + (r.id % 28)).padStart(2, '0')}</dcterms:dateAccepted>
+<ali:license_ref start_date="2021-06-01">https://creativecommons.org/licenses/by/4.0/</ali:license_ref>
+<rioxxterms:author id="https://orcid.org/0000-0002-1825-0097">Family${r.id % 97}, Given A.</rioxxterms:author>
+<rioxxterms:project funder_name="Test Council" funder_id="https://ror.org/00test">GRANT-${r.id}</rioxxterms:project>
+<rioxxterms:type>Journal Article/Review</rioxxterms:type>
+<rioxxterms:version>AM</rioxxterms:version>
+<rioxxterms:version_of_record>https://doi.org/10.5555/test.${r.id}</rioxxterms:version_of_record>
+</rioxx></metadata></record>`;
+  }
+  if (prefix === 'mods') {
+    return `<record>${headerXml(feed, r)}<metadata><mods xmlns="http://www.loc.gov/mods/v3"><titleInfo><title>${escapeXml(r.title)}</title></titleInfo></mods></metadata></record>`;
+  }
   const control = feed.faults.controlChars ? '\x0B\x01&#11;' : '';
   return `<record>${headerXml(feed, r)}<metadata>
 <oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
