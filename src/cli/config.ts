@@ -26,6 +26,10 @@ export interface SourceConfig {
   maxEmptyPages: number;
   /** Normalise records into the common record (default); false keeps raw metadata only. */
   commonRecord: boolean;
+  /** Per-record enrichments, e.g. "eprints-export". */
+  enrich: string[];
+  /** URL template of the EPrints export, with {id}; derived from baseUrl when unset. */
+  exportUrl: string | undefined;
   retry: RetryPolicy;
 }
 
@@ -46,7 +50,7 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
-  'commonRecord',
+  'commonRecord', 'enrich', 'exportUrl',
 ]);
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
 
@@ -140,6 +144,13 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
   const userAgentBase = optionalString('userAgent') ?? DEFAULT_USER_AGENT;
   const commonRecord = raw['commonRecord'] ?? true;
   if (typeof commonRecord !== 'boolean') fail(where('commonRecord'), 'must be true or false');
+  const enrich = raw['enrich'] ?? [];
+  if (!Array.isArray(enrich) || !enrich.every((e) => e === 'eprints-export')) fail(where('enrich'), 'must be an array of enrichments: "eprints-export"');
+  const exportUrl = optionalString('exportUrl');
+  if (exportUrl !== undefined && (!exportUrl.includes('{id}') || !URL.canParse(exportUrl.replace(/\{id\}/g, '1')))) {
+    fail(where('exportUrl'), 'must be a URL with {id} where the EPrints id goes');
+  }
+  if ((enrich as string[]).length > 0 && !commonRecord) fail(where('enrich'), 'needs the common record (commonRecord: true)');
   return {
     id,
     name: optionalString('name') ?? id,
@@ -158,6 +169,8 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
     maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     maxEmptyPages: integer('maxEmptyPages', 10, 1),
     commonRecord: commonRecord as boolean,
+    enrich: enrich as string[],
+    exportUrl,
     retry,
   };
 }

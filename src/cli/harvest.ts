@@ -18,6 +18,7 @@ import type { NormalizedJsonRecord, NormalizeOptions } from '../formats/harvest-
 import { commonRecord } from '../formats/merge.ts';
 import type { FormatFields } from '../formats/registry.ts';
 import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
+import { defaultExportTemplate, EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
 import { StateStore, type HarvestRow } from '../store/state.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
@@ -79,6 +80,9 @@ export interface ListSummary {
   unchanged: number;
   /** Records whose metadata could not be read into the common record (see the rejects file). */
   rejects: number;
+  /** EPrints exports fetched for enrichment, and those the repository would not give. */
+  exportsFetched: number;
+  exportsUnavailable: number;
   restarts: number;
   /** Records received by the whole harvest (over every run that worked on it). */
   received: number;
@@ -294,8 +298,18 @@ async function harvestList(
   const result: ListSummary = {
     list: listKey, metadataPrefix, set: set ?? null, harvestId: harvest.harvestId, resumed,
     from: harvest.fromArg, until: harvest.untilArg, status: 'incomplete', pages: 0, records: 0, deleted: 0,
-    unchanged: 0, rejects: 0, restarts: 0, received: 0, completeListSize: null, output: null, rejectsFile: null,
+    unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, restarts: 0, received: 0, completeListSize: null,
+    output: null, rejectsFile: null,
   };
+  const exportTemplate = source.enrich.includes(EPRINTS_EXPORT) ? (source.exportUrl ?? defaultExportTemplate(source.baseUrl)) : undefined;
+  if (source.enrich.includes(EPRINTS_EXPORT) && !exportTemplate) {
+    result.error = describeError(new HarvestError(
+      `source "${source.id}" asks for eprints-export enrichment, but its baseUrl does not end in /oai2; set "exportUrl"`,
+      { stage: 'config' },
+    ));
+    result.error.kind = 'config';
+    return result;
+  }
   const rejectsPath = join(options.outDir, 'rejects', source.id, `${harvest.harvestId}.jsonl`);
   let appender: JsonlAppender;
   let rejects: LazyJsonlAppender;
@@ -313,8 +327,12 @@ async function harvestList(
   const args = { metadataPrefix, set, from: harvest.fromArg ?? undefined, until: harvest.untilArg ?? undefined };
   const maxRestarts = options.maxRestarts ?? 3;
   let token = harvest.token ?? undefined;
-  const parseOptions: NormalizeOptions = { source: source.id, metadataPrefix, fields: source.metadataPrefixes.length > 1 };
-  const sink: PageSink = { appender, rejects, state, sourceId: source.id, metadataPrefix, multiFormat: source.commonRecord && source.metadataPrefixes.length > 1 };
+  const mergeFormats = source.commonRecord && (source.metadataPrefixes.length > 1 || exportTemplate !== undefined);
+  const parseOptions: NormalizeOptions = { source: source.id, metadataPrefix, fields: mergeFormats };
+  const sink: PageSink = {
+    appender, rejects, state, sourceId: source.id, metadataPrefix, mergeFormats,
+    enrich: exportTemplate ? { http: client.http, template: exportTemplate } : undefined,
+  };
   try {
     for (;;) {
       try {
@@ -378,8 +396,9 @@ interface PageSink {
   state: StateStore;
   sourceId: string;
   metadataPrefix: string;
-  /** The source is harvested in several formats: records are merged across them. */
-  multiFormat: boolean;
+  /** Several formats (or an enrichment) make one record: they are merged through the state. */
+  mergeFormats: boolean;
+  enrich: { http: HttpClient; template: string } | undefined;
 }
 
 /**
@@ -405,6 +424,14 @@ async function commitPage(
   const onPage = new Set<string>();
   try {
     const needed = state.needsWrite(harvest, page.items.map((r) => r.header));
+    // Enrichment: only new and changed live records; unchanged ones were enriched before.
+    const exports = new Map<string, ExportOutcome>();
+    if (sink.enrich) {
+      const { http, template } = sink.enrich;
+      const wanted = page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson);
+      const outcomes = await Promise.all(wanted.map((item) => fetchEprintsExport(http, template, item.header)));
+      wanted.forEach((item, i) => exports.set(item.header.identifier, outcomes[i]!));
+    }
     for (let i = 0; i < page.items.length; i++) {
       const item = page.items[i]!;
       const { header } = item;
@@ -417,8 +444,14 @@ async function commitPage(
       onPage.add(key);
       written.push(item);
       if (header.deleted) deleted++;
-      const recordJson = sink.multiFormat && item.format && item.fieldsJson ? mergedRecordJson(state, sourceId, item) : (item.recordJson ?? null);
-      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson));
+      const exported = exports.get(header.identifier);
+      const recordJson = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecordJson(state, sourceId, item, exported) : (item.recordJson ?? null);
+      const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? 'ok' : `unavailable: ${exported.unavailable}` }) : undefined;
+      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
+      if (exported) {
+        if ('fields' in exported) result.exportsFetched++;
+        else result.exportsUnavailable++;
+      }
       if (item.reject) {
         rejectLines.push(rejectLine({
           source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject,
@@ -430,10 +463,13 @@ async function commitPage(
     const rejectsOffset = await sink.rejects.append(rejectLines);
     state.transaction(() => {
       for (const item of page.items) state.noteRecord(harvest, item.header);
-      if (sink.multiFormat) {
+      if (sink.mergeFormats) {
         for (const item of written) {
-          if (item.header.deleted) state.dropFormatFields(sourceId, item.header.identifier);
-          else if (item.format && item.fieldsJson) state.saveFormatFields(sourceId, item.header.identifier, item.format, item.header.datestamp, item.fieldsJson);
+          const { identifier, datestamp } = item.header;
+          if (item.header.deleted) state.dropFormatFields(sourceId, identifier);
+          else if (item.format && item.fieldsJson) state.saveFormatFields(sourceId, identifier, item.format, datestamp, item.fieldsJson);
+          const exported = exports.get(identifier);
+          if (exported && 'fields' in exported) state.saveFormatFields(sourceId, identifier, 'ep3', datestamp, JSON.stringify(exported.fields.fields));
         }
       }
       state.checkpoint(harvest.harvestId, {
@@ -470,11 +506,14 @@ async function commitPage(
   summary.repairedChars += page.repairedChars;
 }
 
-/** This format's fields merged with the record's other formats held in the state. */
-function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJsonRecord): string {
+/** This format's fields merged with a fresh export and the record's other formats held in the state. */
+function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJsonRecord, exported: ExportOutcome | undefined): string {
   const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
+  if (exported && 'fields' in exported) formats.push(exported.fields);
   for (const held of state.formatFields(sourceId, item.header.identifier)) {
-    if (held.format !== item.format) formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
+    if (!formats.some((f) => f.format === held.format)) {
+      formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
+    }
   }
   return formats.length === 1 ? item.recordJson! : JSON.stringify(commonRecord(sourceId, item.header, formats));
 }
@@ -482,8 +521,8 @@ function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJ
 function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
   return {
     list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
-    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, restarts: 0, received: 0, completeListSize: null, output: null,
-    rejectsFile: null, error,
+    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, restarts: 0, received: 0,
+    completeListSize: null, output: null, rejectsFile: null, error,
   };
 }
 

@@ -17,6 +17,8 @@ export interface RecordLine {
   responseDate: string;
   /** The common record (see the README), or null when the metadata could not be read. */
   record: unknown;
+  /** Sources with enrichment only: per enrichment, "ok" or "unavailable: <reason>". */
+  enrichment?: Record<string, string>;
 }
 
 export function recordLine(source: string, metadataPrefix: string, record: OaiRecord, responseDate: string, common: unknown = null): string {
@@ -42,12 +44,13 @@ export function recordLineFromJson(
   metadataJson: string,
   responseDate: string,
   recordJson: string | null = null,
+  enrichmentJson?: string,
 ): string {
   return (
     `{"source":${JSON.stringify(source)},"identifier":${JSON.stringify(header.identifier)},` +
     `"datestamp":${JSON.stringify(header.datestamp)},"deleted":${header.deleted},"setSpecs":${JSON.stringify(header.setSpecs)},` +
     `"metadataPrefix":${JSON.stringify(metadataPrefix)},"metadata":${metadataJson},"responseDate":${JSON.stringify(responseDate)},` +
-    `"record":${recordJson ?? 'null'}}`
+    `"record":${recordJson ?? 'null'}${enrichmentJson ? `,"enrichment":${enrichmentJson}` : ''}}`
   );
 }
 

@@ -39,3 +39,15 @@ describe('configuration', () => {
     expect(() => loadConfig('/nonexistent/sources.json')).toThrow('/nonexistent/sources.json: cannot read');
   });
 });
+
+describe('EPrints export enrichment', () => {
+  it('derives the export URL from the OAI base URL, and validates an explicit one', async () => {
+    const { defaultExportTemplate } = await import('../../src/cli/eprints-export.ts');
+    expect(defaultExportTemplate('https://kar.kent.ac.uk/cgi/oai2')).toBe('https://kar.kent.ac.uk/cgi/export/eprint/{id}/XML/eprint-{id}.xml');
+    expect(defaultExportTemplate('https://dspace.example.org/oai/request')).toBeUndefined();
+    expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['eprints-export'], exportUrl: 'https://x/export/' }] })).toThrow(
+      'source "a" field "exportUrl": must be a URL with {id}',
+    );
+    expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['crossref'] }] })).toThrow('field "enrich"');
+  });
+});

@@ -230,6 +230,44 @@ describe('harvest', () => {
     expect(lines.every((l) => l.record === null && l.metadata !== null)).toBe(true);
   });
 
+  it('enriches new and changed records from their EPrints export, politely, and never refetches unchanged ones', async () => {
+    let clock = new Date('2030-06-01T12:00:00Z');
+    const feed = new Feed({ records: 25, deletedEvery: 10, now: () => clock, faults: { exportStatus: { 3: 403, 4: 404, 5: 401 } } });
+    server = await startOaiServer({ feeds: { kar: feed } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), enrich: ['eprints-export'], exportUrl: `${server.feedUrl('kar')}/export/{id}` }]);
+    const out = tempDir();
+    const { logger } = captureLogger();
+    const exportRequests = () => server!.requests.filter((r) => r.path.includes('/export/')).length;
+
+    const first = await harvest({ config, outDir: out, logger });
+    expect(first.ok).toBe(true);
+    // 25 records, 2 deleted: 23 exports asked for, 3 of them refused or missing.
+    expect(exportRequests()).toBe(23);
+    expect(first.sources[0]!.lists[0]).toMatchObject({ exportsFetched: 20, exportsUnavailable: 3 });
+    const lines = outputLines(out);
+    const seven = lines.find((l) => l.identifier === 'oai:test.example:7')!;
+    expect(seven.enrichment).toEqual({ 'eprints-export': 'ok' });
+    const record = seven.record as Record<string, any>;
+    expect(record.formats).toEqual(['ep3', 'oai_dc']);
+    expect(record.dates.deposited).toEqual({ value: '2021-08-06T08:45:18Z', field: 'ep3 datestamp' });
+    expect(record.dates.accepted).toEqual({ value: '2021-06-15', field: 'ep3 dates (accepted)' });
+    expect(record.dates.modified).toEqual({ value: seven.datestamp, field: 'header datestamp' });
+    expect(record.keywords).toEqual(['alpha', 'beta', 'gamma7']);
+    expect(record.files[0]).toMatchObject({ version: 'accepted' });
+    expect(lines.find((l) => l.identifier === 'oai:test.example:3')!.enrichment).toEqual({ 'eprints-export': 'unavailable: HTTP 403' });
+    expect((lines.find((l) => l.identifier === 'oai:test.example:3')!.record as Record<string, any>).formats).toEqual(['oai_dc']);
+    expect(lines.find((l) => l.identifier === 'oai:test.example:10')!.enrichment).toBeUndefined();
+
+    // Next day: one record changed. Only it is fetched again.
+    clock = new Date('2030-06-02T12:00:00Z');
+    feed.touch(7, '2030-06-02T09:00:00Z');
+    const before = exportRequests();
+    const second = await harvest({ config, outDir: out, logger });
+    expect(second.ok).toBe(true);
+    expect(exportRequests() - before).toBe(1);
+    expect(second.sources[0]!.lists[0]).toMatchObject({ records: 1, exportsFetched: 1 });
+  });
+
   it('keeps state inside the output folder, so two folders never share it', async () => {
     const { run, out } = await setup({ kar: new Feed({ records: 10 }) });
     const first = await run();

@@ -33,6 +33,8 @@ export interface Faults {
   forbidden?: boolean;
   /** Pages that are empty but carry a token, from page k on. */
   emptyPagesFrom?: number;
+  /** EPrints export answers: HTTP status per record id (default 200). */
+  exportStatus?: Record<number, number>;
 }
 
 export interface FeedOptions {

@@ -56,6 +56,7 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     if (kind === 'seq') return serveSequence(res, rest.join('/'), params);
     if (kind === 'feed') {
       const feed = feeds[rest[0] ?? ''];
+      if (feed && rest[1] === 'export') return serveExport(res, feed, Number(rest[2]));
       if (feed) return serveFeed(req, res, feed, params);
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -65,6 +66,14 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     const body = readFileSync(file);
     const status = /http(\d{3})/.exec(file)?.[1];
     res.writeHead(status ? Number(status) : 200, { 'content-type': file.includes('html') ? 'text/html' : 'text/xml; charset=utf-8' }).end(body);
+  }
+
+  /** /feed/<name>/export/<id>: the record's EPrints EP3 XML export. */
+  function serveExport(res: ServerResponse, feed: Feed, id: number): void {
+    const record = feed.records.find((r) => r.id === id);
+    const status = feed.faults.exportStatus?.[id] ?? (record && !record.deleted ? 200 : 404);
+    if (status !== 200) return void res.writeHead(status, { 'content-type': 'text/html' }).end(`<html><body>${status}</body></html>`);
+    res.writeHead(200, { 'content-type': 'application/vnd.eprints.data+xml; charset=utf-8' }).end(exportXml(record!));
   }
 
   function serveSequence(res: ServerResponse, name: string, params: Record<string, string>): void {
@@ -271,6 +280,30 @@ break. ${feed.padding}</dc:description>
 <dc:relation>10.5555/test.${r.id}</dc:relation>
 </oai_dc:dc>
 </metadata></record>`;
+}
+
+function exportXml(r: { id: number; datestamp: string; title: string }): string {
+  const deposited = new Date(Date.parse('2021-07-30T08:45:18Z') + r.id * 86_400_000).toISOString().replace('T', ' ').slice(0, 19);
+  return `<?xml version='1.0' encoding='utf-8'?>
+<eprints xmlns='http://eprints.org/ep2/data/2.0'>
+  <eprint id='https://repo.test.example/id/eprint/${r.id}'>
+    <eprintid>${r.id}</eprintid>
+    <documents><document><files><file><filename>paper.pdf</filename><mime_type>application/pdf</mime_type>
+      <url>https://repo.test.example/${r.id}/1/paper.pdf</url></file></files>
+      <format>application/pdf</format><security>public</security><license>cc_by</license><main>paper.pdf</main><content>accepted</content>
+    </document></documents>
+    <datestamp>${deposited}</datestamp>
+    <lastmod>${r.datestamp.replace('T', ' ').replace('Z', '')}</lastmod>
+    <type>article</type>
+    <title>${escapeXml(r.title)}</title>
+    <divisions><item>D${r.id % 5}</item></divisions>
+    <keywords>alpha, beta, gamma${r.id}</keywords>
+    <dates><item><date>2021-0${1 + (r.id % 9)}</date><date_type>published</date_type></item><item><date>2021-06-15</date><date_type>accepted</date_type></item></dates>
+    <id_number>10.5555/test.${r.id}</id_number>
+    <refereed>TRUE</refereed>
+  </eprint>
+</eprints>
+`;
 }
 
 function tokenIn(text: string): string | undefined {
