@@ -26,6 +26,8 @@ export interface SourceConfig {
   maxEmptyPages: number;
   /** Normalise records into the common record (default); false keeps raw metadata only. */
   commonRecord: boolean;
+  /** Formats harvested as well when the server offers them (e.g. rioxx), merged per record. */
+  richerFormats: string[];
   /** Per-record enrichments, e.g. "eprints-export". */
   enrich: string[];
   /** URL template of the EPrints export, with {id}; derived from baseUrl when unset. */
@@ -50,7 +52,7 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
-  'commonRecord', 'enrich', 'exportUrl',
+  'commonRecord', 'enrich', 'exportUrl', 'richerFormats',
 ]);
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
 
@@ -144,6 +146,10 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
   const userAgentBase = optionalString('userAgent') ?? DEFAULT_USER_AGENT;
   const commonRecord = raw['commonRecord'] ?? true;
   if (typeof commonRecord !== 'boolean') fail(where('commonRecord'), 'must be true or false');
+  const richer = raw['richerFormats'] ?? [];
+  if (!Array.isArray(richer) || !richer.every((p) => typeof p === 'string' && /^[A-Za-z0-9_.!~*'()-]+$/.test(p))) {
+    fail(where('richerFormats'), 'must be an array of metadataPrefixes, e.g. ["rioxx"]');
+  }
   const enrich = raw['enrich'] ?? [];
   if (!Array.isArray(enrich) || !enrich.every((e) => e === 'eprints-export')) fail(where('enrich'), 'must be an array of enrichments: "eprints-export"');
   const exportUrl = optionalString('exportUrl');
@@ -169,6 +175,7 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
     maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     maxEmptyPages: integer('maxEmptyPages', 10, 1),
     commonRecord: commonRecord as boolean,
+    richerFormats: (richer as string[]).filter((p) => !(metadataPrefixes as string[]).includes(p)),
     enrich: enrich as string[],
     exportUrl,
     retry,

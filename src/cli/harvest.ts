@@ -216,10 +216,25 @@ async function harvestSource(
     summary.error = fail(error);
   }
 
+  let prefixes = source.metadataPrefixes;
+  if (identify && source.richerFormats.length > 0) {
+    try {
+      const offered = new Set((await client.listMetadataFormats()).map((f) => f.metadataPrefix));
+      const extra = source.richerFormats.filter((p) => offered.has(p));
+      const missing = source.richerFormats.filter((p) => !offered.has(p));
+      if (missing.length > 0) log.info({ notOffered: missing }, 'richer formats not offered by this repository; harvesting without them');
+      prefixes = [...prefixes, ...extra];
+    } catch (error) {
+      summary.status = 'failed';
+      summary.error = fail(error);
+      identify = undefined;
+    }
+  }
+
   if (identify) {
-    lists: for (const metadataPrefix of source.metadataPrefixes) {
+    lists: for (const metadataPrefix of prefixes) {
       for (const set of source.sets.length > 0 ? source.sets : [undefined]) {
-        const list = await harvestList(source, metadataPrefix, set, identify.granularity, client, state, options, summary, log);
+        const list = await harvestList(source, prefixes, metadataPrefix, set, identify.granularity, client, state, options, summary, log);
         summary.lists.push(list);
         if (list.error) {
           summary.status = 'failed';
@@ -244,6 +259,7 @@ async function harvestSource(
 
 async function harvestList(
   source: SourceConfig,
+  prefixes: readonly string[],
   metadataPrefix: string,
   set: string | undefined,
   granularity: Granularity,
@@ -327,7 +343,7 @@ async function harvestList(
   const args = { metadataPrefix, set, from: harvest.fromArg ?? undefined, until: harvest.untilArg ?? undefined };
   const maxRestarts = options.maxRestarts ?? 3;
   let token = harvest.token ?? undefined;
-  const mergeFormats = source.commonRecord && (source.metadataPrefixes.length > 1 || exportTemplate !== undefined);
+  const mergeFormats = source.commonRecord && (prefixes.length > 1 || exportTemplate !== undefined);
   const parseOptions: NormalizeOptions = { source: source.id, metadataPrefix, fields: mergeFormats };
   const sink: PageSink = {
     appender, rejects, state, sourceId: source.id, metadataPrefix, mergeFormats,

@@ -202,6 +202,23 @@ describe('harvest', () => {
     expect(merged.fieldSources).toMatchObject({ files: 'rioxx', subjects: 'oai_dc', doi: 'rioxx', publisher: 'oai_dc' });
   });
 
+  it.each([
+    ['offers', ['oai_dc', 'rioxx'], ['oai_dc', 'rioxx']],
+    ['does not offer', ['oai_dc'], ['oai_dc']],
+  ])('harvests RIOXX as a richer format when the server %s it', async (_offers, formats, harvested) => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 10, formats }) } });
+    const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), richerFormats: ['rioxx'] }]);
+    const out = tempDir();
+    const { logger, lines: logs } = captureLogger();
+    const summary = await harvest({ config, outDir: out, logger });
+    expect(summary.ok).toBe(true);
+    expect(summary.sources[0]!.lists.map((l) => l.metadataPrefix)).toEqual(harvested);
+    const last = outputLines(out).filter((l) => l.identifier === 'oai:test.example:3').at(-1)!.record as Record<string, any>;
+    expect(last.formats).toEqual(harvested.length === 2 ? ['rioxx', 'oai_dc'] : ['oai_dc']);
+    expect(last.dates.accepted === null).toBe(harvested.length === 1);
+    if (harvested.length === 1) expect(logs.some((l) => String(l['msg']).startsWith('richer formats not offered'))).toBe(true);
+  });
+
   it('sends records it cannot read into the common record to a rejects file, keeping their raw metadata', async () => {
     server = await startOaiServer({ feeds: { kar: new Feed({ records: 12, deletedEvery: 5, formats: ['mods'] }) } });
     const config = testConfig([{ id: 'kar', baseUrl: server.feedUrl('kar'), metadataPrefix: 'mods' }]);
