@@ -8,9 +8,13 @@ import {
 import { FORMATS, type FormatFields } from './registry.ts';
 import { partialDate } from './vocabulary.ts';
 
-/** Subject labels come from Dublin Core; EP3 exports only subject ids. */
+/**
+ * Subject labels come from Dublin Core; EP3 exports only subject ids. The landing page is
+ * RIOXX3's identifier, else the abstract page Dublin Core links (EP3 gives the /id/ URI).
+ */
 const PREFERENCE: Partial<Record<keyof RecordFields, readonly string[]>> = {
   subjects: ['oai_dc', 'rioxx3', 'rioxx', 'ep3'],
+  landingPage: ['rioxx3', 'oai_dc', 'rioxx', 'ep3'],
 };
 
 const UNION: readonly (keyof RecordFields)[] = ['identifiers', 'funding'];

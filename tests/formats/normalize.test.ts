@@ -59,7 +59,8 @@ describe('a KAR record', () => {
     expect(record.subjects).toEqual(['RA Public aspects of medicine']);
     expect(record.creators[0]).toEqual({ name: 'Checkland, Kath', family: 'Checkland', given: 'Kath', orcid: '0000-0002-9961-5317' });
     expect(record.doi).toBe('10.3399/bjgp.2020.0917');
-    expect(record.fieldSources).toMatchObject({ keywords: 'ep3', files: 'ep3', subjects: 'oai_dc', landingPage: 'ep3' });
+    expect(record.landingPage).toBe('https://kar.kent.ac.uk/89524/');
+    expect(record.fieldSources).toMatchObject({ keywords: 'ep3', files: 'ep3', subjects: 'oai_dc', landingPage: 'oai_dc' });
   });
 });
 
