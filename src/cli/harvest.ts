@@ -7,23 +7,24 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { fromWithOverlap, toProtocolDate } from '../oai/dates.ts';
-import {
-  BadArgumentError, BadResumptionTokenError, CannotDisseminateFormatError, ForbiddenError, HarvestError,
-  NetworkError, RetryBudgetExhaustedError,
-} from '../oai/errors.ts';
+import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError } from '../oai/errors.ts';
 import { HttpClient, HttpPool } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
 import { HARVEST_WORKER_URL } from '../formats/harvest-worker-url.ts';
 import type { NormalizedJsonRecord, NormalizeOptions } from '../formats/harvest-worker.ts';
-import { commonRecord } from '../formats/merge.ts';
-import type { FormatFields } from '../formats/registry.ts';
 import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
-import { defaultExportTemplate, EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
+import { defaultExportTemplate, EPRINTS_EXPORT } from './eprints-export.ts';
+import { commitPage, type PageSink } from './commit-page.ts';
+import {
+  configError, describeError, emptyList, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary,
+} from './summary.ts';
+
+export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
-import { StateStore, type HarvestRow } from '../store/state.ts';
+import { StateStore } from '../store/state.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
-import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
+
 import type { HarvestConfig, SourceConfig } from './config.ts';
 
 export interface HarvestOptions {
@@ -43,87 +44,6 @@ export interface HarvestOptions {
   maxRestarts?: number | undefined;
   /** Worker threads that parse pages (default: cores − 1, at least 1, at most 4). */
   parserThreads?: number | undefined;
-}
-
-export interface ListProgress {
-  source: string;
-  list: string;
-  pages: number;
-  received: number;
-  completeListSize: number | null;
-  startedAt: number;
-}
-
-export interface ErrorSummary {
-  name: string;
-  message: string;
-  kind: 'config' | 'source';
-  stage?: string | undefined;
-  verb?: string | undefined;
-  url?: string | undefined;
-  firstId?: string | undefined;
-  lastId?: string | undefined;
-}
-
-export interface ListSummary {
-  list: string;
-  metadataPrefix: string;
-  set: string | null;
-  harvestId: string;
-  resumed: boolean;
-  from: string | null;
-  until: string | null;
-  status: 'complete' | 'incomplete';
-  pages: number;
-  records: number;
-  deleted: number;
-  unchanged: number;
-  /** Records whose metadata could not be read into the common record (see the rejects file). */
-  rejects: number;
-  /** EPrints exports fetched for enrichment, and those the repository would not give. */
-  exportsFetched: number;
-  exportsUnavailable: number;
-  restarts: number;
-  /** Records received by the whole harvest (over every run that worked on it). */
-  received: number;
-  /** The server's completeListSize, when it sent one. */
-  completeListSize: number | null;
-  output: string | null;
-  rejectsFile: string | null;
-  error?: ErrorSummary;
-}
-
-export interface SourceSummary {
-  source: string;
-  status: 'ok' | 'failed';
-  error?: ErrorSummary;
-  baseUrl: string;
-  granularity: Granularity | null;
-  lists: ListSummary[];
-  pages: number;
-  records: number;
-  deleted: number;
-  unchanged: number;
-  rejects: number;
-  bytes: number;
-  wireBytes: number;
-  requests: number;
-  retries: number;
-  repairedChars: number;
-  durationMs: number;
-  held: { live: number; deleted: number };
-}
-
-export interface RunSummary {
-  runId: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  ok: boolean;
-  outDir: string;
-  stateFile: string;
-  summaryFile: string;
-  sources: SourceSummary[];
 }
 
 export async function harvest(options: HarvestOptions): Promise<RunSummary> {
@@ -406,164 +326,3 @@ async function harvestList(
   return result;
 }
 
-interface PageSink {
-  appender: JsonlAppender;
-  rejects: LazyJsonlAppender;
-  state: StateStore;
-  sourceId: string;
-  metadataPrefix: string;
-  /** Several formats (or an enrichment) make one record: they are merged through the state. */
-  mergeFormats: boolean;
-  enrich: { http: HttpClient; template: string } | undefined;
-}
-
-/**
- * Writes a page's new and changed records (and rejects), syncs them, then commits the
- * records and the checkpoint (token and output offsets) in one transaction. A crash between
- * the two leaves bytes past the committed offsets, which the next run truncates away.
- */
-async function commitPage(
-  page: ListPage<NormalizedJsonRecord>,
-  harvest: HarvestRow,
-  sink: PageSink,
-  result: ListSummary,
-  summary: SourceSummary,
-): Promise<void> {
-  const { state, sourceId, metadataPrefix } = sink;
-  let deleted = 0;
-  let unchanged = 0;
-  let lastDatestamp: string | null = null;
-  const lines: string[] = [];
-  const rejectLines: string[] = [];
-  const written: NormalizedJsonRecord[] = [];
-  // A page may repeat a record (broken servers); it is written once.
-  const onPage = new Set<string>();
-  try {
-    const needed = state.needsWrite(harvest, page.items.map((r) => r.header));
-    // Enrichment: only new and changed live records; unchanged ones were enriched before.
-    const exports = new Map<string, ExportOutcome>();
-    if (sink.enrich) {
-      const { http, template } = sink.enrich;
-      const wanted = page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson);
-      const outcomes = await Promise.all(wanted.map((item) => fetchEprintsExport(http, template, item.header)));
-      wanted.forEach((item, i) => exports.set(item.header.identifier, outcomes[i]!));
-    }
-    for (let i = 0; i < page.items.length; i++) {
-      const item = page.items[i]!;
-      const { header } = item;
-      if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
-      const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
-      if (onPage.has(key) || !needed[i]) {
-        unchanged++;
-        continue;
-      }
-      onPage.add(key);
-      written.push(item);
-      if (header.deleted) deleted++;
-      const exported = exports.get(header.identifier);
-      const recordJson = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecordJson(state, sourceId, item, exported) : (item.recordJson ?? null);
-      const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? 'ok' : `unavailable: ${exported.unavailable}` }) : undefined;
-      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
-      if (exported) {
-        if ('fields' in exported) result.exportsFetched++;
-        else result.exportsUnavailable++;
-      }
-      if (item.reject) {
-        rejectLines.push(rejectLine({
-          source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject,
-          responseDate: page.responseDate,
-        }));
-      }
-    }
-    const outputOffset = await sink.appender.append(lines);
-    const rejectsOffset = await sink.rejects.append(rejectLines);
-    state.transaction(() => {
-      for (const item of page.items) state.noteRecord(harvest, item.header);
-      if (sink.mergeFormats) {
-        for (const item of written) {
-          const { identifier, datestamp } = item.header;
-          if (item.header.deleted) state.dropFormatFields(sourceId, identifier);
-          else if (item.format && item.fieldsJson) state.saveFormatFields(sourceId, identifier, item.format, datestamp, item.fieldsJson);
-          const exported = exports.get(identifier);
-          if (exported && 'fields' in exported) state.saveFormatFields(sourceId, identifier, 'ep3', datestamp, JSON.stringify(exported.fields.fields));
-        }
-      }
-      state.checkpoint(harvest.harvestId, {
-        token: page.token?.value || null,
-        responseDate: page.responseDate,
-        written: lines.length,
-        deleted,
-        unchanged,
-        lastDatestamp,
-        outputOffset,
-        rejectsOffset,
-        completeListSize: page.token?.completeListSize ?? null,
-      });
-    });
-  } catch (error) {
-    const first = page.items[0]?.header.identifier;
-    const last = page.items.at(-1)?.header.identifier;
-    throw new HarvestError(`could not commit a page: ${(error as Error).message}`, {
-      url: page.url, verb: 'ListRecords', stage: 'output',
-      ...(first ? { firstId: first } : {}), ...(last ? { lastId: last } : {}),
-    }, { cause: error });
-  }
-  result.pages++;
-  result.records += lines.length;
-  result.deleted += deleted;
-  result.unchanged += unchanged;
-  result.rejects += rejectLines.length;
-  summary.pages++;
-  summary.records += lines.length;
-  summary.deleted += deleted;
-  summary.unchanged += unchanged;
-  summary.rejects += rejectLines.length;
-  summary.bytes += page.bytes;
-  summary.repairedChars += page.repairedChars;
-}
-
-/** This format's fields merged with a fresh export and the record's other formats held in the state. */
-function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJsonRecord, exported: ExportOutcome | undefined): string {
-  const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
-  if (exported && 'fields' in exported) formats.push(exported.fields);
-  for (const held of state.formatFields(sourceId, item.header.identifier)) {
-    if (!formats.some((f) => f.format === held.format)) {
-      formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
-    }
-  }
-  return formats.length === 1 ? item.recordJson! : JSON.stringify(commonRecord(sourceId, item.header, formats));
-}
-
-function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
-  return {
-    list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
-    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, restarts: 0, received: 0,
-    completeListSize: null, output: null, rejectsFile: null, error,
-  };
-}
-
-function configError(error: unknown): ErrorSummary {
-  return { name: 'ConfigError', message: (error as Error).message, kind: 'config', stage: 'config' };
-}
-
-/** Errors the user fixes in the configuration rather than by waiting for the server. */
-function isConfigError(error: unknown): boolean {
-  return error instanceof CannotDisseminateFormatError || error instanceof BadArgumentError;
-}
-
-export function describeError(error: unknown): ErrorSummary {
-  if (error instanceof CannotDisseminateFormatError && error.offeredFormats.length > 0) {
-    error.message = `${error.message} (the server offers: ${error.offeredFormats.join(', ')})`;
-  }
-  const e = error instanceof Error ? error : new Error(String(error));
-  const summary: ErrorSummary = { name: e.name, message: e.message, kind: isConfigError(error) ? 'config' : 'source' };
-  if (error instanceof HarvestError) {
-    if (error.stage) summary.stage = error.stage;
-    if (error.verb) summary.verb = error.verb;
-    if (error.url) summary.url = error.url;
-    if (error.firstId) summary.firstId = error.firstId;
-    if (error.lastId) summary.lastId = error.lastId;
-  }
-  if (error instanceof RetryBudgetExhaustedError || error instanceof ForbiddenError || error instanceof NetworkError) summary.kind = 'source';
-  return summary;
-}

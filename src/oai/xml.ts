@@ -41,7 +41,7 @@ function isLegalCodePoint(cp: number): boolean {
 /** Decodes the five predefined entities and character references, exactly once. */
 export function decodeEntities(value: string): string {
   if (!value.includes('&')) return value;
-  return value.replace(ENTITY, (whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+  return value.replace(ENTITY, (_whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
     if (name) return NAMED[name]!;
     const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
     if (!isLegalCodePoint(cp)) {

@@ -150,7 +150,8 @@ describe('oai-harvester command line', () => {
     server = await startOaiServer({ feeds: { kar: new Feed({ records: 350, faults }) } });
     const dir = tempDir();
     const file = join(dir, 'sources.json');
-    const retry = { maxAttempts: 4, maxContentAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 2000, budgetMs: 2000 };
+    // Budget above two HTTP-date waits (one-second resolution, so up to ~1.75 s each).
+    const retry = { maxAttempts: 4, maxContentAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 2000, budgetMs: 6000 };
     writeFileSync(file, JSON.stringify({ sources: [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 0, retry }] }));
     const result = await cli(['run', '--config', file, '--out', join(dir, 'out')]);
     expect(result.code).toBe(exitCode);

@@ -106,7 +106,7 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
       f.status503.times--;
       const form = f.status503.retryAfter ?? 'seconds';
       const headers: Record<string, string> =
-        form === 'seconds' ? { 'retry-after': '1' } : form === 'date' ? { 'retry-after': new Date(Date.now() + 1500).toUTCString() } : {};
+        form === 'seconds' ? { 'retry-after': '1' } : form === 'date' ? { 'retry-after': new Date(Date.now() + 2000).toUTCString() } : {}; // HTTP-dates have one-second resolution: this waits 1 to 2 s.
       return send(503, '<html><body>Service Unavailable</body></html>', headers);
     }
     if (f.status429 && f.status429.times > 0) {

@@ -1,0 +1,143 @@
+// One page into the output and the state: lines and rejects written and synced first, then
+// records, merged formats and the checkpoint committed in one transaction.
+import type { HttpClient } from '../oai/http.ts';
+import { HarvestError } from '../oai/errors.ts';
+import type { ListPage } from '../oai/types.ts';
+import type { NormalizedJsonRecord } from '../formats/harvest-worker.ts';
+import { commonRecord } from '../formats/merge.ts';
+import type { FormatFields } from '../formats/registry.ts';
+import type { HarvestRow, StateStore } from '../store/state.ts';
+import type { JsonlAppender } from '../sinks/jsonl-appender.ts';
+import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
+import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
+import { EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
+import type { ListSummary, SourceSummary } from './summary.ts';
+
+export interface PageSink {
+  appender: JsonlAppender;
+  rejects: LazyJsonlAppender;
+  state: StateStore;
+  sourceId: string;
+  metadataPrefix: string;
+  /** Several formats (or an enrichment) make one record: they are merged through the state. */
+  mergeFormats: boolean;
+  enrich: { http: HttpClient; template: string } | undefined;
+}
+
+/**
+ * Writes a page's new and changed records (and rejects), syncs them, then commits the
+ * records and the checkpoint (token and output offsets) in one transaction. A crash between
+ * the two leaves bytes past the committed offsets, which the next run truncates away.
+ */
+export async function commitPage(
+  page: ListPage<NormalizedJsonRecord>,
+  harvest: HarvestRow,
+  sink: PageSink,
+  result: ListSummary,
+  summary: SourceSummary,
+): Promise<void> {
+  const { state, sourceId, metadataPrefix } = sink;
+  let deleted = 0;
+  let unchanged = 0;
+  let lastDatestamp: string | null = null;
+  const lines: string[] = [];
+  const rejectLines: string[] = [];
+  const written: NormalizedJsonRecord[] = [];
+  // A page may repeat a record (broken servers); it is written once.
+  const onPage = new Set<string>();
+  try {
+    const needed = state.needsWrite(harvest, page.items.map((r) => r.header));
+    // Enrichment: only new and changed live records; unchanged ones were enriched before.
+    const exports = new Map<string, ExportOutcome>();
+    if (sink.enrich) {
+      const { http, template } = sink.enrich;
+      const wanted = page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson);
+      const outcomes = await Promise.all(wanted.map((item) => fetchEprintsExport(http, template, item.header)));
+      wanted.forEach((item, i) => exports.set(item.header.identifier, outcomes[i]!));
+    }
+    for (let i = 0; i < page.items.length; i++) {
+      const item = page.items[i]!;
+      const { header } = item;
+      if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
+      const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
+      if (onPage.has(key) || !needed[i]) {
+        unchanged++;
+        continue;
+      }
+      onPage.add(key);
+      written.push(item);
+      if (header.deleted) deleted++;
+      const exported = exports.get(header.identifier);
+      const recordJson = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecordJson(state, sourceId, item, exported) : (item.recordJson ?? null);
+      const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? 'ok' : `unavailable: ${exported.unavailable}` }) : undefined;
+      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
+      if (exported) {
+        if ('fields' in exported) result.exportsFetched++;
+        else result.exportsUnavailable++;
+      }
+      if (item.reject) {
+        rejectLines.push(rejectLine({
+          source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject,
+          responseDate: page.responseDate,
+        }));
+      }
+    }
+    const outputOffset = await sink.appender.append(lines);
+    const rejectsOffset = await sink.rejects.append(rejectLines);
+    state.transaction(() => {
+      for (const item of page.items) state.noteRecord(harvest, item.header);
+      if (sink.mergeFormats) {
+        for (const item of written) {
+          const { identifier, datestamp } = item.header;
+          if (item.header.deleted) state.dropFormatFields(sourceId, identifier);
+          else if (item.format && item.fieldsJson) state.saveFormatFields(sourceId, identifier, item.format, datestamp, item.fieldsJson);
+          const exported = exports.get(identifier);
+          if (exported && 'fields' in exported) state.saveFormatFields(sourceId, identifier, 'ep3', datestamp, JSON.stringify(exported.fields.fields));
+        }
+      }
+      state.checkpoint(harvest.harvestId, {
+        token: page.token?.value || null,
+        responseDate: page.responseDate,
+        written: lines.length,
+        deleted,
+        unchanged,
+        lastDatestamp,
+        outputOffset,
+        rejectsOffset,
+        completeListSize: page.token?.completeListSize ?? null,
+      });
+    });
+  } catch (error) {
+    const first = page.items[0]?.header.identifier;
+    const last = page.items.at(-1)?.header.identifier;
+    throw new HarvestError(`could not commit a page: ${(error as Error).message}`, {
+      url: page.url, verb: 'ListRecords', stage: 'output',
+      ...(first ? { firstId: first } : {}), ...(last ? { lastId: last } : {}),
+    }, { cause: error });
+  }
+  result.pages++;
+  result.records += lines.length;
+  result.deleted += deleted;
+  result.unchanged += unchanged;
+  result.rejects += rejectLines.length;
+  summary.pages++;
+  summary.records += lines.length;
+  summary.deleted += deleted;
+  summary.unchanged += unchanged;
+  summary.rejects += rejectLines.length;
+  summary.bytes += page.bytes;
+  summary.repairedChars += page.repairedChars;
+}
+
+/** This format's fields merged with a fresh export and the record's other formats held in the state. */
+function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJsonRecord, exported: ExportOutcome | undefined): string {
+  const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
+  if (exported && 'fields' in exported) formats.push(exported.fields);
+  for (const held of state.formatFields(sourceId, item.header.identifier)) {
+    if (!formats.some((f) => f.format === held.format)) {
+      formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
+    }
+  }
+  return formats.length === 1 ? item.recordJson! : JSON.stringify(commonRecord(sourceId, item.header, formats));
+}
+

@@ -1,0 +1,118 @@
+// What a run reports: the summaries written to output/runs and printed after a run.
+import { BadArgumentError, CannotDisseminateFormatError, ForbiddenError, HarvestError, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
+import type { Granularity } from '../oai/types.ts';
+
+export interface ListProgress {
+  source: string;
+  list: string;
+  pages: number;
+  received: number;
+  completeListSize: number | null;
+  startedAt: number;
+}
+
+export interface ErrorSummary {
+  name: string;
+  message: string;
+  kind: 'config' | 'source';
+  stage?: string | undefined;
+  verb?: string | undefined;
+  url?: string | undefined;
+  firstId?: string | undefined;
+  lastId?: string | undefined;
+}
+
+export interface ListSummary {
+  list: string;
+  metadataPrefix: string;
+  set: string | null;
+  harvestId: string;
+  resumed: boolean;
+  from: string | null;
+  until: string | null;
+  status: 'complete' | 'incomplete';
+  pages: number;
+  records: number;
+  deleted: number;
+  unchanged: number;
+  /** Records whose metadata could not be read into the common record (see the rejects file). */
+  rejects: number;
+  /** EPrints exports fetched for enrichment, and those the repository would not give. */
+  exportsFetched: number;
+  exportsUnavailable: number;
+  restarts: number;
+  /** Records received by the whole harvest (over every run that worked on it). */
+  received: number;
+  /** The server's completeListSize, when it sent one. */
+  completeListSize: number | null;
+  output: string | null;
+  rejectsFile: string | null;
+  error?: ErrorSummary;
+}
+
+export interface SourceSummary {
+  source: string;
+  status: 'ok' | 'failed';
+  error?: ErrorSummary;
+  baseUrl: string;
+  granularity: Granularity | null;
+  lists: ListSummary[];
+  pages: number;
+  records: number;
+  deleted: number;
+  unchanged: number;
+  rejects: number;
+  bytes: number;
+  wireBytes: number;
+  requests: number;
+  retries: number;
+  repairedChars: number;
+  durationMs: number;
+  held: { live: number; deleted: number };
+}
+
+export interface RunSummary {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  outDir: string;
+  stateFile: string;
+  summaryFile: string;
+  sources: SourceSummary[];
+}
+
+export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
+  return {
+    list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
+    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, restarts: 0, received: 0,
+    completeListSize: null, output: null, rejectsFile: null, error,
+  };
+}
+
+export function configError(error: unknown): ErrorSummary {
+  return { name: 'ConfigError', message: (error as Error).message, kind: 'config', stage: 'config' };
+}
+
+/** Errors the user fixes in the configuration rather than by waiting for the server. */
+function isConfigError(error: unknown): boolean {
+  return error instanceof CannotDisseminateFormatError || error instanceof BadArgumentError;
+}
+
+export function describeError(error: unknown): ErrorSummary {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const offered = error instanceof CannotDisseminateFormatError && error.offeredFormats.length > 0
+    ? ` (the server offers: ${error.offeredFormats.join(', ')})`
+    : '';
+  const summary: ErrorSummary = { name: e.name, message: `${e.message}${offered}`, kind: isConfigError(error) ? 'config' : 'source' };
+  if (error instanceof HarvestError) {
+    if (error.stage) summary.stage = error.stage;
+    if (error.verb) summary.verb = error.verb;
+    if (error.url) summary.url = error.url;
+    if (error.firstId) summary.firstId = error.firstId;
+    if (error.lastId) summary.lastId = error.lastId;
+  }
+  if (error instanceof RetryBudgetExhaustedError || error instanceof ForbiddenError || error instanceof NetworkError) summary.kind = 'source';
+  return summary;
+}
