@@ -1,0 +1,196 @@
+// Several repositories' records of one paper → one work, explainably (README "Merge policy").
+// Pure: the same records and priorities always give the same work.
+import type { CommonRecord, FileRef, RecordFields } from '../formats/common-record.ts';
+import { WORK_SCHEMA_VERSION, type Chosen, type DateConflict, type TextVersion, type Work, type WorkSource } from './work.ts';
+
+export interface MergePolicy {
+  /** Source ids, most trusted first; sources not listed come after, in id order. */
+  sourcePriority: readonly string[];
+}
+
+const VERSION_RANK: Record<TextVersion, number> = { published: 0, accepted: 1, other: 2 };
+
+export function textVersion(record: CommonRecord): TextVersion {
+  const versions = record.files.map((f) => f.version);
+  if (versions.includes('published')) return 'published';
+  if (versions.includes('accepted')) return 'accepted';
+  return 'other';
+}
+
+export function workId(record: CommonRecord): string {
+  return record.doi ? `doi:${record.doi}` : `record:${record.id}`;
+}
+
+/**
+ * The precedence of the records of a work: version of record over accepted manuscript over
+ * others, then the configured source priority, then completeness, then id (for stability).
+ */
+export function orderRecords(records: readonly CommonRecord[], policy: MergePolicy): CommonRecord[] {
+  const priority = (r: CommonRecord) => {
+    const i = policy.sourcePriority.indexOf(r.source);
+    return i === -1 ? policy.sourcePriority.length : i;
+  };
+  return [...records].sort(
+    (a, b) =>
+      VERSION_RANK[textVersion(a)] - VERSION_RANK[textVersion(b)] ||
+      priority(a) - priority(b) ||
+      completeness(b) - completeness(a) ||
+      (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
+/** A work from its live source records; with none left, a tombstone that still lists them. */
+export function mergeWork(id: string, records: readonly CommonRecord[], policy: MergePolicy): Work {
+  const live = orderRecords(records.filter((r) => !r.deleted), policy);
+  const work: Work = {
+    schemaVersion: WORK_SCHEMA_VERSION,
+    id,
+    doi: id.startsWith('doi:') ? id.slice(4) : null,
+    status: live.length > 0 ? 'active' : 'tombstone',
+    title: choose(live, 'title'),
+    abstract: choose(live, 'abstract'),
+    creators: choose(live, 'creators'),
+    type: choose(live, 'type'),
+    peerReviewed: choose(live, 'peerReviewed'),
+    language: choose(live, 'language'),
+    publisher: choose(live, 'publisher'),
+    container: choose(live, 'container'),
+    licence: choose(live, 'licence'),
+    variants: { title: variants(live, 'title'), abstract: variants(live, 'abstract') },
+    subjects: union(live.flatMap((r) => r.subjects)),
+    keywords: union(live.flatMap((r) => r.keywords)),
+    identifiers: uniqueBy(live.flatMap((r) => r.identifiers), (i) => `${i.scheme} ${i.value.toLowerCase()}`),
+    files: uniqueBy(live.flatMap((r) => r.files.map((f): FileRef & { from: string } => ({ ...f, from: r.id }))), (f) => f.url),
+    dates: {
+      // Publication and acceptance: the most authoritative record that knows them.
+      published: firstDate(live, 'published'),
+      accepted: firstDate(live, 'accepted'),
+      // Deposits are each repository's own: the work keeps the earliest.
+      deposited: earliest(live, 'deposited'),
+      firstCompliantDeposit: earliest(live, 'firstCompliantDeposit'),
+      available: earliest(live, 'available'),
+      modified: latest(live, 'modified'),
+      conflicts: [conflict(live, 'published'), conflict(live, 'accepted')].filter((c): c is DateConflict => c !== null),
+    },
+    sources: orderRecords(records, policy).map(workSource),
+  };
+  return work;
+}
+
+function workSource(r: CommonRecord): WorkSource {
+  const d = r.dates;
+  return {
+    id: r.id,
+    source: r.source,
+    identifier: r.identifier,
+    landingPage: r.landingPage,
+    version: textVersion(r),
+    fileVersions: union(r.files.map((f) => f.version).filter((v): v is NonNullable<typeof v> => v !== null)),
+    dates: {
+      published: d.published?.value ?? null,
+      accepted: d.accepted?.value ?? null,
+      deposited: d.deposited?.value ?? null,
+      firstCompliantDeposit: d.firstCompliantDeposit?.value ?? null,
+      available: d.available?.value ?? null,
+      modified: d.modified?.value ?? null,
+    },
+  };
+}
+
+type Choosable = 'title' | 'abstract' | 'creators' | 'type' | 'peerReviewed' | 'language' | 'publisher' | 'container' | 'licence';
+
+function choose<K extends Choosable>(records: readonly CommonRecord[], field: K): Chosen<NonNullable<RecordFields[K]>> | null {
+  for (const r of records) {
+    const value = r[field];
+    if (!isEmpty(value)) return { value: value as NonNullable<RecordFields[K]>, from: r.id };
+  }
+  return null;
+}
+
+function variants(records: readonly CommonRecord[], field: 'title' | 'abstract'): Chosen<string>[] {
+  const seen = new Set<string>();
+  const out: Chosen<string>[] = [];
+  for (const r of records) {
+    const value = r[field];
+    if (!value) continue;
+    const key = comparable(value);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ value, from: r.id });
+  }
+  return out.slice(1);
+}
+
+type DateField = keyof CommonRecord['dates'];
+
+function firstDate(records: readonly CommonRecord[], field: DateField): Chosen<string> | null {
+  const r = records.find((x) => x.dates[field] !== null);
+  return r ? { value: r.dates[field]!.value, from: r.id } : null;
+}
+
+/** Partial dates compare by their start, and the more precise wins a tie (2021 vs 2021-07-30). */
+function earliest(records: readonly CommonRecord[], field: DateField): Chosen<string> | null {
+  let best: Chosen<string> | null = null;
+  for (const r of records) {
+    const value = r.dates[field]?.value;
+    if (value && (!best || value < best.value || (value.startsWith(best.value) && value.length > best.value.length))) {
+      best = { value, from: r.id };
+    }
+  }
+  return best;
+}
+
+function latest(records: readonly CommonRecord[], field: DateField): Chosen<string> | null {
+  let best: Chosen<string> | null = null;
+  for (const r of records) {
+    const value = r.dates[field]?.value;
+    if (value && (!best || value > best.value)) best = { value, from: r.id };
+  }
+  return best;
+}
+
+/** Records that disagree on a date, where one is not just a less precise form of the other. */
+function conflict(records: readonly CommonRecord[], field: 'published' | 'accepted'): DateConflict | null {
+  const values = records.filter((r) => r.dates[field]).map((r) => ({ value: r.dates[field]!.value, from: r.id }));
+  const disagree = values.some((a) => values.some((b) => !a.value.startsWith(b.value) && !b.value.startsWith(a.value)));
+  return disagree ? { date: field, values } : null;
+}
+
+/** How much a record says: a tie-breaker between records of the same version and priority. */
+function completeness(r: CommonRecord): number {
+  let n = 0;
+  for (const value of [r.title, r.abstract, r.publisher, r.language, r.licence, r.citation, r.landingPage]) if (value) n++;
+  n += Math.min(r.creators.length, 1) + Math.min(r.files.length, 1) + Math.min(r.keywords.length, 1) + Math.min(r.subjects.length, 1);
+  n += Object.values(r.container).filter((v) => !isEmpty(v)).length;
+  n += Object.values(r.dates).filter((v) => v !== null).length;
+  return n;
+}
+
+function comparable(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+function isEmpty(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') {
+    if ('coar' in value && 'original' in value) return (value as { coar: unknown }).coar === null && (value as { original: unknown[] }).original.length === 0;
+    if ('issn' in value) return Object.values(value).every((v) => isEmpty(v));
+  }
+  return false;
+}
+
+function union(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function uniqueBy<T>(values: readonly T[], key: (v: T) => string): T[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const k = key(v);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,72 @@
+// A work: one paper however many repositories hold it, keyed by its normalised DOI.
+import type { Container, FileRef, Identifier, Person, ResourceType } from '../formats/common-record.ts';
+
+export const WORK_SCHEMA_VERSION = 1;
+
+/** A value and the source record (common record id) it was taken from. */
+export interface Chosen<T> {
+  value: T;
+  from: string;
+}
+
+export type TextVersion = 'published' | 'accepted' | 'other';
+
+/** One repository's copy of the work. */
+export interface WorkSource {
+  /** Common record id: `<source>:<OAI identifier>`. */
+  id: string;
+  source: string;
+  identifier: string;
+  landingPage: string | null;
+  /** The best version of the text this copy holds. */
+  version: TextVersion;
+  fileVersions: string[];
+  dates: {
+    published: string | null;
+    accepted: string | null;
+    deposited: string | null;
+    firstCompliantDeposit: string | null;
+    available: string | null;
+    modified: string | null;
+  };
+}
+
+export interface DateConflict {
+  date: 'published' | 'accepted';
+  values: Chosen<string>[];
+}
+
+export interface Work {
+  schemaVersion: typeof WORK_SCHEMA_VERSION;
+  /** `doi:<doi>` or, for a record without a DOI, `record:<common record id>`. */
+  id: string;
+  doi: string | null;
+  /** A work whose every source record was deleted stays as a tombstone. */
+  status: 'active' | 'tombstone';
+  title: Chosen<string> | null;
+  abstract: Chosen<string> | null;
+  creators: Chosen<Person[]> | null;
+  type: Chosen<ResourceType> | null;
+  peerReviewed: Chosen<boolean> | null;
+  language: Chosen<string> | null;
+  publisher: Chosen<string> | null;
+  container: Chosen<Container> | null;
+  licence: Chosen<string> | null;
+  /** Values that differ from the chosen one, each with its source record. */
+  variants: { title: Chosen<string>[]; abstract: Chosen<string>[] };
+  subjects: string[];
+  keywords: string[];
+  identifiers: Identifier[];
+  files: (FileRef & { from: string })[];
+  dates: {
+    published: Chosen<string> | null;
+    accepted: Chosen<string> | null;
+    /** Earliest deposit over every repository; each repository's own is in `sources`. */
+    deposited: Chosen<string> | null;
+    firstCompliantDeposit: Chosen<string> | null;
+    available: Chosen<string> | null;
+    modified: Chosen<string> | null;
+    conflicts: DateConflict[];
+  };
+  sources: WorkSource[];
+}
