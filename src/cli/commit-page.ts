@@ -12,6 +12,7 @@ import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import { EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
 import type { ListSummary, SourceSummary } from './summary.ts';
+import { workId } from '../dedupe/merge-work.ts';
 
 export interface PageSink {
   appender: JsonlAppender;
@@ -43,6 +44,7 @@ export async function commitPage(
   const lines: string[] = [];
   const rejectLines: string[] = [];
   const written: NormalizedJsonRecord[] = [];
+  const records: { identifier: string; deleted: boolean; doi: string | null; recordJson: string | null }[] = [];
   // A page may repeat a record (broken servers); it is written once.
   const onPage = new Set<string>();
   try {
@@ -68,7 +70,11 @@ export async function commitPage(
       written.push(item);
       if (header.deleted) deleted++;
       const exported = exports.get(header.identifier);
-      const recordJson = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecordJson(state, sourceId, item, exported) : (item.recordJson ?? null);
+      const merged = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecord(state, sourceId, item, exported) : undefined;
+      const recordJson = merged?.json ?? item.recordJson ?? null;
+      if (item.recordJson !== undefined) {
+        records.push({ identifier: header.identifier, deleted: header.deleted, doi: merged ? merged.doi : (item.doi ?? null), recordJson });
+      }
       const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? 'ok' : `unavailable: ${exported.unavailable}` }) : undefined;
       lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
       if (exported) {
@@ -94,6 +100,9 @@ export async function commitPage(
           const exported = exports.get(identifier);
           if (exported && 'fields' in exported) state.saveFormatFields(sourceId, identifier, 'ep3', datestamp, JSON.stringify(exported.fields.fields));
         }
+      }
+      for (const r of records) {
+        state.saveSourceRecord(sourceId, r.identifier, r.deleted, workId({ doi: r.doi, id: `${sourceId}:${r.identifier}` }), r.recordJson);
       }
       state.checkpoint(harvest.harvestId, {
         token: page.token?.value || null,
@@ -130,7 +139,12 @@ export async function commitPage(
 }
 
 /** This format's fields merged with a fresh export and the record's other formats held in the state. */
-function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJsonRecord, exported: ExportOutcome | undefined): string {
+function mergedRecord(
+  state: StateStore,
+  sourceId: string,
+  item: NormalizedJsonRecord,
+  exported: ExportOutcome | undefined,
+): { json: string; doi: string | null } {
   const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
   if (exported && 'fields' in exported) formats.push(exported.fields);
   for (const held of state.formatFields(sourceId, item.header.identifier)) {
@@ -138,6 +152,8 @@ function mergedRecordJson(state: StateStore, sourceId: string, item: NormalizedJ
       formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
     }
   }
-  return formats.length === 1 ? item.recordJson! : JSON.stringify(commonRecord(sourceId, item.header, formats));
+  if (formats.length === 1) return { json: item.recordJson!, doi: item.doi ?? null };
+  const record = commonRecord(sourceId, item.header, formats);
+  return { json: JSON.stringify(record), doi: record.doi };
 }
 

@@ -37,6 +37,7 @@ export interface SourceConfig {
 
 export interface HarvestConfig {
   file: string;
+  works: { sourcePriority: string[] };
   /** How many sources are harvested at once (each host stays at its own limit). */
   concurrency: number;
   sources: SourceConfig[];
@@ -78,7 +79,7 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   };
   if (!isObject(json)) return fail('top level', 'must be an object with "sources"');
   for (const key of Object.keys(json)) {
-    if (key !== 'sources' && key !== 'concurrency' && key !== '$schema') fail(`"${key}"`, 'unknown field (expected "sources", "concurrency")');
+    if (!['sources', 'concurrency', 'works', '$schema'].includes(key)) fail(`"${key}"`, 'unknown field (expected "sources", "concurrency", "works")');
   }
   const concurrency = json['concurrency'] ?? 4;
   if (!isPositiveInteger(concurrency)) fail('"concurrency"', 'must be a positive integer');
@@ -91,7 +92,14 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
     seen.add(source.id);
     return source;
   });
-  return { file, concurrency: concurrency as number, sources };
+  const works = json['works'] ?? {};
+  if (!isObject(works)) return fail('"works"', 'must be an object');
+  for (const key of Object.keys(works)) if (key !== 'sourcePriority') fail(`"works.${key}"`, 'unknown field (expected "sourcePriority")');
+  const priority = works['sourcePriority'] ?? [];
+  if (!Array.isArray(priority) || !priority.every((p) => typeof p === 'string' && seen.has(p))) {
+    fail('"works.sourcePriority"', 'must be an array of source ids from "sources"');
+  }
+  return { file, concurrency: concurrency as number, sources, works: { sourcePriority: priority as string[] } };
 }
 
 function parseSource(raw: unknown, position: string, fail: (where: string, message: string) => never): SourceConfig {

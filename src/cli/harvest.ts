@@ -15,6 +15,7 @@ import type { NormalizedJsonRecord, NormalizeOptions } from '../formats/harvest-
 import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { defaultExportTemplate, EPRINTS_EXPORT } from './eprints-export.ts';
 import { commitPage, type PageSink } from './commit-page.ts';
+import { updateWorks } from './works.ts';
 import {
   configError, describeError, emptyList, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary,
 } from './summary.ts';
@@ -63,6 +64,9 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     const summaries = await Promise.all(
       sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, state, pool, parser))),
     );
+    // Works are recomputed even when a source failed: its committed pages count.
+    const works = updateWorks(state, { sourcePriority: options.config.works.sourcePriority }, outDir, runId);
+    options.logger.info({ ...works }, 'works updated');
     const finishedAt = new Date();
     const summaryFile = join(outDir, 'runs', `${runId}.json`);
     const run: RunSummary = {
@@ -75,6 +79,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       stateFile,
       summaryFile,
       sources: summaries,
+      works,
     };
     writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
     return run;

@@ -1,6 +1,7 @@
 // What a run reports: the summaries written to output/runs and printed after a run.
 import { BadArgumentError, CannotDisseminateFormatError, ForbiddenError, HarvestError, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
+import type { WorksSummary } from './works.ts';
 
 export interface ListProgress {
   source: string;
@@ -81,6 +82,7 @@ export interface RunSummary {
   stateFile: string;
   summaryFile: string;
   sources: SourceSummary[];
+  works: WorksSummary;
 }
 
 export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {

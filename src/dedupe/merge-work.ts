@@ -17,7 +17,7 @@ export function textVersion(record: CommonRecord): TextVersion {
   return 'other';
 }
 
-export function workId(record: CommonRecord): string {
+export function workId(record: Pick<CommonRecord, 'doi' | 'id'>): string {
   return record.doi ? `doi:${record.doi}` : `record:${record.id}`;
 }
 
@@ -73,7 +73,7 @@ export function mergeWork(id: string, records: readonly CommonRecord[], policy: 
       modified: latest(live, 'modified'),
       conflicts: [conflict(live, 'published'), conflict(live, 'accepted')].filter((c): c is DateConflict => c !== null),
     },
-    sources: orderRecords(records, policy).map(workSource),
+    sources: (live.length > 0 ? live : orderRecords(records, policy)).map(workSource),
   };
   return work;
 }
@@ -84,6 +84,7 @@ function workSource(r: CommonRecord): WorkSource {
     id: r.id,
     source: r.source,
     identifier: r.identifier,
+    deleted: r.deleted,
     landingPage: r.landingPage,
     version: textVersion(r),
     fileVersions: union(r.files.map((f) => f.version).filter((v): v is NonNullable<typeof v> => v !== null)),

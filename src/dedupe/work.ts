@@ -17,6 +17,8 @@ export interface WorkSource {
   id: string;
   source: string;
   identifier: string;
+  /** Only in tombstones, which list the copies that were deleted. */
+  deleted: boolean;
   landingPage: string | null;
   /** The best version of the text this copy holds. */
   version: TextVersion;
@@ -68,5 +70,6 @@ export interface Work {
     modified: Chosen<string> | null;
     conflicts: DateConflict[];
   };
+  /** The live copies; for a tombstone, the deleted ones. */
   sources: WorkSource[];
 }

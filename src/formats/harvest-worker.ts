@@ -23,6 +23,8 @@ export interface NormalizedJsonRecord {
   metadataJson: string;
   /** The common record of this format alone; null when the record could not be read. */
   recordJson?: string | null;
+  /** Its DOI (lower case), so the writer need not parse the JSON to find the work. */
+  doi?: string | null;
   /** This format's fields, kept to merge with the record's other formats. */
   format?: string | null;
   fieldsJson?: string | null;
@@ -45,7 +47,7 @@ export function normalizeForOutput(options: NormalizeOptions, record: OaiRecord)
   const metadataJson = JSON.stringify(record.metadata);
   if ('reject' in result) return { header: record.header, metadataJson, recordJson: null, format: null, fieldsJson: null, reject: result.reject };
   return {
-    header: record.header, metadataJson, recordJson: JSON.stringify(result.record), format: result.fields?.format ?? null,
+    header: record.header, metadataJson, recordJson: JSON.stringify(result.record), doi: result.record.doi, format: result.fields?.format ?? null,
     fieldsJson: options.fields && result.fields ? JSON.stringify(result.fields.fields) : null, reject: null,
   };
 }

@@ -50,7 +50,7 @@ export interface PageCheckpoint {
 /** Which harvest a record is noted for: the skip state is per source, format and record. */
 export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -78,6 +78,17 @@ CREATE TABLE IF NOT EXISTS record_versions (
   PRIMARY KEY (source_id, metadata_prefix, identifier)
 ) WITHOUT ROWID;
 -- The normalised fields of each format of a record, for sources harvested in several formats.
+-- The current common record of each source record, and the work it belongs to.
+CREATE TABLE IF NOT EXISTS source_records (
+  source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL, record_json TEXT NOT NULL,
+  PRIMARY KEY (source_id, identifier)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS source_records_by_work ON source_records (work_id);
+CREATE TABLE IF NOT EXISTS works (
+  work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL
+) WITHOUT ROWID;
+-- Works touched since they were last recomputed; committed with the pages that touched them.
+CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS format_fields (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, format TEXT NOT NULL, datestamp TEXT NOT NULL, fields_json TEXT NOT NULL,
   PRIMARY KEY (source_id, identifier, format)
@@ -89,6 +100,8 @@ const MIGRATIONS: Record<number, string> = {
   // v1 kept the skip state per record, not per record and format; it is rebuilt as records
   // are seen again (an unchanged record in the next overlap is written once more).
   1: `DROP TABLE IF EXISTS records; ALTER TABLE harvests ADD COLUMN rejects_offset INTEGER NOT NULL DEFAULT 0;`,
+  // v3 adds source records and works (created by SCHEMA); records seen from now on fill them.
+  2: ``,
 };
 
 export class StateStore {
@@ -264,6 +277,65 @@ export class StateStore {
                   SELECT identifier, MIN(deleted) AS deleted FROM record_versions WHERE source_id = ? GROUP BY identifier)`)
       .get(sourceId) as { live: number; deleted: number };
     return { live: Number(row.live), deleted: Number(row.deleted) };
+  }
+
+  /**
+   * Keeps a record's current common record and marks its work (and the work it left, when
+   * its DOI changed) for recomputing. A deleted record keeps its work and is marked deleted.
+   */
+  saveSourceRecord(sourceId: string, identifier: string, deleted: boolean, workId: string | null, recordJson: string | null): void {
+    const held = this.db.prepare(`SELECT work_id, record_json FROM source_records WHERE source_id = ? AND identifier = ?`).get(sourceId, identifier) as
+      | { work_id: string; record_json: string }
+      | undefined;
+    const markDirty = this.db.prepare(`INSERT OR IGNORE INTO dirty_works (work_id) VALUES (?)`);
+    if (deleted || workId === null || recordJson === null) {
+      if (!held) return;
+      this.db.prepare(`UPDATE source_records SET deleted = 1 WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
+      markDirty.run(held.work_id);
+      return;
+    }
+    this.db
+      .prepare(`INSERT OR REPLACE INTO source_records (source_id, identifier, work_id, deleted, record_json) VALUES (?, ?, ?, 0, ?)`)
+      .run(sourceId, identifier, workId, recordJson);
+    markDirty.run(workId);
+    if (held && held.work_id !== workId) markDirty.run(held.work_id);
+  }
+
+  dirtyWorks(): string[] {
+    return (this.db.prepare(`SELECT work_id FROM dirty_works ORDER BY work_id`).all() as { work_id: string }[]).map((r) => r.work_id);
+  }
+
+  /** The common records (JSON, deleted ones included) of a work's source records. */
+  workRecords(workId: string): { recordJson: string; deleted: boolean }[] {
+    return (this.db.prepare(`SELECT record_json, deleted FROM source_records WHERE work_id = ?`).all(workId) as { record_json: string; deleted: number }[]).map(
+      (r) => ({ recordJson: r.record_json, deleted: r.deleted === 1 }),
+    );
+  }
+
+  work(workId: string): { status: string; workJson: string } | undefined {
+    const row = this.db.prepare(`SELECT status, work_json FROM works WHERE work_id = ?`).get(workId) as { status: string; work_json: string } | undefined;
+    return row ? { status: row.status, workJson: row.work_json } : undefined;
+  }
+
+  /** Stores a recomputed work and clears its dirty mark, in one step. */
+  saveWork(workId: string, status: string, workJson: string, runId: string): void {
+    this.transaction(() => {
+      this.db.prepare(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
+      this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
+    });
+  }
+
+  /** A work with no source records at all (its only record moved to another DOI) disappears. */
+  dropWork(workId: string): void {
+    this.transaction(() => {
+      this.db.prepare(`DELETE FROM works WHERE work_id = ?`).run(workId);
+      this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
+    });
+  }
+
+  /** Every work, in id order, one at a time: the snapshot never holds them all in memory. */
+  *allWorks(): Generator<string> {
+    for (const row of this.db.prepare(`SELECT work_json FROM works ORDER BY work_id`).iterate()) yield (row as { work_json: string }).work_json;
   }
 
   /** Keeps one format's normalised fields of a record, for merging with its other formats. */

@@ -1,0 +1,104 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { harvest } from '../../src/cli/harvest.ts';
+import type { Work } from '../../src/dedupe/work.ts';
+import { FixtureRepository } from '../support/fixture-repository.ts';
+import { captureLogger, tempDir, testConfig } from '../support/run.ts';
+
+const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
+const DOI = 'doi:10.3399/bjgp.2020.0917';
+const KAR_ID = 'oai:kar.kent.ac.uk:89524';
+const PURE_ID = 'oai:pure.atira.dk:publications/5f0b7c1e-3a52-4d2b-9d61-0c6f2a1e7b44';
+
+const simple = (title: string, doi?: string) =>
+  `<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>${title}</dc:title><dc:creator>Other, A.</dc:creator><dc:date>2020</dc:date>${doi ? `<dc:relation>${doi}</dc:relation>` : ''}</oai_dc:dc>`;
+
+let repositories: FixtureRepository[] = [];
+afterEach(async () => {
+  await Promise.all(repositories.map((r) => r.stop()));
+  repositories = [];
+});
+
+function works(out: string): Map<string, Work> {
+  const lines = readFileSync(join(out, 'works.jsonl'), 'utf8').trim().split('\n');
+  return new Map(lines.map((l) => JSON.parse(l) as Work).map((w) => [w.id, w]));
+}
+
+async function setup() {
+  // Kent: EPrints, the accepted manuscript, DOI written 10.3399/BJGP.2020.0917, with its export.
+  const kent = new FixtureRepository();
+  kent.set(KAR_ID, '2023-02-10T14:05:11Z', { metadata: FixtureRepository.metadataOf(join(FIXTURES, 'kar-89524-oai_dc.xml')) });
+  kent.set('oai:kar.kent.ac.uk:100', '2023-01-01T00:00:00Z', { metadata: simple('A Kent paper without a DOI') });
+  kent.exports.set('/cgi/export/eprint/89524/XML/eprint-89524.xml', readFileSync(join(FIXTURES, 'kar-89524-ep3.xml')));
+  // Manchester: Pure, the version of record, DOI written https://doi.org/10.3399/bjgp.2020.0917.
+  const pure = new FixtureRepository();
+  pure.set(PURE_ID, '2022-01-14T09:12:40Z', { metadata: FixtureRepository.metadataOf(join(FIXTURES, 'pure-manchester-oai_dc.xml')) });
+  pure.set('oai:pure.atira.dk:publications/other', '2022-01-01T00:00:00Z', { metadata: simple('A Manchester paper', '10.1000/other') });
+  repositories = [kent, pure];
+  const config = testConfig([
+    { id: 'kar', baseUrl: await kent.start(), enrich: ['eprints-export'] },
+    { id: 'manchester', baseUrl: await pure.start('/ws/oai') },
+  ]);
+  const out = tempDir();
+  const { logger } = captureLogger();
+  return { kent, pure, out, run: () => harvest({ config, outDir: out, logger }) };
+}
+
+describe('works', () => {
+  it('merges the example paper from two repositories into one work, and follows deletions and restorations', async () => {
+    const { kent, pure, out, run } = await setup();
+    const first = await run();
+    expect(first.ok).toBe(true);
+    expect(first.works).toMatchObject({ added: 3, changed: 0, removed: 0, total: 3 });
+    let work = works(out).get(DOI)!;
+    expect(work.sources.map((s) => s.source)).toEqual(['manchester', 'kar']);
+    expect(work.abstract!.from).toBe(`manchester:${PURE_ID}`);
+    expect(work.variants.abstract).toEqual([{ value: expect.stringContaining('uneven advantages'), from: `kar:${KAR_ID}` }]);
+    expect(work.dates.deposited).toEqual({ value: '2021-07-30T08:45:18Z', from: `kar:${KAR_ID}` });
+    expect(works(out).get(`record:kar:oai:kar.kent.ac.uk:100`)).toMatchObject({ doi: null, status: 'active' });
+
+    // Deleted at Manchester: the work keeps Kent's copy.
+    pure.set(PURE_ID, '2030-01-01T00:00:00Z', { deleted: true });
+    const second = await run();
+    expect(second.works).toMatchObject({ touched: 1, changed: 1, total: 3 });
+    work = works(out).get(DOI)!;
+    expect(work).toMatchObject({ status: 'active', sources: [{ source: 'kar', deleted: false }] });
+    expect(work.abstract!.from).toBe(`kar:${KAR_ID}`);
+
+    // Deleted at Kent too: a tombstone.
+    kent.set(KAR_ID, '2030-01-01T00:00:00Z', { deleted: true });
+    const third = await run();
+    expect(third.works).toMatchObject({ removed: 1 });
+    expect(works(out).get(DOI)).toMatchObject({ status: 'tombstone', title: null });
+    const changes = readFileSync(third.works.changes!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(changes).toEqual([expect.objectContaining({ change: 'removed', id: DOI })]);
+
+    // Restored at both: back, with both copies.
+    kent.set(KAR_ID, '2030-02-01T00:00:00Z', { deleted: false });
+    pure.set(PURE_ID, '2030-02-01T00:00:00Z', { deleted: false });
+    const fourth = await run();
+    expect(fourth.works).toMatchObject({ added: 1 });
+    expect(works(out).get(DOI)!.sources.map((s) => s.source)).toEqual(['manchester', 'kar']);
+  });
+
+  it('moves a record whose DOI is corrected to its new work', async () => {
+    const { pure, out, run } = await setup();
+    await run();
+    expect(works(out).has('doi:10.1000/other')).toBe(true);
+    pure.set('oai:pure.atira.dk:publications/other', '2030-01-01T00:00:00Z', { metadata: simple('A Manchester paper', '10.1000/corrected') });
+    const second = await run();
+    expect(second.works).toMatchObject({ added: 1, removed: 1, total: 3 });
+    expect(works(out).has('doi:10.1000/other')).toBe(false);
+    expect(works(out).get('doi:10.1000/corrected')!.sources[0]!.source).toBe('manchester');
+    expect(existsSync(second.works.changes!)).toBe(true);
+  });
+
+  it('recomputes only the works a run touched', async () => {
+    const { out, run } = await setup();
+    await run();
+    const again = await run();
+    expect(again.works).toMatchObject({ touched: 0, added: 0, changed: 0, removed: 0, total: 3, changes: null });
+    expect(works(out).size).toBe(3);
+  });
+});
