@@ -2,8 +2,9 @@
 // The small young generation bounds peak memory on long harvests (see the benchmark).
 // The command line: a thin layer over the library. Exit codes: 0 every source succeeded,
 // 1 a source failed (the others still ran), 2 usage or configuration error.
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { OaiClient } from '../oai/client.ts';
 import { DEFAULT_RETRY, HttpClient, HttpPool } from '../oai/http.ts';
 import { decodeSetSpec } from '../oai/setspec.ts';
@@ -14,6 +15,8 @@ import { createLogger } from './log.ts';
 import { clearProgress, terminalProgress } from './progress.ts';
 import { oneLineReason, runTable } from './report.ts';
 import { describeError } from './harvest.ts';
+import { StateStore } from '../store/state.ts';
+import { explainWork, findWork } from './works-show.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_SOURCE_FAILED = 1;
@@ -26,6 +29,7 @@ Usage:
   oai-harvester identify URL
   oai-harvester formats URL [--identifier ID]
   oai-harvester sets URL
+  oai-harvester works show DOI [--json]
 
 Options:
   --config FILE       sources file (default: config/sources.json)
@@ -36,6 +40,7 @@ Options:
   --until DATE        harvest records changed until DATE, inclusive
   --full              ignore the last harvest and re-harvest everything
   --concurrency N     sources harvested at once (default: the config's, else 4)
+  --json              works show: print the work as JSON
   --log-level LEVEL   trace, debug, info, warn, error (default: info)
   -h, --help          this text
   --version           the version
@@ -60,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
         full: { type: 'boolean' },
         concurrency: { type: 'string' },
         identifier: { type: 'string' },
+        json: { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -89,6 +95,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'formats':
       case 'sets':
         return await inspectCommand(command, rest, values.identifier);
+      case 'works':
+        return worksCommand(rest, values);
       default:
         throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
     }
@@ -137,6 +145,25 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
   if (run.ok) return EXIT_OK;
   const configFailure = run.sources.some((s) => s.error?.kind === 'config' || s.lists.some((l) => l.error?.kind === 'config'));
   return configFailure ? EXIT_USAGE : EXIT_SOURCE_FAILED;
+}
+
+function worksCommand(args: string[], values: Record<string, unknown>): number {
+  const [sub, doi, ...extra] = args;
+  if (sub !== 'show' || !doi || extra.length > 0) throw new UsageError('works show takes one DOI (any form) or work id');
+  const stateFile = resolve(String(values['state'] ?? join(String(values['out'] ?? 'output'), 'state.sqlite')));
+  if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
+  const state = StateStore.open(stateFile);
+  try {
+    const found = findWork(state, doi);
+    if (!found) {
+      process.stderr.write(`oai-harvester works show: no work for ${doi} in ${stateFile}\n`);
+      return EXIT_SOURCE_FAILED;
+    }
+    process.stdout.write(`${values['json'] ? JSON.stringify(found.work, null, 2) : explainWork(found.work, found.records)}\n`);
+    return EXIT_OK;
+  } finally {
+    state.close();
+  }
 }
 
 async function inspectCommand(command: 'identify' | 'formats' | 'sets', args: string[], identifier: string | undefined): Promise<number> {

@@ -20,9 +20,19 @@ afterEach(async () => {
   repositories = [];
 });
 
+const { Ajv2020 } = await import('ajv/dist/2020.js');
+const validateWork = new Ajv2020({ allErrors: true, strict: false }).compile(
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../src/dedupe/work.schema.json'), 'utf8')),
+);
+
+/** works.jsonl, every line validated against the work's JSON Schema. */
 function works(out: string): Map<string, Work> {
   const lines = readFileSync(join(out, 'works.jsonl'), 'utf8').trim().split('\n');
-  return new Map(lines.map((l) => JSON.parse(l) as Work).map((w) => [w.id, w]));
+  const parsed = lines.map((l) => JSON.parse(l) as unknown);
+  for (const w of parsed) {
+    if (!validateWork(w)) throw new Error(`works.jsonl does not validate: ${JSON.stringify(validateWork.errors)}`);
+  }
+  return new Map((parsed as Work[]).map((w) => [w.id, w]));
 }
 
 async function setup() {
@@ -92,6 +102,28 @@ describe('works', () => {
     expect(works(out).has('doi:10.1000/other')).toBe(false);
     expect(works(out).get('doi:10.1000/corrected')!.sources[0]!.source).toBe('manchester');
     expect(existsSync(second.works.changes!)).toBe(true);
+  });
+
+  it('explains a work on the command line: every value with the copy it came from', async () => {
+    const { out, run } = await setup();
+    await run();
+    const { spawnSync } = await import('node:child_process');
+    const main = join(import.meta.dirname, '../../src/cli/main.ts');
+    const shown = spawnSync(process.execPath, [main, 'works', 'show', 'https://doi.org/10.3399/BJGP.2020.0917', '--out', out], { encoding: 'utf8' });
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('doi:10.3399/bjgp.2020.0917  active, 2 copies');
+    expect(shown.stdout).toMatch(/abstract\s+This study highlights tensions.*\n\s+from manchester:oai:pure\.atira\.dk:publications\/5f0b7c1e-3a52-4d2b-9d61-0c6f2a1e7b44 \(version of record\)/);
+    expect(shown.stdout).toContain('other abstract: Background: Primary care networks');
+    expect(shown.stdout).toContain('deposited              2021-07-30T08:45:18Z  from kar:oai:kar.kent.ac.uk:89524 (ep3 datestamp)');
+    const json = spawnSync(process.execPath, [main, 'works', 'show', '10.3399/bjgp.2020.0917', '--json', '--out', out], { encoding: 'utf8' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: DOI, status: 'active' });
+    const missing = spawnSync(process.execPath, [main, 'works', 'show', '10.1000/none', '--out', out], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no work for 10.1000/none');
+  });
+
+  it('refuses a work that breaks its schema (the check above can fail)', () => {
+    expect(validateWork({ schemaVersion: 1, id: 'doi:10.1/x', status: 'unknown' })).toBe(false);
   });
 
   it('recomputes only the works a run touched', async () => {
