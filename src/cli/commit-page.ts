@@ -3,7 +3,7 @@
 import type { HttpClient } from '../oai/http.ts';
 import { HarvestError } from '../oai/errors.ts';
 import type { ListPage } from '../oai/types.ts';
-import type { NormalizedJsonRecord } from '../formats/harvest-worker.ts';
+import type { NormalizedJsonRecord } from './harvest-worker.ts';
 import { commonRecord } from '../formats/merge.ts';
 import type { FormatFields } from '../formats/registry.ts';
 import type { HarvestRow, StateStore } from '../store/state.ts';
@@ -13,6 +13,7 @@ import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import { EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
 import type { ListSummary, SourceSummary } from './summary.ts';
 import { workId } from '../dedupe/merge-work.ts';
+import { resolveDoi } from '../identifiers/record-doi.ts';
 
 export interface PageSink {
   appender: JsonlAppender;
@@ -153,7 +154,7 @@ function mergedRecord(
     }
   }
   if (formats.length === 1) return { json: item.recordJson!, doi: item.doi ?? null };
-  const record = commonRecord(sourceId, item.header, formats);
+  const record = resolveDoi(commonRecord(sourceId, item.header, formats));
   return { json: JSON.stringify(record), doi: record.doi };
 }
 

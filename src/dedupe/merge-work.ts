@@ -1,6 +1,6 @@
 // Several repositories' records of one paper → one work, explainably (README "Merge policy").
 // Pure: the same records and priorities always give the same work.
-import type { CommonRecord, FileRef, RecordFields } from '../formats/common-record.ts';
+import type { CommonRecord, FileRef } from '../formats/common-record.ts';
 import { WORK_SCHEMA_VERSION, type Chosen, type DateConflict, type TextVersion, type Work, type WorkSource } from './work.ts';
 
 export interface MergePolicy {
@@ -101,10 +101,10 @@ function workSource(r: CommonRecord): WorkSource {
 
 type Choosable = 'title' | 'abstract' | 'creators' | 'type' | 'peerReviewed' | 'language' | 'publisher' | 'container' | 'licence';
 
-function choose<K extends Choosable>(records: readonly CommonRecord[], field: K): Chosen<NonNullable<RecordFields[K]>> | null {
+function choose<K extends Choosable>(records: readonly CommonRecord[], field: K): Chosen<NonNullable<CommonRecord[K]>> | null {
   for (const r of records) {
     const value = r[field];
-    if (!isEmpty(value)) return { value: value as NonNullable<RecordFields[K]>, from: r.id };
+    if (!isEmpty(value)) return { value: value as NonNullable<CommonRecord[K]>, from: r.id };
   }
   return null;
 }

@@ -76,6 +76,19 @@ export interface RecordDates {
   modified: Sourced<PartialDate> | null;
 }
 
+/**
+ * A value where a DOI may be, as a format found it; the identifiers stage decides which is
+ * the record's DOI. `rank`: lower is more trustworthy for the field (RIOXX version of record
+ * 1, DOI links 2, identifiers 3).
+ */
+export interface DoiSource {
+  value: string;
+  field: string;
+  rank: number;
+  /** Set when formats are merged. */
+  format?: string;
+}
+
 export interface DoiInfo {
   /** As written (case kept), cleaned of wrappers. */
   original: string;
@@ -100,9 +113,11 @@ export interface RecordFields {
   language: string | null;
   publisher: string | null;
   container: Container;
-  /** Lower-cased DOI: the key works are merged by. */
+  /** Lower-cased DOI: the key works are merged by. Set by the identifiers stage. */
   doi: string | null;
   doiInfo: DoiInfo | null;
+  /** Where DOIs may be; formats fill this, identifiers/record-doi.ts resolves and drops it. */
+  doiCandidates: DoiSource[];
   identifiers: Identifier[];
   landingPage: string | null;
   files: FileRef[];
@@ -114,7 +129,7 @@ export interface RecordFields {
   dates: RecordDates;
 }
 
-export interface CommonRecord extends RecordFields {
+export interface CommonRecord extends Omit<RecordFields, 'doiCandidates'> {
   schemaVersion: typeof COMMON_RECORD_SCHEMA_VERSION;
   /** `<source>:<OAI identifier>`: stable across runs. */
   id: string;
@@ -130,12 +145,15 @@ export interface CommonRecord extends RecordFields {
   fieldSources: Partial<Record<keyof RecordFields, string>>;
 }
 
+/** A merged record whose DOI is not resolved yet (see identifiers/record-doi.ts). */
+export type UnresolvedRecord = CommonRecord & { doiCandidates: DoiSource[] };
+
 export function emptyFields(): RecordFields {
   return {
     title: null, otherTitles: [], creators: [], contributors: [], abstract: null, subjects: [], keywords: [],
     type: { coar: null, label: null, original: [] }, peerReviewed: null, language: null, publisher: null,
     container: { title: null, volume: null, issue: null, pages: null, issn: [], isbn: [] },
-    doi: null, doiInfo: null, identifiers: [], landingPage: null, files: [], licence: null, rights: [], citation: null,
+    doi: null, doiInfo: null, doiCandidates: [], identifiers: [], landingPage: null, files: [], licence: null, rights: [], citation: null,
     divisions: [], funding: [],
     dates: { published: null, accepted: null, deposited: null, firstCompliantDeposit: null, available: null, modified: null },
   };

@@ -1,7 +1,6 @@
 // The EPrints EP3 XML export (/cgi/export/eprint/{id}/XML/…) → common record fields.
 // The only public place for KAR's deposit date, keywords, divisions and file versions.
-import { chooseDoi, findDois, type DoiCandidate } from '../identifiers/doi.ts';
-import { emptyFields, type FileRef, type RecordFields, type Sourced } from './common-record.ts';
+import { emptyFields, type DoiSource, type FileRef, type RecordFields, type Sourced } from './common-record.ts';
 import { accessRight, clean, fileVersion, licenceUrl, orcidOf, partialDate, person, resourceType, unique } from './vocabulary.ts';
 import { attributesOf, child, childrenOf, elementOf, items, text, texts, textOf, type XmlElement } from './xml-form.ts';
 
@@ -91,19 +90,15 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
   f.licence = f.files.map((x) => x.licence).find((l) => l !== null) ?? null;
 
   // DOI: official_url and related DOI links, then id_number.
-  const candidates: DoiCandidate[] = [];
-  for (const v of texts(eprint, 'doi')) candidates.push(...findDois(v, at('doi'), 2));
-  for (const v of texts(eprint, 'official_url')) candidates.push(...findDois(v, at('official_url'), 2));
+  const candidates: DoiSource[] = [];
+  for (const v of texts(eprint, 'doi')) candidates.push({ value: v, field: at('doi'), rank: 2 });
+  for (const v of texts(eprint, 'official_url')) candidates.push({ value: v, field: at('official_url'), rank: 2 });
   for (const item of items(eprint, 'related_url')) {
     const el = elementOf(item);
-    if (el && text(el, 'type') === 'doi') candidates.push(...findDois(text(el, 'url') ?? '', at('related_url (doi)'), 2));
+    if (el && text(el, 'type') === 'doi') candidates.push({ value: text(el, 'url') ?? '', field: at('related_url (doi)'), rank: 2 });
   }
-  for (const v of texts(eprint, 'id_number')) candidates.push(...findDois(v, at('id_number'), 2));
-  const doi = chooseDoi(candidates);
-  if (doi) {
-    f.doi = doi.key;
-    f.doiInfo = { original: doi.doi, field: doi.field, reason: doi.reason, others: doi.all.slice(1).map((c) => c.key) };
-  }
+  for (const v of texts(eprint, 'id_number')) candidates.push({ value: v, field: at('id_number'), rank: 2 });
+  f.doiCandidates = candidates;
   const official = text(eprint, 'official_url');
   if (official && !/doi\.org\//i.test(official)) f.identifiers.push({ scheme: 'url', value: official });
   for (const item of items(eprint, 'funders')) {

@@ -3,7 +3,7 @@
 import { decodeSetSpec } from '../oai/setspec.ts';
 import type { OaiHeader } from '../oai/types.ts';
 import {
-  COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord, type RecordDates, type RecordFields,
+  COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord, type RecordDates, type RecordFields, type UnresolvedRecord,
 } from './common-record.ts';
 import { FORMATS, type FormatFields } from './registry.ts';
 import { partialDate } from './vocabulary.ts';
@@ -19,7 +19,8 @@ const PREFERENCE: Partial<Record<keyof RecordFields, readonly string[]>> = {
 
 const UNION: readonly (keyof RecordFields)[] = ['identifiers', 'funding'];
 
-export function commonRecord(source: string, header: OaiHeader, formats: readonly FormatFields[]): CommonRecord {
+/** Merges a record's formats; its DOI is resolved after, by identifiers/record-doi.ts. */
+export function commonRecord(source: string, header: OaiHeader, formats: readonly FormatFields[]): UnresolvedRecord {
   const ordered = [...formats].sort((a, b) => FORMATS.indexOf(a.format) - FORMATS.indexOf(b.format));
   const { merged, fieldSources } = ordered.length === 1 ? single(ordered[0]!) : mergeFields(ordered);
   // Last modification is the header datestamp, whatever a format says.
@@ -37,6 +38,8 @@ export function commonRecord(source: string, header: OaiHeader, formats: readonl
     sets: header.setSpecs.map(decodeSetSpec),
     formats: ordered.map((f) => f.format),
     ...merged,
+    // Every format's candidates, richest format first, each tagged with its format.
+    doiCandidates: ordered.flatMap(({ format, fields }) => fields.doiCandidates.map((c) => ({ ...c, format }))),
     fieldSources,
   };
 }
@@ -46,7 +49,7 @@ function single({ format, fields }: FormatFields): { merged: RecordFields; field
   const merged: RecordFields = { ...fields, dates: { ...fields.dates } };
   const fieldSources: CommonRecord['fieldSources'] = {};
   for (const key in fields) {
-    if (key === 'dates') continue;
+    if (key === 'dates' || key === 'doiCandidates') continue;
     const value = fields[key as keyof RecordFields];
     const empty = key === 'container' ? Object.values(fields.container).every(isEmpty) : isEmpty(value);
     if (!empty) fieldSources[key as keyof RecordFields] = format;
@@ -59,7 +62,7 @@ function mergeFields(ordered: readonly FormatFields[]): { merged: RecordFields; 
   const fieldSources: CommonRecord['fieldSources'] = {};
   const keys = Object.keys(merged) as (keyof RecordFields)[];
   for (const key of keys) {
-    if (key === 'dates' || key === 'container') continue;
+    if (key === 'dates' || key === 'container' || key === 'doiCandidates' || key === 'doi' || key === 'doiInfo') continue;
     const order = PREFERENCE[key];
     const candidates = order ? [...ordered].sort((a, b) => order.indexOf(a.format) - order.indexOf(b.format)) : ordered;
     if (UNION.includes(key)) {
@@ -83,10 +86,6 @@ function mergeFields(ordered: readonly FormatFields[]): { merged: RecordFields; 
       fieldSources[key] = winner.format;
     }
   }
-  // doiInfo travels with the DOI it explains.
-  const doiFrom = ordered.find(({ fields }) => fields.doi !== null);
-  merged.doiInfo = doiFrom?.fields.doiInfo ?? null;
-  if (doiFrom) fieldSources.doiInfo = doiFrom.format;
 
   // Container and dates merge part by part: one format may know the volume, another the ISSN.
   for (const part of Object.keys(merged.container) as (keyof RecordFields['container'])[]) {

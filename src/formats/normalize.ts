@@ -1,10 +1,11 @@
 // One harvested record → its common record, or the reason it could not be read.
 import type { OaiRecord } from '../oai/types.ts';
-import type { CommonRecord } from './common-record.ts';
+import type { UnresolvedRecord } from './common-record.ts';
 import { commonRecord } from './merge.ts';
 import { readFields, type FormatFields } from './registry.ts';
 
-export type Normalized = { record: CommonRecord; fields: FormatFields | null } | { reject: string };
+/** The record's DOI is resolved by the identifiers stage (identifiers/record-doi.ts). */
+export type Normalized = { record: UnresolvedRecord; fields: FormatFields | null } | { reject: string };
 
 export function normalizeRecord(source: string, metadataPrefix: string, record: OaiRecord): Normalized {
   // A tombstone has no metadata to read: the common record says only that it is deleted.

@@ -1,8 +1,7 @@
 // oai_dc → common record fields. Dublin Core is thin and ambiguous, so each repository
 // platform's conventions are read explicitly (docs: eprints.md §1.6 and §6).
-import { chooseDoi, findDois, type DoiCandidate } from '../identifiers/doi.ts';
 import type { OaiHeader } from '../oai/types.ts';
-import { emptyFields, type FileRef, type Identifier, type RecordFields } from './common-record.ts';
+import { emptyFields, type DoiSource, type FileRef, type Identifier, type RecordFields } from './common-record.ts';
 import { accessRight, clean, fileVersion, languageCode, licenceUrl, partialDate, person, resourceType, unique } from './vocabulary.ts';
 
 export type DublinCore = Record<string, string[]>;
@@ -103,18 +102,11 @@ export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
   Object.assign(f.container, containerFrom(source[0], citation));
 
   // DOI: relations (official_url, id_number, altIdentifier) before identifiers before text.
-  const candidates: DoiCandidate[] = [];
-  for (const v of relations) candidates.push(...findDois(v, 'dc:relation', 2));
-  for (const v of identifiers) candidates.push(...findDois(v, v === citation ? 'dc:identifier (citation)' : 'dc:identifier', 3));
-  for (const v of source) candidates.push(...findDois(v, 'dc:source', 3));
-  // Zenodo's dc:relation names the concept DOI of all versions; its dc:identifier is the
-  // record's own. Among repository-minted DOIs, the identifier wins.
-  for (const c of candidates) if (c.field === 'dc:relation' && c.rank >= 100) c.rank += 2;
-  const doi = chooseDoi(candidates);
-  if (doi) {
-    f.doi = doi.key;
-    f.doiInfo = { original: doi.doi, field: doi.field, reason: doi.reason, others: doi.all.slice(1).map((c) => c.key) };
-  }
+  const candidates: DoiSource[] = [];
+  for (const v of relations) candidates.push({ value: v, field: 'dc:relation', rank: 2 });
+  for (const v of identifiers) candidates.push({ value: v, field: v === citation ? 'dc:identifier (citation)' : 'dc:identifier', rank: 3 });
+  for (const v of source) candidates.push({ value: v, field: 'dc:source', rank: 3 });
+  f.doiCandidates = candidates;
 
   // Funding (OpenAIRE): info:eu-repo/grantAgreement/{funder}/{programme}/{award}/…
   for (const v of relations) {

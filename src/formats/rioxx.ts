@@ -1,6 +1,5 @@
 // RIOXX v2 (`rioxx`) and v3 (`rioxx3`) → common record fields (docs: eprints.md §5).
-import { chooseDoi, findDois, type DoiCandidate } from '../identifiers/doi.ts';
-import { emptyFields, type FileRef, type RecordFields } from './common-record.ts';
+import { emptyFields, type DoiSource, type FileRef, type RecordFields } from './common-record.ts';
 import { accessRight, fileVersion, languageCode, licenceUrl, orcidOf, partialDate, person, resourceType, unique } from './vocabulary.ts';
 import { attributesOf, childrenOf, elementOf, text, texts, textOf, type XmlElement } from './xml-form.ts';
 
@@ -46,7 +45,7 @@ export function fromRioxx(root: XmlElement, version: 2 | 3): RecordFields {
     else if (/^(?:isbn:\s*)?[\d-]{10,17}[\dX]$/i.test(source)) f.container.isbn.push(source.replace(/^isbn:\s*/i, '').replace(/-/g, ''));
   }
 
-  const candidates: DoiCandidate[] = [];
+  const candidates: DoiSource[] = [];
   if (version === 2) {
     f.type = resourceType(texts(root, 'type'));
     const fileVersionValue = fileVersion(text(root, 'version') ?? undefined);
@@ -62,7 +61,7 @@ export function fromRioxx(root: XmlElement, version: 2 | 3): RecordFields {
       }));
     const available = freeToRead ?? licenceStart;
     if (available) f.dates.available = { value: available, field: field(freeToRead ? 'ali:free_to_read@start_date' : 'ali:license_ref@start_date') };
-    for (const v of texts(root, 'version_of_record')) candidates.push(...findDois(v, field('rioxxterms:version_of_record'), 1));
+    for (const v of texts(root, 'version_of_record')) candidates.push({ value: v, field: field('rioxxterms:version_of_record'), rank: 1 });
     for (const project of childrenOf(root, 'project')) {
       const a = attributesOf(project);
       f.funding.push({ funder: a['funder_name'] ?? null, funderId: a['funder_id'] ?? null, award: textOf(project).trim() || null });
@@ -89,7 +88,7 @@ export function fromRioxx(root: XmlElement, version: 2 | 3): RecordFields {
       } else if (a['rel'] === 'cite-as') {
         const handle = /^https?:\/\/hdl\.handle\.net\/(.+)$/i.exec(url);
         if (handle) f.identifiers.push({ scheme: 'handle', value: handle[1]! });
-        candidates.push(...findDois(url, field('dc:relation cite-as'), 2));
+        candidates.push({ value: url, field: field('dc:relation cite-as'), rank: 2 });
       }
     }
     if (firstDeposit) f.dates.firstCompliantDeposit = { value: firstDeposit, field: field('dc:relation@deposit_date') };
@@ -97,17 +96,13 @@ export function fromRioxx(root: XmlElement, version: 2 | 3): RecordFields {
     f.licence = f.files.map((x) => x.licence).find((l) => l !== null) ?? null;
     for (const ext of childrenOf(root, 'ext_relation')) {
       const rel = attributesOf(ext)['rel'];
-      candidates.push(...findDois(textOf(ext).trim(), field('rioxxterms:ext_relation'), rel === 'cite-as' ? 1 : 2));
+      candidates.push({ value: textOf(ext).trim(), field: field('rioxxterms:ext_relation'), rank: rel === 'cite-as' ? 1 : 2 });
     }
     for (const grant of childrenOf(root, 'grant')) {
       const a = attributesOf(grant);
       f.funding.push({ funder: a['funder_name'] ?? null, funderId: a['funder_id'] ?? null, award: textOf(grant).trim() || null });
     }
   }
-  const doi = chooseDoi(candidates);
-  if (doi) {
-    f.doi = doi.key;
-    f.doiInfo = { original: doi.doi, field: doi.field, reason: doi.reason, others: doi.all.slice(1).map((c) => c.key) };
-  }
+  f.doiCandidates = candidates;
   return f;
 }

@@ -4,6 +4,7 @@
 import { request } from 'undici';
 import { parseListPage } from '../../src/oai/list-page.ts';
 import { normalizeRecord } from '../../src/formats/normalize.ts';
+import { resolveDoi } from '../../src/identifiers/record-doi.ts';
 import type { OaiRecord } from '../../src/oai/types.ts';
 
 const url = process.argv[2]!;
@@ -22,7 +23,7 @@ while (performance.now() < until) {
   for (const record of records) {
     const result = normalizeRecord('bench', 'oai_dc', record);
     if ('reject' in result) throw new Error(result.reject);
-    JSON.stringify(result.record);
+    JSON.stringify(resolveDoi(result.record));
   }
   done += records.length;
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commonRecord } from '../../src/formats/merge.ts';
+import { resolveDoi } from '../../src/identifiers/record-doi.ts';
 import { normalizeRecord } from '../../src/formats/normalize.ts';
 import { readFields } from '../../src/formats/registry.ts';
 import type { CommonRecord } from '../../src/formats/common-record.ts';
@@ -15,7 +16,7 @@ const karExport = metadataOf(join(HERE, 'fixtures/kar-89524-ep3.xml'));
 function normalized(source: string, prefix: string, record = kar): CommonRecord {
   const result = normalizeRecord(source, prefix, record);
   if ('reject' in result) throw new Error(result.reject);
-  return result.record;
+  return resolveDoi(result.record);
 }
 
 describe('a KAR record', () => {
@@ -47,7 +48,7 @@ describe('a KAR record', () => {
   it('enriched from its EP3 export: deposited 2021-07-30 08:45 UTC, five keywords, the accepted manuscript', () => {
     const dc = readFields('oai_dc', kar.metadata!, kar.header);
     const ep3 = readFields('ep3', karExport, kar.header);
-    const record = commonRecord('kar', kar.header, [dc, ep3]);
+    const record = resolveDoi(commonRecord('kar', kar.header, [dc, ep3]));
     expect(record.formats).toEqual(['ep3', 'oai_dc']);
     expect(record.dates.deposited).toEqual({ value: '2021-07-30T08:45:18Z', field: 'ep3 datestamp' });
     expect(record.dates.accepted).toEqual({ value: '2021-07-06', field: 'ep3 dates (accepted)' });
@@ -131,7 +132,7 @@ describe('the JSON Schema of the common record', () => {
     for (const file of readdirSync(join(FIXTURES, 'listrecords'))) {
       for (const r of recordsIn(join(FIXTURES, 'listrecords', file))) {
         const result = normalizeRecord('s', 'oai_dc', r);
-        if ('record' in result) records.push(result.record);
+        if ('record' in result) records.push(resolveDoi(result.record));
       }
     }
     expect(records.length).toBeGreaterThan(400);

@@ -4,7 +4,9 @@ import { parentPort } from 'node:worker_threads';
 import { errorToJson } from '../oai/errors.ts';
 import { parseListPage } from '../oai/list-page.ts';
 import type { ParseReply, ParseRequest } from '../oai/page-parser.ts';
-import { normalizeRecord } from './normalize.ts';
+import { normalizeRecord } from '../formats/normalize.ts';
+import { matchKey } from '../dedupe/match-key.ts';
+import { resolveDoi } from '../identifiers/record-doi.ts';
 import type { OaiRecord } from '../oai/types.ts';
 
 export interface NormalizeOptions {
@@ -25,6 +27,8 @@ export interface NormalizedJsonRecord {
   recordJson?: string | null;
   /** Its DOI (lower case), so the writer need not parse the JSON to find the work. */
   doi?: string | null;
+  /** Title, year and first creator, for probable duplicates among records without a DOI. */
+  matchKey?: string | null;
   /** This format's fields, kept to merge with the record's other formats. */
   format?: string | null;
   fieldsJson?: string | null;
@@ -46,8 +50,10 @@ export function normalizeForOutput(options: NormalizeOptions, record: OaiRecord)
   const result = normalizeRecord(options.source, options.metadataPrefix, record);
   const metadataJson = JSON.stringify(record.metadata);
   if ('reject' in result) return { header: record.header, metadataJson, recordJson: null, format: null, fieldsJson: null, reject: result.reject };
+  const common = resolveDoi(result.record);
   return {
-    header: record.header, metadataJson, recordJson: JSON.stringify(result.record), doi: result.record.doi, format: result.fields?.format ?? null,
+    header: record.header, metadataJson, recordJson: JSON.stringify(common), doi: common.doi,
+    matchKey: common.doi || record.header.deleted ? null : matchKey(common), format: result.fields?.format ?? null,
     fieldsJson: options.fields && result.fields ? JSON.stringify(result.fields.fields) : null, reject: null,
   };
 }
