@@ -13,6 +13,7 @@ import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import { EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
 import type { ListSummary, SourceSummary } from './summary.ts';
 import { workId } from '../dedupe/merge-work.ts';
+import { matchKey } from '../dedupe/match-key.ts';
 import { resolveDoi } from '../identifiers/record-doi.ts';
 
 export interface PageSink {
@@ -23,6 +24,8 @@ export interface PageSink {
   metadataPrefix: string;
   /** Several formats (or an enrichment) make one record: they are merged through the state. */
   mergeFormats: boolean;
+  /** Records without a DOI that share title, year and first creator become one work. */
+  mergeProbableDuplicates: boolean;
   enrich: { http: HttpClient; template: string } | undefined;
 }
 
@@ -45,7 +48,7 @@ export async function commitPage(
   const lines: string[] = [];
   const rejectLines: string[] = [];
   const written: NormalizedJsonRecord[] = [];
-  const records: { identifier: string; deleted: boolean; doi: string | null; recordJson: string | null }[] = [];
+  const records: { identifier: string; deleted: boolean; doi: string | null; recordJson: string | null; matchKey: string | null }[] = [];
   // A page may repeat a record (broken servers); it is written once.
   const onPage = new Set<string>();
   try {
@@ -74,7 +77,10 @@ export async function commitPage(
       const merged = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecord(state, sourceId, item, exported) : undefined;
       const recordJson = merged?.json ?? item.recordJson ?? null;
       if (item.recordJson !== undefined) {
-        records.push({ identifier: header.identifier, deleted: header.deleted, doi: merged ? merged.doi : (item.doi ?? null), recordJson });
+        records.push({
+          identifier: header.identifier, deleted: header.deleted, doi: merged ? merged.doi : (item.doi ?? null), recordJson,
+          matchKey: merged ? merged.matchKey : (item.matchKey ?? null),
+        });
       }
       const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? 'ok' : `unavailable: ${exported.unavailable}` }) : undefined;
       lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
@@ -103,7 +109,8 @@ export async function commitPage(
         }
       }
       for (const r of records) {
-        state.saveSourceRecord(sourceId, r.identifier, r.deleted, workId({ doi: r.doi, id: `${sourceId}:${r.identifier}` }), r.recordJson);
+        const work = workId({ doi: r.doi, id: `${sourceId}:${r.identifier}` }, sink.mergeProbableDuplicates ? r.matchKey : null);
+        state.saveSourceRecord(sourceId, r.identifier, r.deleted, work, r.recordJson, r.matchKey);
       }
       state.checkpoint(harvest.harvestId, {
         token: page.token?.value || null,
@@ -145,7 +152,7 @@ function mergedRecord(
   sourceId: string,
   item: NormalizedJsonRecord,
   exported: ExportOutcome | undefined,
-): { json: string; doi: string | null } {
+): { json: string; doi: string | null; matchKey: string | null } {
   const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
   if (exported && 'fields' in exported) formats.push(exported.fields);
   for (const held of state.formatFields(sourceId, item.header.identifier)) {
@@ -153,8 +160,8 @@ function mergedRecord(
       formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
     }
   }
-  if (formats.length === 1) return { json: item.recordJson!, doi: item.doi ?? null };
+  if (formats.length === 1) return { json: item.recordJson!, doi: item.doi ?? null, matchKey: item.matchKey ?? null };
   const record = resolveDoi(commonRecord(sourceId, item.header, formats));
-  return { json: JSON.stringify(record), doi: record.doi };
+  return { json: JSON.stringify(record), doi: record.doi, matchKey: record.doi ? null : matchKey(record) };
 }
 

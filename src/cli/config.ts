@@ -37,7 +37,7 @@ export interface SourceConfig {
 
 export interface HarvestConfig {
   file: string;
-  works: { sourcePriority: string[] };
+  works: { sourcePriority: string[]; mergeProbableDuplicates: boolean };
   /** How many sources are harvested at once (each host stays at its own limit). */
   concurrency: number;
   sources: SourceConfig[];
@@ -94,12 +94,19 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   });
   const works = json['works'] ?? {};
   if (!isObject(works)) return fail('"works"', 'must be an object');
-  for (const key of Object.keys(works)) if (key !== 'sourcePriority') fail(`"works.${key}"`, 'unknown field (expected "sourcePriority")');
+  for (const key of Object.keys(works)) {
+    if (key !== 'sourcePriority' && key !== 'mergeProbableDuplicates') fail(`"works.${key}"`, 'unknown field (expected "sourcePriority", "mergeProbableDuplicates")');
+  }
+  const mergeProbableDuplicates = works['mergeProbableDuplicates'] ?? false;
+  if (typeof mergeProbableDuplicates !== 'boolean') fail('"works.mergeProbableDuplicates"', 'must be true or false');
   const priority = works['sourcePriority'] ?? [];
   if (!Array.isArray(priority) || !priority.every((p) => typeof p === 'string' && seen.has(p))) {
     fail('"works.sourcePriority"', 'must be an array of source ids from "sources"');
   }
-  return { file, concurrency: concurrency as number, sources, works: { sourcePriority: priority as string[] } };
+  return {
+    file, concurrency: concurrency as number, sources,
+    works: { sourcePriority: priority as string[], mergeProbableDuplicates: mergeProbableDuplicates as boolean },
+  };
 }
 
 function parseSource(raw: unknown, position: string, fail: (where: string, message: string) => never): SourceConfig {

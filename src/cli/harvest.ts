@@ -272,6 +272,7 @@ async function harvestList(
   const parseOptions: NormalizeOptions = { source: source.id, metadataPrefix, fields: mergeFormats };
   const sink: PageSink = {
     appender, rejects, state, sourceId: source.id, metadataPrefix, mergeFormats,
+    mergeProbableDuplicates: options.config.works.mergeProbableDuplicates,
     enrich: exportTemplate ? { http: client.http, template: exportTemplate } : undefined,
   };
   try {

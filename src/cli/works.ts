@@ -15,12 +15,18 @@ export interface WorksSummary {
   total: number;
   snapshot: string;
   changes: string | null;
+  /** Groups of records without a DOI that look like one paper (title, year, first creator). */
+  probableDuplicates: number;
+  probableDuplicatesFile: string;
 }
 
 export type WorkChange = 'added' | 'changed' | 'removed';
 
 export function updateWorks(state: StateStore, policy: MergePolicy, outDir: string, runId: string): WorksSummary {
-  const summary: WorksSummary = { touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: join(outDir, 'works.jsonl'), changes: null };
+  const summary: WorksSummary = {
+    touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: join(outDir, 'works.jsonl'), changes: null,
+    probableDuplicates: 0, probableDuplicatesFile: join(outDir, 'works', 'probable-duplicates.jsonl'),
+  };
   const changes: string[] = [];
   for (const id of state.dirtyWorks()) {
     summary.touched++;
@@ -54,12 +60,29 @@ export function updateWorks(state: StateStore, policy: MergePolicy, outDir: stri
     summary.changes = join(outDir, 'works', 'changes', `${runId}.jsonl`);
     writeFileAtomic(summary.changes, `${changes.join('\n')}\n`);
   }
-  summary.total = writeSnapshot(state, summary.snapshot);
+  summary.total = writeSnapshot(summary.snapshot, state.allWorks());
+  summary.probableDuplicates = writeSnapshot(summary.probableDuplicatesFile, probableDuplicateLines(state));
   return summary;
 }
 
-/** Streams every work into a temporary file, syncs it and renames it over the snapshot. */
-function writeSnapshot(state: StateStore, path: string): number {
+/** One line per group, with the evidence: each record's title, year, first creator and work. */
+function* probableDuplicateLines(state: StateStore): Generator<string> {
+  for (const group of state.probableDuplicates()) {
+    const [title, year, creator] = group.key.split('|');
+    const records = group.records.map(({ recordJson, workId }) => {
+      const r = JSON.parse(recordJson) as CommonRecord;
+      return {
+        id: r.id, work: workId, title: r.title, published: r.dates.published?.value ?? null,
+        firstCreator: r.creators[0]?.name ?? null, landingPage: r.landingPage,
+      };
+    });
+    const merged = new Set(records.map((r) => r.work)).size === 1;
+    yield JSON.stringify({ key: group.key, evidence: { title, year, firstCreatorFamily: creator }, merged, records });
+  }
+}
+
+/** Streams lines into a temporary file, syncs it and renames it over the snapshot. */
+function writeSnapshot(path: string, lines: Iterable<string>): number {
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   const fd = openSync(temp, 'w');
@@ -70,7 +93,7 @@ function writeSnapshot(state: StateStore, path: string): number {
       if (batch.length > 0) writeSync(fd, `${batch.join('\n')}\n`);
       batch = [];
     };
-    for (const json of state.allWorks()) {
+    for (const json of lines) {
       batch.push(json);
       count++;
       if (batch.length >= 1000) flush();

@@ -17,8 +17,13 @@ export function textVersion(record: CommonRecord): TextVersion {
   return 'other';
 }
 
-export function workId(record: Pick<CommonRecord, 'doi' | 'id'>): string {
-  return record.doi ? `doi:${record.doi}` : `record:${record.id}`;
+/**
+ * A work is keyed by the DOI; a record without one is its own work, unless probable
+ * duplicates are merged, when records sharing a match key (title, year, first creator) are one.
+ */
+export function workId(record: Pick<CommonRecord, 'doi' | 'id'>, matchKey: string | null = null): string {
+  if (record.doi) return `doi:${record.doi}`;
+  return matchKey ? `title:${matchKey}` : `record:${record.id}`;
 }
 
 /**

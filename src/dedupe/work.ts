@@ -40,7 +40,10 @@ export interface DateConflict {
 
 export interface Work {
   schemaVersion: typeof WORK_SCHEMA_VERSION;
-  /** `doi:<doi>` or, for a record without a DOI, `record:<common record id>`. */
+  /**
+   * `doi:<doi>`; for a record without a DOI `record:<common record id>`, or `title:<title|year|creator>`
+   * when probable duplicates are merged.
+   */
   id: string;
   doi: string | null;
   /** A work whose every source record was deleted stays as a tombstone. */

@@ -50,7 +50,7 @@ export interface PageCheckpoint {
 /** Which harvest a record is noted for: the skip state is per source, format and record. */
 export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -81,9 +81,11 @@ CREATE TABLE IF NOT EXISTS record_versions (
 -- The current common record of each source record, and the work it belongs to.
 CREATE TABLE IF NOT EXISTS source_records (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL, record_json TEXT NOT NULL,
+  match_key TEXT,
   PRIMARY KEY (source_id, identifier)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS source_records_by_work ON source_records (work_id);
+CREATE INDEX IF NOT EXISTS source_records_by_match ON source_records (match_key) WHERE match_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS works (
   work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -102,6 +104,11 @@ const MIGRATIONS: Record<number, string> = {
   1: `DROP TABLE IF EXISTS records; ALTER TABLE harvests ADD COLUMN rejects_offset INTEGER NOT NULL DEFAULT 0;`,
   // v3 adds source records and works (created by SCHEMA); records seen from now on fill them.
   2: ``,
+  // v4 adds the probable-duplicate key of records without a DOI.
+  3: `CREATE TABLE IF NOT EXISTS source_records (
+        source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL, record_json TEXT NOT NULL,
+        PRIMARY KEY (source_id, identifier)) WITHOUT ROWID;
+      ALTER TABLE source_records ADD COLUMN match_key TEXT;`,
 };
 
 export class StateStore {
@@ -283,7 +290,14 @@ export class StateStore {
    * Keeps a record's current common record and marks its work (and the work it left, when
    * its DOI changed) for recomputing. A deleted record keeps its work and is marked deleted.
    */
-  saveSourceRecord(sourceId: string, identifier: string, deleted: boolean, workId: string | null, recordJson: string | null): void {
+  saveSourceRecord(
+    sourceId: string,
+    identifier: string,
+    deleted: boolean,
+    workId: string | null,
+    recordJson: string | null,
+    matchKey: string | null = null,
+  ): void {
     const held = this.db.prepare(`SELECT work_id, record_json FROM source_records WHERE source_id = ? AND identifier = ?`).get(sourceId, identifier) as
       | { work_id: string; record_json: string }
       | undefined;
@@ -295,8 +309,8 @@ export class StateStore {
       return;
     }
     this.db
-      .prepare(`INSERT OR REPLACE INTO source_records (source_id, identifier, work_id, deleted, record_json) VALUES (?, ?, ?, 0, ?)`)
-      .run(sourceId, identifier, workId, recordJson);
+      .prepare(`INSERT OR REPLACE INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, ?, ?)`)
+      .run(sourceId, identifier, workId, recordJson, matchKey);
     markDirty.run(workId);
     if (held && held.work_id !== workId) markDirty.run(held.work_id);
   }
@@ -331,6 +345,18 @@ export class StateStore {
       this.db.prepare(`DELETE FROM works WHERE work_id = ?`).run(workId);
       this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
     });
+  }
+
+  /** Live records without a DOI that share a probable-duplicate key with another, grouped. */
+  *probableDuplicates(): Generator<{ key: string; records: { recordJson: string; workId: string }[] }> {
+    const keys = this.db.prepare(`SELECT match_key FROM source_records WHERE deleted = 0 AND match_key IS NOT NULL
+                                  GROUP BY match_key HAVING COUNT(*) > 1 ORDER BY match_key`);
+    const members = this.db.prepare(`SELECT record_json, work_id FROM source_records WHERE match_key = ? AND deleted = 0 ORDER BY source_id, identifier`);
+    for (const row of keys.iterate()) {
+      const key = (row as { match_key: string }).match_key;
+      const records = (members.all(key) as { record_json: string; work_id: string }[]).map((r) => ({ recordJson: r.record_json, workId: r.work_id }));
+      yield { key, records };
+    }
   }
 
   /** Every work, in id order, one at a time: the snapshot never holds them all in memory. */

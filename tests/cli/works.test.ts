@@ -35,7 +35,7 @@ function works(out: string): Map<string, Work> {
   return new Map((parsed as Work[]).map((w) => [w.id, w]));
 }
 
-async function setup() {
+async function setup(worksConfig: Record<string, unknown> = {}) {
   // Kent: EPrints, the accepted manuscript, DOI written 10.3399/BJGP.2020.0917, with its export.
   const kent = new FixtureRepository();
   kent.set(KAR_ID, '2023-02-10T14:05:11Z', { metadata: FixtureRepository.metadataOf(join(FIXTURES, 'kar-89524-oai_dc.xml')) });
@@ -46,10 +46,16 @@ async function setup() {
   pure.set(PURE_ID, '2022-01-14T09:12:40Z', { metadata: FixtureRepository.metadataOf(join(FIXTURES, 'pure-manchester-oai_dc.xml')) });
   pure.set('oai:pure.atira.dk:publications/other', '2022-01-01T00:00:00Z', { metadata: simple('A Manchester paper', '10.1000/other') });
   repositories = [kent, pure];
-  const config = testConfig([
-    { id: 'kar', baseUrl: await kent.start(), enrich: ['eprints-export'] },
-    { id: 'manchester', baseUrl: await pure.start('/ws/oai') },
-  ]);
+  // The same paper without a DOI in both: a probable duplicate.
+  kent.set('oai:kar.kent.ac.uk:200', '2023-01-01T00:00:00Z', { metadata: simple('Working paper on regional health economics') });
+  pure.set('oai:pure.atira.dk:publications/wp', '2022-01-01T00:00:00Z', { metadata: simple('Working Paper on Regional Health Economics.') });
+  const config = testConfig(
+    [
+      { id: 'kar', baseUrl: await kent.start(), enrich: ['eprints-export'] },
+      { id: 'manchester', baseUrl: await pure.start('/ws/oai') },
+    ],
+    { works: worksConfig },
+  );
   const out = tempDir();
   const { logger } = captureLogger();
   return { kent, pure, out, run: () => harvest({ config, outDir: out, logger }) };
@@ -60,7 +66,7 @@ describe('works', () => {
     const { kent, pure, out, run } = await setup();
     const first = await run();
     expect(first.ok).toBe(true);
-    expect(first.works).toMatchObject({ added: 3, changed: 0, removed: 0, total: 3 });
+    expect(first.works).toMatchObject({ added: 5, changed: 0, removed: 0, total: 5, probableDuplicates: 1 });
     let work = works(out).get(DOI)!;
     expect(work.sources.map((s) => s.source)).toEqual(['manchester', 'kar']);
     expect(work.abstract!.from).toBe(`manchester:${PURE_ID}`);
@@ -71,7 +77,7 @@ describe('works', () => {
     // Deleted at Manchester: the work keeps Kent's copy.
     pure.set(PURE_ID, '2030-01-01T00:00:00Z', { deleted: true });
     const second = await run();
-    expect(second.works).toMatchObject({ touched: 1, changed: 1, total: 3 });
+    expect(second.works).toMatchObject({ touched: 1, changed: 1, total: 5 });
     work = works(out).get(DOI)!;
     expect(work).toMatchObject({ status: 'active', sources: [{ source: 'kar', deleted: false }] });
     expect(work.abstract!.from).toBe(`kar:${KAR_ID}`);
@@ -98,7 +104,7 @@ describe('works', () => {
     expect(works(out).has('doi:10.1000/other')).toBe(true);
     pure.set('oai:pure.atira.dk:publications/other', '2030-01-01T00:00:00Z', { metadata: simple('A Manchester paper', '10.1000/corrected') });
     const second = await run();
-    expect(second.works).toMatchObject({ added: 1, removed: 1, total: 3 });
+    expect(second.works).toMatchObject({ added: 1, removed: 1, total: 5 });
     expect(works(out).has('doi:10.1000/other')).toBe(false);
     expect(works(out).get('doi:10.1000/corrected')!.sources[0]!.source).toBe('manchester');
     expect(existsSync(second.works.changes!)).toBe(true);
@@ -122,6 +128,31 @@ describe('works', () => {
     expect(missing.stderr).toContain('no work for 10.1000/none');
   });
 
+  it('reports records without a DOI that are probably one paper, with the evidence, and merges them only when asked', async () => {
+    const separate = await setup();
+    const run = await separate.run();
+    const report = readFileSync(run.works.probableDuplicatesFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(report).toEqual([
+      {
+        key: 'working paper on regional health economics|2020|other',
+        evidence: { title: 'working paper on regional health economics', year: '2020', firstCreatorFamily: 'other' },
+        merged: false,
+        records: [
+          expect.objectContaining({ id: 'kar:oai:kar.kent.ac.uk:200', work: 'record:kar:oai:kar.kent.ac.uk:200', title: 'Working paper on regional health economics', published: '2020', firstCreator: 'Other, A.' }),
+          expect.objectContaining({ id: 'manchester:oai:pure.atira.dk:publications/wp', work: 'record:manchester:oai:pure.atira.dk:publications/wp' }),
+        ],
+      },
+    ]);
+    await Promise.all(repositories.map((r) => r.stop()));
+
+    const merging = await setup({ mergeProbableDuplicates: true });
+    const merged = await merging.run();
+    expect(merged.works.total).toBe(4);
+    const work = works(merging.out).get('title:working paper on regional health economics|2020|other')!;
+    expect(work.sources.map((s) => s.source)).toEqual(['kar', 'manchester']);
+    expect(JSON.parse(readFileSync(merged.works.probableDuplicatesFile, 'utf8'))).toMatchObject({ merged: true });
+  });
+
   it('refuses a work that breaks its schema (the check above can fail)', () => {
     expect(validateWork({ schemaVersion: 1, id: 'doi:10.1/x', status: 'unknown' })).toBe(false);
   });
@@ -130,7 +161,7 @@ describe('works', () => {
     const { out, run } = await setup();
     await run();
     const again = await run();
-    expect(again.works).toMatchObject({ touched: 0, added: 0, changed: 0, removed: 0, total: 3, changes: null });
-    expect(works(out).size).toBe(3);
+    expect(again.works).toMatchObject({ touched: 0, added: 0, changed: 0, removed: 0, total: 5, changes: null });
+    expect(works(out).size).toBe(5);
   });
 });

@@ -51,6 +51,10 @@ describe('StateStore', () => {
     const state = StateStore.open(file);
     expect(state.runningHarvest('s', 'oai_dc')).toMatchObject({ token: 'tok', pages: 3, rejectsOffset: 0 });
     expect(state.noteRecord(key('h', false), header('a', '2021'))).toBe(true);
+    // Through every version to the newest: source records with their match key.
+    state.saveSourceRecord('s', 'a', false, 'record:s:a', '{}', 'k');
+    state.saveSourceRecord('s', 'b', false, 'record:s:b', '{}', 'k');
+    expect([...state.probableDuplicates()].map((g) => [g.key, g.records.length])).toEqual([['k', 2]]);
     state.close();
   });
 
