@@ -1,11 +1,11 @@
 // After a run: the works its pages touched are recomputed, the changes written to
 // works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half).
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
+import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
-import { writeFileAtomic } from '../sinks/atomic.ts';
 
 export interface WorksSummary {
   touched: number;
@@ -18,6 +18,9 @@ export interface WorksSummary {
   /** Groups of records without a DOI that look like one paper (title, year, first creator). */
   probableDuplicates: number;
   probableDuplicatesFile: string;
+  /** Time spent recomputing touched works, and rewriting the snapshots. */
+  recomputeMs: number;
+  snapshotMs: number;
 }
 
 export type WorkChange = 'added' | 'changed' | 'removed';
@@ -25,43 +28,34 @@ export type WorkChange = 'added' | 'changed' | 'removed';
 export function updateWorks(state: StateStore, policy: MergePolicy, outDir: string, runId: string): WorksSummary {
   const summary: WorksSummary = {
     touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: join(outDir, 'works.jsonl'), changes: null,
-    probableDuplicates: 0, probableDuplicatesFile: join(outDir, 'works', 'probable-duplicates.jsonl'),
+    probableDuplicates: 0, probableDuplicatesFile: join(outDir, 'works', 'probable-duplicates.jsonl'), recomputeMs: 0, snapshotMs: 0,
   };
-  const changes: string[] = [];
-  for (const id of state.dirtyWorks()) {
-    summary.touched++;
-    const held = state.work(id);
-    const records = state.workRecords(id).map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
-    if (records.length === 0) {
-      // Its only record moved to another DOI: the work no longer exists.
-      state.dropWork(id);
-      if (held) {
-        summary.removed++;
-        changes.push(JSON.stringify({ change: 'removed', id, work: null }));
+  const started = performance.now();
+  const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
+  // In batches, each one transaction: memory stays flat however many works a run touched.
+  for (let batch = state.dirtyWorks(500); batch.length > 0; batch = state.dirtyWorks(500)) {
+    const results = batch.map((id) => recompute(state, policy, id));
+    const lines: string[] = [];
+    state.transaction(() => {
+      for (const r of results) {
+        summary.touched++;
+        if (r.work) state.saveWork(r.id, r.work.status, r.json!, runId);
+        else state.dropWork(r.id);
+        if (r.change) {
+          summary[r.change]++;
+          lines.push(`{"change":"${r.change}","id":${JSON.stringify(r.id)},"work":${r.json ?? 'null'}}`);
+        }
       }
-      continue;
-    }
-    const work = mergeWork(id, records, policy);
-    const json = JSON.stringify(work);
-    let change: WorkChange | null = null;
-    if (!held) change = work.status === 'active' ? 'added' : null;
-    else if (held.workJson !== json) {
-      if (work.status === 'tombstone' && held.status !== 'tombstone') change = 'removed';
-      else if (work.status === 'active' && held.status === 'tombstone') change = 'added';
-      else change = 'changed';
-    }
-    state.saveWork(id, work.status, json, runId);
-    if (change) {
-      summary[change]++;
-      changes.push(`{"change":"${change}","id":${JSON.stringify(id)},"work":${json}}`);
-    }
+    });
+    changes.write(lines);
   }
-  if (changes.length > 0) {
-    summary.changes = join(outDir, 'works', 'changes', `${runId}.jsonl`);
-    writeFileAtomic(summary.changes, `${changes.join('\n')}\n`);
-  }
+  // A run that changed no work leaves no change file.
+  summary.changes = changes.finish() > 0 ? changes.path : null;
+  summary.recomputeMs = Math.round(performance.now() - started);
+  const snapshotStarted = performance.now();
   summary.total = writeSnapshot(summary.snapshot, state.allWorks());
   summary.probableDuplicates = writeSnapshot(summary.probableDuplicatesFile, probableDuplicateLines(state));
+  summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
 }
 
@@ -81,28 +75,35 @@ function* probableDuplicateLines(state: StateStore): Generator<string> {
   }
 }
 
-/** Streams lines into a temporary file, syncs it and renames it over the snapshot. */
-function writeSnapshot(path: string, lines: Iterable<string>): number {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w');
-  let count = 0;
-  try {
-    let batch: string[] = [];
-    const flush = () => {
-      if (batch.length > 0) writeSync(fd, `${batch.join('\n')}\n`);
-      batch = [];
-    };
-    for (const json of lines) {
-      batch.push(json);
-      count++;
-      if (batch.length >= 1000) flush();
-    }
-    flush();
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+function recompute(state: StateStore, policy: MergePolicy, id: string): { id: string; work: Work | null; json: string | null; change: WorkChange | null } {
+  const held = state.work(id);
+  const records = state.workRecords(id).map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
+  // Its only record moved to another DOI: the work no longer exists.
+  if (records.length === 0) return { id, work: null, json: null, change: held ? 'removed' : null };
+  const work = mergeWork(id, records, policy);
+  const json = JSON.stringify(work);
+  let change: WorkChange | null = null;
+  if (!held) change = work.status === 'active' ? 'added' : null;
+  else if (held.workJson !== json) {
+    if (work.status === 'tombstone' && held.status !== 'tombstone') change = 'removed';
+    else if (work.status === 'active' && held.status === 'tombstone') change = 'added';
+    else change = 'changed';
   }
-  renameSync(temp, path);
-  return count;
+  return { id, work, json, change };
+}
+
+/** Streams every line into a temporary file, syncs it and renames it over the snapshot. */
+function writeSnapshot(path: string, lines: Iterable<string>): number {
+  const writer = new SnapshotWriter(path);
+  let batch: string[] = [];
+  for (const line of lines) {
+    batch.push(line);
+    if (batch.length >= 1000) {
+      writer.write(batch);
+      batch = [];
+    }
+  }
+  writer.write(batch);
+  writer.finish(true);
+  return writer.count;
 }

@@ -315,8 +315,9 @@ export class StateStore {
     if (held && held.work_id !== workId) markDirty.run(held.work_id);
   }
 
-  dirtyWorks(): string[] {
-    return (this.db.prepare(`SELECT work_id FROM dirty_works ORDER BY work_id`).all() as { work_id: string }[]).map((r) => r.work_id);
+  /** The next dirty works, at most `limit`; they stay dirty until saved or dropped. */
+  dirtyWorks(limit: number): string[] {
+    return (this.db.prepare(`SELECT work_id FROM dirty_works ORDER BY work_id LIMIT ?`).all(limit) as { work_id: string }[]).map((r) => r.work_id);
   }
 
   /** The common records (JSON, deleted ones included) of a work's source records. */
@@ -331,20 +332,16 @@ export class StateStore {
     return row ? { status: row.status, workJson: row.work_json } : undefined;
   }
 
-  /** Stores a recomputed work and clears its dirty mark, in one step. */
+  /** Stores a recomputed work and clears its dirty mark; call inside `transaction`. */
   saveWork(workId: string, status: string, workJson: string, runId: string): void {
-    this.transaction(() => {
-      this.db.prepare(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
-      this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
-    });
+    this.db.prepare(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
+    this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
   }
 
-  /** A work with no source records at all (its only record moved to another DOI) disappears. */
+  /** A work with no source records left (its only record moved to another DOI) disappears; inside `transaction`. */
   dropWork(workId: string): void {
-    this.transaction(() => {
-      this.db.prepare(`DELETE FROM works WHERE work_id = ?`).run(workId);
-      this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
-    });
+    this.db.prepare(`DELETE FROM works WHERE work_id = ?`).run(workId);
+    this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
   }
 
   /** Live records without a DOI that share a probable-duplicate key with another, grouped. */

@@ -122,3 +122,15 @@ for (const pipeline of ['raw', 'with common record']) {
   console.log(`${pipeline}: peak RSS at ${last['records']} / at ${first['records']}: ${((last['peakRssMB'] as number) / (first['peakRssMB'] as number)).toFixed(2)}`);
 }
 console.table(results);
+
+// The works step at scale, with the Node flags the bin runs with.
+const dedupeN = Number(process.env['BENCH_DEDUPE'] ?? 1_000_000);
+if (dedupeN > 0) {
+  const dedupe = await new Promise<string>((done, fail) => {
+    const child = spawn(process.execPath, [...binFlags, join(root, 'tests/bench/dedupe-bench.ts'), String(dedupeN)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? done(out.trim()) : fail(new Error(`dedupe bench exited with ${code}`))));
+  });
+  console.log(`works: ${dedupe}`);
+}

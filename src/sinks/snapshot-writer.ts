@@ -1,0 +1,42 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Lines written to `<path>.<pid>.tmp` as they come, then synced and renamed over `path`, so
+ * a reader sees the old file or the new one, never half. Nothing is created until a line is.
+ */
+export class SnapshotWriter {
+  readonly path: string;
+  count = 0;
+  private fd: number | undefined;
+  private readonly temp: string;
+
+  constructor(path: string) {
+    this.path = path;
+    this.temp = `${path}.${process.pid}.tmp`;
+  }
+
+  write(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.temp, 'w');
+    }
+    writeSync(this.fd, `${lines.join('\n')}\n`);
+    this.count += lines.length;
+  }
+
+  /** Renames the file into place; with `always`, an empty one replaces an old one too. */
+  finish(always = false): number {
+    if (this.fd === undefined) {
+      if (!always) return 0;
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.temp, 'w');
+    }
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = undefined;
+    renameSync(this.temp, this.path);
+    return this.count;
+  }
+}

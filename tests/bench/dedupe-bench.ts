@@ -1,0 +1,88 @@
+// The works step at scale: N source records (15% sharing a DOI with a record from another
+// source) merged into works, then a run that touches 1% of them. Prints figures only.
+//   node tests/bench/dedupe-bench.ts [N]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptyFields, COMMON_RECORD_SCHEMA_VERSION, type CommonRecord } from '../../src/formats/common-record.ts';
+import { workId } from '../../src/dedupe/merge-work.ts';
+import { StateStore } from '../../src/store/state.ts';
+import { updateWorks } from '../../src/cli/works.ts';
+
+const n = Number(process.argv[2] ?? 1_000_000);
+const sources = ['kar', 'manchester', 'leeds', 'ucl'];
+const dir = mkdtempSync(join(tmpdir(), 'oai-dedupe-bench-'));
+
+function record(i: number, title: string): CommonRecord {
+  const source = sources[i % sources.length]!;
+  // Records 0–14 of every hundred pair up (i, i+1: different sources) on one DOI.
+  const doi = i % 100 < 15 ? `10.5555/shared.${Math.floor(i / 2)}` : `10.5555/unique.${i}`;
+  const f = emptyFields();
+  const { doiCandidates: _unused, ...fields } = f;
+  void _unused;
+  return {
+    ...fields,
+    schemaVersion: COMMON_RECORD_SCHEMA_VERSION,
+    id: `${source}:oai:${source}.example:${i}`, source, identifier: `oai:${source}.example:${i}`, deleted: false,
+    datestamp: '2024-01-01T00:00:00Z', sets: [], formats: ['oai_dc'], fieldSources: {},
+    title, creators: [{ name: `Family${i % 997}, Given`, family: `Family${i % 997}`, given: 'Given', orcid: null }],
+    abstract: `Abstract of record ${i}, long enough to be realistic in size for a merge of several repositories' copies.`,
+    doi, doiInfo: { original: doi, field: 'dc:relation', reason: 'a bare DOI in dc:relation', others: [] },
+    landingPage: `https://${source}.example/${i}/`,
+    files: [{ url: `https://${source}.example/${i}/1/paper.pdf`, mimeType: 'application/pdf', version: i % 2 ? 'accepted' : 'published', licence: null, access: 'open', embargoUntil: null }],
+    dates: { ...fields.dates, published: { value: '2021-10', field: 'dc:date' }, deposited: { value: `2021-0${1 + (i % 9)}-15`, field: 'ep3 datestamp' } },
+  };
+}
+
+function load(state: StateStore, ids: Iterable<number>, title: (i: number) => string): void {
+  let batch: number[] = [];
+  const flush = () => {
+    state.transaction(() => {
+      for (const i of batch) {
+        const r = record(i, title(i));
+        state.saveSourceRecord(r.source, r.identifier, false, workId(r), JSON.stringify(r), null);
+      }
+    });
+    batch = [];
+  };
+  for (const i of ids) {
+    batch.push(i);
+    if (batch.length >= 10_000) flush();
+  }
+  if (batch.length > 0) flush();
+}
+
+function timed<T>(work: () => T): { result: T; seconds: number } {
+  const started = performance.now();
+  const result = work();
+  return { result, seconds: (performance.now() - started) / 1000 };
+}
+
+const state = StateStore.open(join(dir, 'state.sqlite'));
+const policy = { sourcePriority: [] };
+const loadAll = timed(() => load(state, { [Symbol.iterator]: function* () { for (let i = 0; i < n; i++) yield i; } }, (i) => `Title of record ${i}`));
+const full = timed(() => updateWorks(state, policy, join(dir, 'out'), 'full'));
+const touched = Math.round(n / 100);
+const loadSome = timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + 50; } }, (i) => `Corrected title of record ${i}`));
+const incremental = timed(() => updateWorks(state, policy, join(dir, 'out'), 'incremental'));
+state.close();
+rmSync(dir, { recursive: true, force: true });
+
+const usage = process.resourceUsage();
+const row = {
+  sourceRecords: n,
+  works: full.result.total,
+  loadS: +loadAll.seconds.toFixed(1),
+  fullMergeS: +full.seconds.toFixed(1),
+  incrementalTouched: incremental.result.touched,
+  incrementalLoadS: +loadSome.seconds.toFixed(2),
+  incrementalMergeS: +incremental.seconds.toFixed(2),
+  incrementalVsFull: `${((incremental.seconds / full.seconds) * 100).toFixed(1)}%`,
+  // Recomputing works scales with what a run touched; rewriting works.jsonl with the total.
+  recomputeFullS: +(full.result.recomputeMs / 1000).toFixed(1),
+  recomputeIncrementalS: +(incremental.result.recomputeMs / 1000).toFixed(2),
+  recomputeIncrementalVsFull: `${((incremental.result.recomputeMs / full.result.recomputeMs) * 100).toFixed(1)}%`,
+  snapshotS: +(incremental.result.snapshotMs / 1000).toFixed(1),
+  peakRssMB: Math.round(usage.maxRSS / 1024),
+};
+process.stdout.write(`${JSON.stringify(row)}\n`);
