@@ -1,5 +1,6 @@
 // After a run: the works its pages touched are recomputed, the changes written to
 // works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half).
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
@@ -53,8 +54,14 @@ export function updateWorks(state: StateStore, policy: MergePolicy, outDir: stri
   summary.changes = changes.finish() > 0 ? changes.path : null;
   summary.recomputeMs = Math.round(performance.now() - started);
   const snapshotStarted = performance.now();
-  summary.total = writeSnapshot(summary.snapshot, state.allWorks());
-  summary.probableDuplicates = writeSnapshot(summary.probableDuplicatesFile, probableDuplicateLines(state));
+  // Untouched works leave the snapshots current: only a run that changed something rewrites them.
+  if (summary.touched > 0 || !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile)) {
+    summary.total = writeSnapshot(summary.snapshot, state.allWorks());
+    summary.probableDuplicates = writeSnapshot(summary.probableDuplicatesFile, probableDuplicateLines(state));
+  } else {
+    summary.total = state.workCount();
+    summary.probableDuplicates = [...state.probableDuplicates()].length;
+  }
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
 }

@@ -356,6 +356,10 @@ export class StateStore {
     }
   }
 
+  workCount(): number {
+    return Number((this.db.prepare(`SELECT COUNT(*) AS n FROM works`).get() as { n: number }).n);
+  }
+
   /** Every work, in id order, one at a time: the snapshot never holds them all in memory. */
   *allWorks(): Generator<string> {
     for (const row of this.db.prepare(`SELECT work_json FROM works ORDER BY work_id`).iterate()) yield (row as { work_json: string }).work_json;

@@ -157,10 +157,13 @@ describe('works', () => {
     expect(validateWork({ schemaVersion: 1, id: 'doi:10.1/x', status: 'unknown' })).toBe(false);
   });
 
-  it('recomputes only the works a run touched', async () => {
+  it('recomputes only the works a run touched, and leaves a current snapshot alone', async () => {
     const { out, run } = await setup();
     await run();
+    const { statSync } = await import('node:fs');
+    const before = statSync(join(out, 'works.jsonl')).mtimeMs;
     const again = await run();
+    expect(statSync(join(out, 'works.jsonl')).mtimeMs).toBe(before);
     expect(again.works).toMatchObject({ touched: 0, added: 0, changed: 0, removed: 0, total: 5, changes: null });
     expect(works(out).size).toBe(5);
   });
