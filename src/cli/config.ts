@@ -28,12 +28,21 @@ export interface SourceConfig {
   commonRecord: boolean;
   /** Formats harvested as well when the server offers them (e.g. rioxx), merged per record. */
   richerFormats: string[];
+  /** Download statistics for the source's records. */
+  stats: StatsConfig | undefined;
   /** Per-record enrichments, e.g. "eprints-export". */
   enrich: string[];
   /** URL template of the EPrints export, with {id}; derived from baseUrl when unset. */
   exportUrl: string | undefined;
   retry: RetryPolicy;
 }
+
+export type StatsConfig =
+  | { type: 'irstats2'; url: string | undefined; months: number }
+  | {
+      type: 'counter'; url: string; release: '5' | '5.1'; report: 'ir' | 'ir_a1'; customerId: string;
+      requestorId: string | undefined; platform: string | undefined; apiKeyEnv: string | undefined; months: number;
+    };
 
 export interface HarvestConfig {
   file: string;
@@ -53,7 +62,7 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
-  'commonRecord', 'enrich', 'exportUrl', 'richerFormats',
+  'commonRecord', 'enrich', 'exportUrl', 'richerFormats', 'stats',
 ]);
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
 
@@ -161,6 +170,7 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
   const userAgentBase = optionalString('userAgent') ?? DEFAULT_USER_AGENT;
   const commonRecord = raw['commonRecord'] ?? true;
   if (typeof commonRecord !== 'boolean') fail(where('commonRecord'), 'must be true or false');
+  const stats = parseStats(raw['stats'], (field, message) => fail(where(`stats${field ? `.${field}` : ''}`), message));
   const richer = raw['richerFormats'] ?? [];
   if (!Array.isArray(richer) || !richer.every((p) => typeof p === 'string' && /^[A-Za-z0-9_.!~*'()-]+$/.test(p))) {
     fail(where('richerFormats'), 'must be an array of metadataPrefixes, e.g. ["rioxx"]');
@@ -190,11 +200,49 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
     maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     maxEmptyPages: integer('maxEmptyPages', 10, 1),
     commonRecord: commonRecord as boolean,
+    stats,
     richerFormats: (richer as string[]).filter((p) => !(metadataPrefixes as string[]).includes(p)),
     enrich: enrich as string[],
     exportUrl,
     retry,
   };
+}
+
+function parseStats(raw: unknown, fail: (field: string, message: string) => never): StatsConfig | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) return fail('', 'must be an object with "type": "irstats2" or "counter"');
+  const months = raw['months'] ?? 12;
+  if (typeof months !== 'number' || !Number.isInteger(months) || months < 1) fail('months', 'must be a positive integer (months to fetch on the first run)');
+  const text = (field: string, required: boolean): string | undefined => {
+    const v = raw[field];
+    if (v === undefined && !required) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') fail(field, 'must be a non-empty string');
+    return v as string;
+  };
+  if (raw['type'] === 'irstats2') {
+    for (const key of Object.keys(raw)) if (!['type', 'url', 'months'].includes(key)) fail(key, 'unknown field');
+    const url = text('url', false);
+    if (url !== undefined && !URL.canParse(url)) fail('url', 'must be a URL');
+    return { type: 'irstats2', url, months: months as number };
+  }
+  if (raw['type'] === 'counter') {
+    for (const key of Object.keys(raw)) {
+      if (!['type', 'url', 'release', 'report', 'customerId', 'requestorId', 'platform', 'apiKeyEnv', 'months'].includes(key)) fail(key, 'unknown field');
+    }
+    const url = text('url', true)!;
+    if (!URL.canParse(url)) fail('url', 'must be a URL');
+    const release = raw['release'] ?? '5.1';
+    if (release !== '5' && release !== '5.1') fail('release', 'must be "5" or "5.1"');
+    const report = raw['report'] ?? 'ir';
+    if (report !== 'ir' && report !== 'ir_a1') fail('report', 'must be "ir" or "ir_a1"');
+    const apiKeyEnv = text('apiKeyEnv', false);
+    if (apiKeyEnv !== undefined && !/^[A-Z_][A-Z0-9_]*$/i.test(apiKeyEnv)) fail('apiKeyEnv', 'must name an environment variable (the key itself never goes in the config)');
+    return {
+      type: 'counter', url, release: release as '5' | '5.1', report: report as 'ir' | 'ir_a1', customerId: text('customerId', true)!,
+      requestorId: text('requestorId', false), platform: text('platform', false), apiKeyEnv, months: months as number,
+    };
+  }
+  return fail('type', 'must be "irstats2" or "counter"');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { fromWithOverlap, toProtocolDate } from '../oai/dates.ts';
 import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError } from '../oai/errors.ts';
-import { HttpClient, HttpPool } from '../oai/http.ts';
+import { HttpClient, HttpPool, type RetryEvent } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
 import { HARVEST_WORKER_URL } from './harvest-worker-url.ts';
 import type { NormalizedJsonRecord, NormalizeOptions } from './harvest-worker.ts';
@@ -16,6 +16,8 @@ import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { defaultExportTemplate, EPRINTS_EXPORT } from './eprints-export.ts';
 import { commitPage, type PageSink } from './commit-page.ts';
 import { updateWorks } from './works.ts';
+import { fetchSourceStats } from './stats-run.ts';
+import { writeStatsOutput } from './stats-output.ts';
 import {
   configError, describeError, emptyList, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary,
 } from './summary.ts';
@@ -45,6 +47,10 @@ export interface HarvestOptions {
   maxRestarts?: number | undefined;
   /** Worker threads that parse pages (default: cores − 1, at least 1, at most 4). */
   parserThreads?: number | undefined;
+  /** Statistics: fetch this many months back (a backfill) instead of each source's `stats.months`. */
+  statsMonths?: number | undefined;
+  /** The clock for statistics months (tests); defaults to now. */
+  now?: Date | undefined;
 }
 
 export async function harvest(options: HarvestOptions): Promise<RunSummary> {
@@ -65,7 +71,8 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, state, pool, parser))),
     );
     // Works are recomputed even when a source failed: its committed pages count.
-    const works = updateWorks(state, { sourcePriority: options.config.works.sourcePriority }, outDir, runId);
+    const works = updateWorks(state, { sourcePriority: options.config.works.sourcePriority }, outDir, runId, options.now ?? new Date());
+    const stats = summaries.some((s) => s.stats) ? writeStatsOutput(state, outDir, runId, summaries) : undefined;
     options.logger.info({ ...works }, 'works updated');
     const finishedAt = new Date();
     const summaryFile = join(outDir, 'runs', `${runId}.json`);
@@ -80,6 +87,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       summaryFile,
       sources: summaries,
       works,
+      ...(stats ? { stats } : {}),
     };
     writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
     return run;
@@ -99,8 +107,7 @@ async function harvestSource(
 ): Promise<SourceSummary> {
   const log = options.logger.child({ source: source.id });
   const started = Date.now();
-  const http = new HttpClient(
-    {
+  const httpOptions = {
       userAgent: source.userAgent,
       from: source.contact,
       connectTimeoutMs: source.connectTimeoutMs,
@@ -110,10 +117,10 @@ async function harvestSource(
       minDelayMs: source.minDelayMs,
       hostConcurrency: source.concurrency,
       retry: source.retry,
-    },
-    pool,
-    (event) => log.warn({ verb: event.verb, url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request'),
-  );
+  };
+  const onRetry = (event: RetryEvent) =>
+    log.warn({ verb: event.verb, url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request');
+  const http = new HttpClient(httpOptions, pool, onRetry);
   const client = new OaiClient(source.baseUrl, http, {
     maxEmptyPages: source.maxEmptyPages,
     badTokenRetryDelayMs: Math.min(source.retry.baseDelayMs, 5_000),
@@ -169,6 +176,19 @@ async function harvestSource(
           if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError'].includes(list.error.name)) break lists;
         }
       }
+    }
+  }
+
+  if (identify && source.stats) {
+    const stats = await fetchSourceStats(source.id, source.baseUrl, source.stats, { options: httpOptions, pool, onRetry }, state, {
+      now: options.now ?? new Date(), months: options.statsMonths,
+    });
+    summary.stats = stats;
+    log.info({ requests: stats.requests, matched: stats.matched, unmatched: stats.unmatched.length, months: stats.months.length }, 'statistics fetched');
+    if (stats.error) {
+      summary.status = 'failed';
+      summary.error ??= { name: 'StatsError', message: `statistics: ${stats.error.message}`, kind: stats.error.kind, stage: 'stats' };
+      log.error({ kind: stats.error.kind }, `statistics: ${stats.error.message}`);
     }
   }
 

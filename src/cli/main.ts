@@ -40,6 +40,7 @@ Options:
   --until DATE        harvest records changed until DATE, inclusive
   --full              ignore the last harvest and re-harvest everything
   --concurrency N     sources harvested at once (default: the config's, else 4)
+  --months N          statistics: fetch the last N months (a backfill)
   --json              works show: print the work as JSON
   --log-level LEVEL   trace, debug, info, warn, error (default: info)
   -h, --help          this text
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
         until: { type: 'string' },
         full: { type: 'boolean' },
         concurrency: { type: 'string' },
+        months: { type: 'string' },
         identifier: { type: 'string' },
         json: { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -128,7 +130,13 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     concurrency = Number(values['concurrency']);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
   }
+  let statsMonths: number | undefined;
+  if (values['months'] !== undefined) {
+    statsMonths = Number(values['months']);
+    if (!Number.isInteger(statsMonths) || statsMonths < 1) throw new UsageError('--months must be a positive integer');
+  }
   const run = await harvest({
+    statsMonths,
     config,
     outDir: String(values['out'] ?? 'output'),
     stateFile: values['state'] as string | undefined,

@@ -2,6 +2,7 @@
 import { BadArgumentError, CannotDisseminateFormatError, ForbiddenError, HarvestError, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
 import type { WorksSummary } from './works.ts';
+import type { StatsSummary } from './stats-run.ts';
 
 export interface ListProgress {
   source: string;
@@ -70,6 +71,7 @@ export interface SourceSummary {
   repairedChars: number;
   durationMs: number;
   held: { live: number; deleted: number };
+  stats?: StatsSummary;
 }
 
 export interface RunSummary {
@@ -83,6 +85,7 @@ export interface RunSummary {
   summaryFile: string;
   sources: SourceSummary[];
   works: WorksSummary;
+  stats?: { downloads: string; summary: string; rows: number };
 }
 
 export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {

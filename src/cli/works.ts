@@ -6,6 +6,7 @@ import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
+import { monthOf } from './stats-run.ts';
 import type { StateStore } from '../store/state.ts';
 
 export interface WorksSummary {
@@ -26,7 +27,8 @@ export interface WorksSummary {
 
 export type WorkChange = 'added' | 'changed' | 'removed';
 
-export function updateWorks(state: StateStore, policy: MergePolicy, outDir: string, runId: string): WorksSummary {
+export function updateWorks(state: StateStore, policy: MergePolicy, outDir: string, runId: string, now: Date = new Date()): WorksSummary {
+  const since = monthOf(now, 11);
   const summary: WorksSummary = {
     touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: join(outDir, 'works.jsonl'), changes: null,
     probableDuplicates: 0, probableDuplicatesFile: join(outDir, 'works', 'probable-duplicates.jsonl'), recomputeMs: 0, snapshotMs: 0,
@@ -35,7 +37,7 @@ export function updateWorks(state: StateStore, policy: MergePolicy, outDir: stri
   const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
   // In batches, each one transaction: memory stays flat however many works a run touched.
   for (let batch = state.dirtyWorks(500); batch.length > 0; batch = state.dirtyWorks(500)) {
-    const results = batch.map((id) => recompute(state, policy, id));
+    const results = batch.map((id) => recompute(state, policy, id, since));
     const lines: string[] = [];
     state.transaction(() => {
       for (const r of results) {
@@ -82,12 +84,14 @@ function* probableDuplicateLines(state: StateStore): Generator<string> {
   }
 }
 
-function recompute(state: StateStore, policy: MergePolicy, id: string): { id: string; work: Work | null; json: string | null; change: WorkChange | null } {
+function recompute(state: StateStore, policy: MergePolicy, id: string, since: string): { id: string; work: Work | null; json: string | null; change: WorkChange | null } {
   const held = state.work(id);
   const records = state.workRecords(id).map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
   // Its only record moved to another DOI: the work no longer exists.
   if (records.length === 0) return { id, work: null, json: null, change: held ? 'removed' : null };
   const work = mergeWork(id, records, policy);
+  // Downloads summed over the live copies, per metric: IRStats2 and COUNTER never added together.
+  for (const d of state.workDownloads(id, since)) work.downloads[d.metric] = { last12Months: d.recent, allTime: d.allTime };
   const json = JSON.stringify(work);
   let change: WorkChange | null = null;
   if (!held) change = work.status === 'active' ? 'added' : null;

@@ -79,6 +79,7 @@ export function mergeWork(id: string, records: readonly CommonRecord[], policy: 
       conflicts: [conflict(live, 'published'), conflict(live, 'accepted')].filter((c): c is DateConflict => c !== null),
     },
     sources: (live.length > 0 ? live : orderRecords(records, policy)).map(workSource),
+    downloads: {},
   };
   return work;
 }

@@ -75,4 +75,6 @@ export interface Work {
   };
   /** The live copies; for a tombstone, the deleted ones. */
   sources: WorkSource[];
+  /** Per metric (`irstats2:downloads`, `Total_Item_Requests`, …), summed over the live copies. */
+  downloads: Record<string, { last12Months: number; allTime: number }>;
 }

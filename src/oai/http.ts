@@ -39,6 +39,8 @@ export interface HttpOptions {
   minDelayMs: number;
   hostConcurrency: number;
   retry: RetryPolicy;
+  /** Query parameters whose values never appear in errors or logs (e.g. api_key). */
+  redactParams?: readonly string[];
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -117,7 +119,8 @@ export class HttpClient {
 
   async get<T>(url: URL, context: ErrorContext, accept: (response: HttpResponse) => T | Promise<T>): Promise<T> {
     const gate = this.pool.gates.for(url, this.options.hostConcurrency, this.options.minDelayMs);
-    const ctx: ErrorContext = { ...context, url: url.href };
+    const shown = redact(url, this.options.redactParams);
+    const ctx: ErrorContext = { ...context, url: shown };
     const retry = this.options.retry;
     for (let attempt = 1; ; attempt++) {
       let failure: HarvestError;
@@ -163,7 +166,7 @@ export class HttpClient {
       }
       this.stats.retries++;
       this.stats.retryWaitMs += delay;
-      this.onRetry({ url: url.href, verb: context.verb, attempt, delayMs: delay, reason: failure.message });
+      this.onRetry({ url: shown, verb: context.verb, attempt, delayMs: delay, reason: failure.message });
       await sleep(delay);
     }
   }
@@ -211,7 +214,7 @@ export class HttpClient {
       const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
       const body = await this.decompress(raw, encoding, ctx);
       const retryAfter = response.headers['retry-after'];
-      const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: url.href, wireBytes: size };
+      const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size };
       if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
       return result;
     });
@@ -235,6 +238,14 @@ export class HttpClient {
     }
     return raw;
   }
+}
+
+/** The URL as it may be shown: the values of secret parameters replaced. */
+export function redact(url: URL, params: readonly string[] = []): string {
+  if (params.length === 0 || !params.some((p) => url.searchParams.has(p))) return url.href;
+  const shown = new URL(url);
+  for (const p of params) if (shown.searchParams.has(p)) shown.searchParams.set(p, 'REDACTED');
+  return shown.href;
 }
 
 function describeNetworkError(error: unknown): string {

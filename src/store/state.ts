@@ -50,7 +50,7 @@ export interface PageCheckpoint {
 /** Which harvest a record is noted for: the skip state is per source, format and record. */
 export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -91,6 +91,16 @@ CREATE TABLE IF NOT EXISTS works (
 ) WITHOUT ROWID;
 -- Works touched since they were last recomputed; committed with the pages that touched them.
 CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- Download counts per source record, month and metric (irstats2:downloads, COUNTER metrics).
+CREATE TABLE IF NOT EXISTS downloads (
+  source_id TEXT NOT NULL, identifier TEXT NOT NULL, month TEXT NOT NULL, metric TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (source_id, identifier, month, metric)
+) WITHOUT ROWID;
+-- Months of statistics fetched per source; a month is fetched again only while it may still change.
+CREATE TABLE IF NOT EXISTS stats_months (
+  source_id TEXT NOT NULL, month TEXT NOT NULL, fetched_at TEXT NOT NULL, outcome TEXT NOT NULL,
+  PRIMARY KEY (source_id, month)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS format_fields (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, format TEXT NOT NULL, datestamp TEXT NOT NULL, fields_json TEXT NOT NULL,
   PRIMARY KEY (source_id, identifier, format)
@@ -109,6 +119,8 @@ const MIGRATIONS: Record<number, string> = {
         source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL, record_json TEXT NOT NULL,
         PRIMARY KEY (source_id, identifier)) WITHOUT ROWID;
       ALTER TABLE source_records ADD COLUMN match_key TEXT;`,
+  // v5 adds download statistics (created by SCHEMA).
+  4: ``,
 };
 
 export class StateStore {
@@ -353,6 +365,72 @@ export class StateStore {
       const key = (row as { match_key: string }).match_key;
       const records = (members.all(key) as { record_json: string; work_id: string }[]).map((r) => ({ recordJson: r.record_json, workId: r.work_id }));
       yield { key, records };
+    }
+  }
+
+  fetchedStatsMonths(sourceId: string): Set<string> {
+    const rows = this.db.prepare(`SELECT month FROM stats_months WHERE source_id = ? AND outcome = 'ok'`).all(sourceId) as { month: string }[];
+    return new Set(rows.map((r) => r.month));
+  }
+
+  /**
+   * Replaces a source's counts for one month and metric family in one transaction, marks the
+   * works of the items whose counts changed, and records the month as fetched.
+   */
+  saveMonthDownloads(sourceId: string, month: string, metrics: readonly string[], rows: readonly { identifier: string; metric: string; count: number }[], outcome: string): void {
+    this.transaction(() => {
+      const before = new Map<string, number>();
+      const placeholders = metrics.map(() => '?').join(', ');
+      for (const r of this.db
+        .prepare(`SELECT identifier, metric, count FROM downloads WHERE source_id = ? AND month = ? AND metric IN (${placeholders})`)
+        .all(sourceId, month, ...metrics) as { identifier: string; metric: string; count: number }[]) {
+        before.set(`${r.identifier}\u0000${r.metric}`, r.count);
+      }
+      this.db.prepare(`DELETE FROM downloads WHERE source_id = ? AND month = ? AND metric IN (${placeholders})`).run(sourceId, month, ...metrics);
+      const insert = this.db.prepare(`INSERT OR REPLACE INTO downloads (source_id, identifier, month, metric, count) VALUES (?, ?, ?, ?, ?)`);
+      const changed = new Set<string>();
+      for (const r of rows) {
+        insert.run(sourceId, r.identifier, month, r.metric, r.count);
+        const key = `${r.identifier}\u0000${r.metric}`;
+        if (before.get(key) !== r.count) changed.add(r.identifier);
+        before.delete(key);
+      }
+      for (const key of before.keys()) changed.add(key.split('\u0000')[0]!);
+      const mark = this.db.prepare(`INSERT OR IGNORE INTO dirty_works (work_id) SELECT work_id FROM source_records WHERE source_id = ? AND identifier = ?`);
+      for (const identifier of changed) mark.run(sourceId, identifier);
+      this.db.prepare(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
+    });
+  }
+
+  /** A month the server could not give yet (try later) is remembered as not fetched. */
+  noteStatsMonth(sourceId: string, month: string, outcome: string): void {
+    this.db.prepare(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
+  }
+
+  /** Source records of a source, by identifier and by DOI, to match statistics items to. */
+  sourceIdentifiers(sourceId: string): { identifier: string; workId: string }[] {
+    return this.db.prepare(`SELECT identifier, work_id AS workId FROM source_records WHERE source_id = ?`).all(sourceId) as { identifier: string; workId: string }[];
+  }
+
+  /** Per metric, the downloads of a work's live copies: all time, and since `sinceMonth`. */
+  workDownloads(workId: string, sinceMonth: string): { metric: string; allTime: number; recent: number }[] {
+    return (this.db
+      .prepare(`SELECT d.metric AS metric, SUM(d.count) AS allTime, SUM(CASE WHEN d.month >= ? THEN d.count ELSE 0 END) AS recent
+                FROM downloads d JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
+                WHERE s.work_id = ? AND s.deleted = 0 GROUP BY d.metric ORDER BY d.metric`)
+      .all(sinceMonth, workId) as { metric: string; allTime: number; recent: number }[]).map((r) => ({
+      metric: r.metric, allTime: Number(r.allTime), recent: Number(r.recent),
+    }));
+  }
+
+  /** Every download row with its record's work, for stats/downloads.jsonl. */
+  *allDownloads(): Generator<{ sourceId: string; identifier: string; month: string; metric: string; count: number; workId: string | null }> {
+    for (const row of this.db
+      .prepare(`SELECT d.source_id AS sourceId, d.identifier, d.month, d.metric, d.count, s.work_id AS workId FROM downloads d
+                LEFT JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
+                ORDER BY d.source_id, d.identifier, d.month, d.metric`)
+      .iterate()) {
+      yield row as { sourceId: string; identifier: string; month: string; metric: string; count: number; workId: string | null };
     }
   }
 

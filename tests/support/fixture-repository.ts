@@ -17,6 +17,9 @@ export interface RepositoryRecord {
 export class FixtureRepository {
   records: RepositoryRecord[] = [];
   exports = new Map<string, Buffer>();
+  /** Extra endpoints (statistics servers), by path. */
+  routes = new Map<string, (url: URL) => { status: number; body: string }>();
+  requests: URL[] = [];
   private server: Server | undefined;
   baseUrl = '';
 
@@ -37,6 +40,12 @@ export class FixtureRepository {
     const identify = readFileSync(join(SAMPLES, 'eprints-oai-identify-ecs-soton.xml'));
     this.server = createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
+      this.requests.push(url);
+      const route = this.routes.get(url.pathname);
+      if (route) {
+        const answer = route(url);
+        return void res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+      }
       const exported = this.exports.get(url.pathname);
       if (exported) return void res.writeHead(200, { 'content-type': 'application/xml' }).end(exported);
       if (url.pathname !== path) return void res.writeHead(404).end();
