@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 import { OaiClient } from '../oai/client.ts';
 import { DEFAULT_RETRY, HttpClient, HttpPool } from '../oai/http.ts';
 import { decodeSetSpec } from '../oai/setspec.ts';
+import { HttpStatusError } from '../oai/errors.ts';
+import { irstats2Endpoint, itemMonthlyCounts, itemMonthlyUrl, parseIrstats2 } from '../stats/irstats2.ts';
+import { monthOf } from './stats-run.ts';
 import { isDatestamp } from '../oai/dates.ts';
 import { ConfigError, DEFAULT_USER_AGENT, loadConfig, VERSION } from './config.ts';
 import { harvest } from './harvest.ts';
@@ -30,6 +33,7 @@ Usage:
   oai-harvester formats URL [--identifier ID]
   oai-harvester sets URL
   oai-harvester works show DOI [--json]
+  oai-harvester stats item URL EPRINTID [--months N]
 
 Options:
   --config FILE       sources file (default: config/sources.json)
@@ -99,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectCommand(command, rest, values.identifier);
       case 'works':
         return worksCommand(rest, values);
+      case 'stats':
+        return await statsItemCommand(rest, values);
       default:
         throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
     }
@@ -171,6 +177,41 @@ function worksCommand(args: string[], values: Record<string, unknown>): number {
     return EXIT_OK;
   } finally {
     state.close();
+  }
+}
+
+/** One item's IRStats2 downloads per month, from the OAI base URL (or the stats URL) of an EPrints repository. */
+async function statsItemCommand(args: string[], values: Record<string, unknown>): Promise<number> {
+  const [sub, url, eprintId, ...extra] = args;
+  if (sub !== 'item' || !url || !URL.canParse(url) || !eprintId || !/^\d+$/.test(eprintId) || extra.length > 0) {
+    throw new UsageError('stats item takes an EPrints OAI base URL (or its /cgi/stats/get URL) and an eprint id');
+  }
+  const months = values['months'] === undefined ? 12 : Number(values['months']);
+  if (!Number.isInteger(months) || months < 1) throw new UsageError('--months must be a positive integer');
+  const endpoint = url.includes('/stats/get') ? url : irstats2Endpoint(url);
+  if (!endpoint) throw new UsageError(`${url} does not end in /oai2; give the IRStats2 URL (…/cgi/stats/get)`);
+  const now = new Date();
+  const pool = new HttpPool();
+  const http = new HttpClient(
+    {
+      userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 64 * 1024 * 1024,
+      maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
+    },
+    pool,
+  );
+  try {
+    const target = new URL(itemMonthlyUrl(endpoint, eprintId, monthOf(now, months - 1), monthOf(now)));
+    const text = await http.get(target, { verb: 'stats' }, (r) => {
+      if (r.status >= 400) throw new HttpStatusError(r.status, '', { url: r.url, verb: 'stats' });
+      return Buffer.from(r.body).toString('utf8');
+    });
+    for (const { month, count } of itemMonthlyCounts(parseIrstats2(text))) process.stdout.write(`${month}\t${count}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    process.stderr.write(`oai-harvester stats item: ${oneLineReason(describeError(error))}\n`);
+    return EXIT_SOURCE_FAILED;
+  } finally {
+    await pool.close();
   }
 }
 

@@ -121,6 +121,25 @@ describe('download statistics', () => {
     expect(everything).not.toContain('secret-key-123');
   });
 
+  it('prints one item\'s downloads per month from the per-item path', async () => {
+    const kent = kentRepository();
+    kent.routes.set('/cgi/stats/get', (url) => {
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({ set_name: 'eprint', set_value: '89524', view: 'Google::Graph', date_resolution: 'month' });
+      return { status: 200, body: '{"records":[{"datestamp":"202401","count":"null"},{"count":"4","datestamp":"202402","description":"Feb 2024"}]}' };
+    });
+    const base = await kent.start();
+    // Asynchronously: the server answering the child runs in this process.
+    const { execFile } = await import('node:child_process');
+    const main = join(import.meta.dirname, '../../src/cli/main.ts');
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((done) =>
+        execFile(process.execPath, [main, ...args], (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout })),
+      );
+    const result = await run(['stats', 'item', base, '89524', '--months', '2']);
+    expect(result).toEqual({ code: 0, stdout: '2024-01\t0\n2024-02\t4\n' });
+    expect((await run(['stats', 'item', base, 'abc'])).code).toBe(2);
+  });
+
   it('reports a refused key as a configuration error without printing it', async () => {
     const kent = kentRepository();
     process.env['TEST_COUNTER_KEY'] = 'wrong-key-456';
