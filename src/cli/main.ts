@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { OaiClient } from '../oai/client.ts';
-import { DEFAULT_RETRY, HttpClient, HttpPool } from '../oai/http.ts';
 import { decodeSetSpec } from '../oai/setspec.ts';
 import { HttpStatusError } from '../oai/errors.ts';
 import { irstats2Endpoint, itemMonthlyCounts, itemMonthlyUrl, parseIrstats2 } from '../stats/irstats2.ts';
 import { monthOf } from './stats-run.ts';
 import { isDatestamp } from '../oai/dates.ts';
-import { ConfigError, DEFAULT_USER_AGENT, loadConfig, VERSION } from './config.ts';
+import { ConfigError, loadConfig, VERSION } from './config.ts';
+import { oneOffHttp } from './quick.ts';
 import { harvest } from './harvest.ts';
 import { createLogger } from './log.ts';
 import { clearProgress, terminalProgress } from './progress.ts';
@@ -191,14 +191,7 @@ async function statsItemCommand(args: string[], values: Record<string, unknown>)
   const endpoint = url.includes('/stats/get') ? url : irstats2Endpoint(url);
   if (!endpoint) throw new UsageError(`${url} does not end in /oai2; give the IRStats2 URL (…/cgi/stats/get)`);
   const now = new Date();
-  const pool = new HttpPool();
-  const http = new HttpClient(
-    {
-      userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 64 * 1024 * 1024,
-      maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
-    },
-    pool,
-  );
+  const { http, pool } = oneOffHttp();
   try {
     const target = new URL(itemMonthlyUrl(endpoint, eprintId, monthOf(now, months - 1), monthOf(now)));
     const text = await http.get(target, { verb: 'stats' }, (r) => {
@@ -218,14 +211,7 @@ async function statsItemCommand(args: string[], values: Record<string, unknown>)
 async function inspectCommand(command: 'identify' | 'formats' | 'sets', args: string[], identifier: string | undefined): Promise<number> {
   const [url] = args;
   if (!url || args.length > 1 || !URL.canParse(url)) throw new UsageError(`${command} takes one base URL, e.g. https://kar.kent.ac.uk/cgi/oai2`);
-  const pool = new HttpPool();
-  const http = new HttpClient(
-    {
-      userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 256 * 1024 * 1024,
-      maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
-    },
-    pool,
-  );
+  const { http, pool } = oneOffHttp();
   const client = new OaiClient(url, http);
   try {
     if (command === 'identify') {

@@ -4,15 +4,22 @@ import { DEFAULT_RETRY, HttpClient, HttpPool, type HttpOptions } from '../oai/ht
 import type { Identify, MetadataFormat, OaiHeader, OaiRecord, OaiSet } from '../oai/types.ts';
 import { DEFAULT_USER_AGENT } from './config.ts';
 
-const defaults: HttpOptions = {
+/** HTTP settings for one-off requests (inspection commands and library helpers). */
+export const ONE_OFF_HTTP: HttpOptions = {
   userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 256 * 1024 * 1024,
-  maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: DEFAULT_RETRY,
+  maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
 };
+
+/** A client for one-off requests, and the pool to close afterwards. */
+export function oneOffHttp(overrides: Partial<HttpOptions> = {}): { http: HttpClient; pool: HttpPool } {
+  const pool = new HttpPool();
+  return { http: new HttpClient({ ...ONE_OFF_HTTP, ...overrides }, pool), pool };
+}
 
 async function withClient<T>(baseUrl: string, http: Partial<HttpOptions>, work: (client: OaiClient) => Promise<T>): Promise<T> {
   const pool = new HttpPool();
   try {
-    return await work(new OaiClient(baseUrl, new HttpClient({ ...defaults, ...http }, pool)));
+    return await work(new OaiClient(baseUrl, new HttpClient({ ...ONE_OFF_HTTP, ...http }, pool)));
   } finally {
     await pool.close();
   }
@@ -21,7 +28,7 @@ async function withClient<T>(baseUrl: string, http: Partial<HttpOptions>, work: 
 async function* listWith<T>(baseUrl: string, http: Partial<HttpOptions>, list: (client: OaiClient) => AsyncGenerator<T>): AsyncGenerator<T> {
   const pool = new HttpPool();
   try {
-    yield* list(new OaiClient(baseUrl, new HttpClient({ ...defaults, ...http }, pool)));
+    yield* list(new OaiClient(baseUrl, new HttpClient({ ...ONE_OFF_HTTP, ...http }, pool)));
   } finally {
     await pool.close();
   }
