@@ -1,0 +1,99 @@
+// Was each copy of a work deposited within three months, as UK open-access policy asks?
+// REF2021: of acceptance. REF2029 (outputs published from 2026): of publication. Pure.
+import type { CommonRecord } from '../formats/common-record.ts';
+import type { Work } from '../dedupe/work.ts';
+import { addMonths, daysBetween, endOfPeriod } from './ref-dates.ts';
+
+export type AuditRule = 'ref2021' | 'ref2029';
+export type Verdict = 'on time' | 'late' | 'unknown';
+
+export interface DepositAudit {
+  rule: AuditRule;
+  work: string;
+  doi: string | null;
+  /** The copy judged: its common record id and repository. */
+  record: string;
+  source: string;
+  landingPage: string | null;
+  title: string | null;
+  deposit: { value: string; field: string } | null;
+  reference: { date: 'accepted' | 'published'; value: string; field: string; counted: string } | null;
+  deadline: string | null;
+  /** Deposit minus reference date, in days (negative: deposited before). */
+  lagDays: number | null;
+  verdict: Verdict;
+  reason: string;
+  /** REF2029's rule covers outputs published from 2026-01-01; earlier ones are judged as if it did. */
+  inScope: boolean;
+}
+
+const REF2021_ACCEPTANCE_CUTOFF = '2018-04-01';
+const REF2029_START = '2026-01-01';
+
+/** One audit per live copy of the work: repositories are judged separately. */
+export function auditWork(work: Work, records: readonly CommonRecord[], rule: AuditRule): DepositAudit[] {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const field = (from: string, date: keyof CommonRecord['dates']) => byId.get(from)?.dates[date]?.field ?? 'unknown field';
+  const accepted = work.dates.accepted ? { value: work.dates.accepted.value, field: field(work.dates.accepted.from, 'accepted') } : null;
+  const published = work.dates.published ? { value: work.dates.published.value, field: field(work.dates.published.from, 'published') } : null;
+  return work.sources
+    .filter((s) => !s.deleted)
+    .map((copy) => {
+      const record = byId.get(copy.id);
+      const depositDate = record?.dates.firstCompliantDeposit ?? record?.dates.deposited ?? null;
+      const base = {
+        rule, work: work.id, doi: work.doi, record: copy.id, source: copy.source, landingPage: copy.landingPage, title: work.title?.value ?? null,
+        deposit: depositDate ? { value: depositDate.value, field: depositDate.field } : null,
+        inScope: rule === 'ref2021' || (published !== null && endOfPeriod(published.value) >= REF2029_START),
+      };
+      return { ...base, ...judge(rule, base.deposit, accepted, published) };
+    });
+}
+
+type Judgement = Pick<DepositAudit, 'reference' | 'deadline' | 'lagDays' | 'verdict' | 'reason'>;
+type Dated = { value: string; field: string } | null;
+
+/** On time or late against one reference date, counted at the end of its period, plus three months. */
+function verdictAgainst(kind: 'accepted' | 'published', date: { value: string; field: string }, deposit: { value: string }): Judgement {
+  const counted = endOfPeriod(date.value);
+  const deadline = addMonths(counted, 3);
+  const onTime = deposit.value.slice(0, 10) <= deadline;
+  const partial = date.value.length < 10 ? ` (${date.value} counted as ${counted})` : '';
+  return {
+    reference: { date: kind, value: date.value, field: date.field, counted },
+    deadline,
+    lagDays: daysBetween(counted, deposit.value),
+    verdict: onTime ? 'on time' : 'late',
+    reason: `deposited ${deposit.value.slice(0, 10)}, ${onTime ? 'within' : 'more than'} three months of ${kind === 'accepted' ? 'acceptance' : 'publication'}${partial}; deadline ${deadline}`,
+  };
+}
+
+function judge(rule: AuditRule, deposit: Dated, accepted: Dated, published: Dated): Judgement {
+  const unknown = (reason: string): Judgement => ({ reference: null, deadline: null, lagDays: null, verdict: 'unknown', reason });
+  const dcDateOnly = !accepted && published?.field === 'dc:date';
+  if (!deposit) return unknown('no deposit date is exposed (the OAI datestamp is a modification date and is never used)');
+  if (dcDateOnly) return unknown(`no acceptance date; the only date is dc:date ${published!.value}, which does not say what kind of date it is`);
+
+  if (rule === 'ref2029') {
+    // Publication + 3 months, or acceptance + 3 months as a proxy.
+    const byPublication = published ? verdictAgainst('published', published, deposit) : null;
+    const byAcceptance = accepted ? verdictAgainst('accepted', accepted, deposit) : null;
+    const chosen = [byPublication, byAcceptance].find((j) => j?.verdict === 'on time') ?? byPublication ?? byAcceptance;
+    return chosen ?? unknown('no publication or acceptance date');
+  }
+  const order: ('accepted' | 'published')[] = ['accepted', 'published'];
+  for (const kind of order) {
+    const date = kind === 'accepted' ? accepted : published;
+    if (!date) continue;
+    // REF2021 judges by publication only for outputs accepted before April 2018, or with no acceptance date before then.
+    if (rule === 'ref2021' && kind === 'published' && (accepted ? accepted.value >= REF2021_ACCEPTANCE_CUTOFF : endOfPeriod(date.value) >= REF2021_ACCEPTANCE_CUTOFF)) {
+      if (accepted) break;
+      return unknown('no acceptance date (REF2021 judges by acceptance for outputs from April 2018)');
+    }
+    const judgement = verdictAgainst(kind, date, deposit);
+    // Late by acceptance: REF2021 still passes a deposit within three months of publication if accepted before April 2018.
+    if (judgement.verdict === 'late' && kind === 'accepted' && accepted!.value < REF2021_ACCEPTANCE_CUTOFF && published) continue;
+    return judgement;
+  }
+  return unknown(rule === 'ref2021' ? 'no acceptance date' : 'no publication or acceptance date');
+}
