@@ -16,6 +16,7 @@ export interface DepositAudit {
   source: string;
   landingPage: string | null;
   title: string | null;
+  divisions: string[];
   deposit: { value: string; field: string } | null;
   reference: { date: 'accepted' | 'published'; value: string; field: string; counted: string } | null;
   deadline: string | null;
@@ -43,6 +44,7 @@ export function auditWork(work: Work, records: readonly CommonRecord[], rule: Au
       const depositDate = record?.dates.firstCompliantDeposit ?? record?.dates.deposited ?? null;
       const base = {
         rule, work: work.id, doi: work.doi, record: copy.id, source: copy.source, landingPage: copy.landingPage, title: work.title?.value ?? null,
+        divisions: record?.divisions ?? [],
         deposit: depositDate ? { value: depositDate.value, field: depositDate.field } : null,
         inScope: rule === 'ref2021' || (published !== null && endOfPeriod(published.value) >= REF2029_START),
       };
@@ -71,8 +73,9 @@ function verdictAgainst(kind: 'accepted' | 'published', date: { value: string; f
 function judge(rule: AuditRule, deposit: Dated, accepted: Dated, published: Dated): Judgement {
   const unknown = (reason: string): Judgement => ({ reference: null, deadline: null, lagDays: null, verdict: 'unknown', reason });
   const dcDateOnly = !accepted && published?.field === 'dc:date';
-  if (!deposit) return unknown('no deposit date is exposed (the OAI datestamp is a modification date and is never used)');
+  // With no date to judge by, that is the reason given, whatever else is missing.
   if (dcDateOnly) return unknown(`no acceptance date; the only date is dc:date ${published!.value}, which does not say what kind of date it is`);
+  if (!deposit) return unknown('no deposit date is exposed (the OAI datestamp is a modification date and is never used)');
 
   if (rule === 'ref2029') {
     // Publication + 3 months, or acceptance + 3 months as a proxy.

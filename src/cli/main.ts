@@ -20,6 +20,7 @@ import { oneLineReason, runTable } from './report.ts';
 import { describeError } from './harvest.ts';
 import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
+import { writeAudit } from './audit.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_SOURCE_FAILED = 1;
@@ -34,6 +35,7 @@ Usage:
   oai-harvester sets URL
   oai-harvester works show DOI [--json]
   oai-harvester stats item URL EPRINTID [--months N]
+  oai-harvester audit [--rule ref2021|ref2029] [--from DATE] [--to DATE] [--source ID]...
 
 Options:
   --config FILE       sources file (default: config/sources.json)
@@ -72,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
         months: { type: 'string' },
         identifier: { type: 'string' },
         json: { type: 'boolean' },
+        rule: { type: 'string' },
+        to: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -105,6 +109,8 @@ export async function main(argv: string[]): Promise<number> {
         return worksCommand(rest, values);
       case 'stats':
         return await statsItemCommand(rest, values);
+      case 'audit':
+        return auditCommand(rest, values);
       default:
         throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
     }
@@ -174,6 +180,30 @@ function worksCommand(args: string[], values: Record<string, unknown>): number {
       return EXIT_SOURCE_FAILED;
     }
     process.stdout.write(`${values['json'] ? JSON.stringify(found.work, null, 2) : explainWork(found.work, found.records)}\n`);
+    return EXIT_OK;
+  } finally {
+    state.close();
+  }
+}
+
+function auditCommand(args: string[], values: Record<string, unknown>): number {
+  if (args.length > 0) throw new UsageError(`audit takes no positional arguments (got ${args.join(' ')})`);
+  const rule = String(values['rule'] ?? 'ref2021');
+  if (rule !== 'ref2021' && rule !== 'ref2029') throw new UsageError('--rule must be ref2021 or ref2029');
+  for (const field of ['from', 'to'] as const) {
+    const value = values[field];
+    if (value !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD`);
+  }
+  const out = String(values['out'] ?? 'output');
+  const stateFile = resolve(String(values['state'] ?? join(out, 'state.sqlite')));
+  if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
+  const state = StateStore.open(stateFile);
+  try {
+    const files = writeAudit(state, out, {
+      rule, from: values['from'] as string | undefined, to: values['to'] as string | undefined, sources: values['source'] as string[] | undefined,
+    });
+    const t = files.totals;
+    process.stdout.write(`${rule}: ${files.rows} copies: ${t['on time']} on time, ${t.late} late, ${t.unknown} unknown\n${files.jsonl}\n${files.csv}\n${files.summary}\n`);
     return EXIT_OK;
   } finally {
     state.close();
