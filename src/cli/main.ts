@@ -42,8 +42,11 @@ Options:
   --out DIR           output folder (default: output/)
   --state FILE        state database (default: <out>/state.sqlite)
   --source ID         harvest only this source (repeatable)
-  --from DATE         harvest records changed from DATE (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)
-  --until DATE        harvest records changed until DATE, inclusive
+  --from DATE         run: records changed from DATE (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ);
+                      audit: reference dates from DATE
+  --until DATE        run: records changed until DATE, inclusive
+  --to DATE           audit: reference dates until DATE, inclusive
+  --rule RULE         audit: ref2021 (default) or ref2029
   --full              ignore the last harvest and re-harvest everything
   --concurrency N     sources harvested at once (default: the config's, else 4)
   --months N          statistics: fetch the last N months (a backfill)
