@@ -25,6 +25,7 @@ import {
 export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
 import { StateStore } from '../store/state.ts';
+import { acquireLock } from '../store/source-lock.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
 
@@ -107,6 +108,34 @@ async function harvestSource(
 ): Promise<SourceSummary> {
   const log = options.logger.child({ source: source.id });
   const started = Date.now();
+  const lock = acquireLock(join(options.outDir, 'locks', `${source.id}.lock`));
+  if (!lock.acquired) {
+    const { pid, host, since } = lock.holder;
+    const message = `source "${source.id}" is being harvested by process ${pid} on ${host} since ${since}; skipped`;
+    log.warn({ holder: lock.holder }, message);
+    return {
+      source: source.id, status: 'locked', error: { name: 'LockedError', message, kind: 'source' }, baseUrl: source.baseUrl, granularity: null,
+      lists: [], pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
+      repairedChars: 0, durationMs: 0, held: state.recordCounts(source.id),
+    };
+  }
+  if (lock.tookOverFrom) log.warn({ staleHolder: lock.tookOverFrom }, 'took over a lock left by a process that is gone');
+  try {
+    return await harvestLockedSource(source, options, state, pool, pageParser, log, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function harvestLockedSource(
+  source: SourceConfig,
+  options: HarvestOptions & { outDir: string },
+  state: StateStore,
+  pool: HttpPool,
+  pageParser: PageParser,
+  log: Logger,
+  started: number,
+): Promise<SourceSummary> {
   const httpOptions = {
       userAgent: source.userAgent,
       from: source.contact,

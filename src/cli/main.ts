@@ -25,6 +25,8 @@ import { writeAudit } from './audit.ts';
 export const EXIT_OK = 0;
 export const EXIT_SOURCE_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Another run holds a source's lock; the source was skipped. */
+export const EXIT_LOCKED = 3;
 
 const USAGE = `oai-harvester ${VERSION}
 
@@ -55,7 +57,8 @@ Options:
   -h, --help          this text
   --version           the version
 
-Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration error.`;
+Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration error,
+3 another run holds a source (it was skipped).`;
 
 class UsageError extends Error {}
 
@@ -167,7 +170,9 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
   process.stdout.write(`${runTable(run)}\n`);
   if (run.ok) return EXIT_OK;
   const configFailure = run.sources.some((s) => s.error?.kind === 'config' || s.lists.some((l) => l.error?.kind === 'config'));
-  return configFailure ? EXIT_USAGE : EXIT_SOURCE_FAILED;
+  if (configFailure) return EXIT_USAGE;
+  if (run.sources.some((s) => s.status === 'failed')) return EXIT_SOURCE_FAILED;
+  return EXIT_LOCKED;
 }
 
 function worksCommand(args: string[], values: Record<string, unknown>): number {

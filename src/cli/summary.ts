@@ -54,7 +54,8 @@ export interface ListSummary {
 
 export interface SourceSummary {
   source: string;
-  status: 'ok' | 'failed';
+  /** `locked`: another run holds the source; it was skipped. */
+  status: 'ok' | 'failed' | 'locked';
   error?: ErrorSummary;
   baseUrl: string;
   granularity: Granularity | null;

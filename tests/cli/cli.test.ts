@@ -161,6 +161,33 @@ describe('oai-harvester command line', () => {
     if (reason) expect(result.stdout.split('\n').find((l) => l.startsWith('kar: '))).toMatch(reason);
   }, 30_000);
 
+  it('lets one run harvest a source at a time, and takes over the lock of a run killed with -9', async () => {
+    const N = 2000;
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 25 }]);
+    const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
+
+    // A harvests; B, started while A holds the lock, is turned away at once.
+    const a = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: 'ignore' });
+    const aDone = new Promise<NodeJS.Signals | null>((done) => a.on('close', (_code, signal) => done(signal)));
+    while (pagesServed() < 3) await new Promise((r) => setTimeout(r, 10));
+    const b = await cli(['run', '--config', config, '--out', out]);
+    expect(b.code).toBe(3);
+    expect(b.stdout).toMatch(new RegExp(`^kar: source "kar" is being harvested by process ${a.pid} on .+ since .+; skipped$`, 'm'));
+    expect(b.ms).toBeLessThan(5_000);
+
+    a.kill('SIGKILL');
+    expect(await aDone).toBe('SIGKILL');
+    const c = await cli(['run', '--config', config, '--out', out]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toContain('took over a lock left by a process that is gone');
+    const ids = outputLines(out).map((l) => l.identifier);
+    expect(ids).toHaveLength(N);
+    expect(new Set(ids).size).toBe(N);
+  }, 60_000);
+
   it('after kill -9 in the middle of a harvest, a rerun gives exactly the N records, none twice', async () => {
     const N = 3000;
     server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
