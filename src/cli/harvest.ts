@@ -52,7 +52,12 @@ export interface HarvestOptions {
   statsMonths?: number | undefined;
   /** The clock for statistics months (tests); defaults to now. */
   now?: Date | undefined;
+  /** Aborted (SIGINT/SIGTERM): the current page is committed, then the run stops, resumable. */
+  signal?: AbortSignal | undefined;
 }
+
+/** The run was asked to stop; what was committed stays, and the next run resumes there. */
+export class InterruptedError extends HarvestError {}
 
 export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const startedAt = new Date();
@@ -108,6 +113,7 @@ async function harvestSource(
 ): Promise<SourceSummary> {
   const log = options.logger.child({ source: source.id });
   const started = Date.now();
+  if (options.signal?.aborted) return interruptedSource(source, state, 'stopped before this source started');
   const lock = acquireLock(join(options.outDir, 'locks', `${source.id}.lock`));
   if (!lock.acquired) {
     const { pid, host, since } = lock.holder;
@@ -125,6 +131,14 @@ async function harvestSource(
   } finally {
     lock.release();
   }
+}
+
+function interruptedSource(source: SourceConfig, state: StateStore, why: string): SourceSummary {
+  return {
+    source: source.id, status: 'failed', error: { name: 'Interrupted', message: why, kind: 'source' }, baseUrl: source.baseUrl, granularity: null,
+    lists: [], pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
+    repairedChars: 0, durationMs: 0, held: state.recordCounts(source.id),
+  };
 }
 
 async function harvestLockedSource(
@@ -195,6 +209,7 @@ async function harvestLockedSource(
   if (identify) {
     lists: for (const metadataPrefix of prefixes) {
       for (const set of source.sets.length > 0 ? source.sets : [undefined]) {
+        if (options.signal?.aborted) break lists;
         const list = await harvestList(source, prefixes, metadataPrefix, set, identify.granularity, client, state, options, summary, log);
         summary.lists.push(list);
         if (list.error) {
@@ -202,13 +217,13 @@ async function harvestLockedSource(
           summary.error ??= list.error;
           if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
           // Transport trouble affects every list of the source: stop rather than spend the budget again.
-          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError'].includes(list.error.name)) break lists;
+          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError', 'InterruptedError'].includes(list.error.name)) break lists;
         }
       }
     }
   }
 
-  if (identify && source.stats) {
+  if (identify && source.stats && !options.signal?.aborted) {
     const stats = await fetchSourceStats(source.id, source.baseUrl, source.stats, { options: httpOptions, pool, onRetry }, state, {
       now: options.now ?? new Date(), months: options.statsMonths,
     });
@@ -332,6 +347,7 @@ async function harvestList(
         const listOptions = { resumptionToken: token, ...(source.commonRecord ? { parseOptions } : {}) };
         for await (const page of client.listPages('ListRecords', args, 'recordsJson', listOptions)) {
           await commitPage(page as ListPage<NormalizedJsonRecord>, harvest, sink, result, summary);
+          if (options.signal?.aborted) throw new InterruptedError(`stopped after committing page ${progress.pages + 1}; the next run resumes here`);
           progress.pages++;
           progress.received += page.items.length;
           if (page.token?.completeListSize !== undefined) progress.completeListSize = page.token.completeListSize;

@@ -27,6 +27,8 @@ export const EXIT_SOURCE_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** Another run holds a source's lock; the source was skipped. */
 export const EXIT_LOCKED = 3;
+/** Stopped by a signal after committing the current page: 128 + the signal's number. */
+const EXIT_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 const USAGE = `oai-harvester ${VERSION}
 
@@ -58,7 +60,8 @@ Options:
   --version           the version
 
 Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration error,
-3 another run holds a source (it was skipped).`;
+3 another run holds a source (it was skipped), 130/143 stopped by SIGINT/SIGTERM after
+committing the current page.`;
 
 class UsageError extends Error {}
 
@@ -153,7 +156,19 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     statsMonths = Number(values['months']);
     if (!Number.isInteger(statsMonths) || statsMonths < 1) throw new UsageError('--months must be a positive integer');
   }
+  // The first SIGINT/SIGTERM finishes the page in hand and commits it; a second one stops at once.
+  const stop = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) process.exit(EXIT_SIGNAL[signal] ?? 1);
+    received = signal;
+    logger.warn({ signal }, 'stopping after the current page; signal again to stop at once');
+    stop.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const run = await harvest({
+    signal: stop.signal,
     statsMonths,
     config,
     outDir: String(values['out'] ?? 'output'),
@@ -166,8 +181,11 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     logger,
     onProgress: terminalProgress(),
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   clearProgress();
   process.stdout.write(`${runTable(run)}\n`);
+  if (received) return EXIT_SIGNAL[received] ?? 1;
   if (run.ok) return EXIT_OK;
   const configFailure = run.sources.some((s) => s.error?.kind === 'config' || s.lists.some((l) => l.error?.kind === 'config'));
   if (configFailure) return EXIT_USAGE;

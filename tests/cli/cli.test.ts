@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Feed } from '../support/feed.ts';
@@ -183,6 +183,37 @@ describe('oai-harvester command line', () => {
     const c = await cli(['run', '--config', config, '--out', out]);
     expect(c.code).toBe(0);
     expect(c.stderr).toContain('took over a lock left by a process that is gone');
+    const ids = outputLines(out).map((l) => l.identifier);
+    expect(ids).toHaveLength(N);
+    expect(new Set(ids).size).toBe(N);
+  }, 60_000);
+
+  it('on SIGTERM finishes the page in hand, commits it, releases the lock and exits 143; the next run resumes', async () => {
+    const N = 2000;
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 25 }]);
+    const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    while (pagesServed() < 5) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toContain('stopping after the current page');
+    expect(stdout).toMatch(/^kar: stopped after committing page \d+; the next run resumes here/m);
+    const written = outputLines(out).length;
+    expect(written % 50).toBe(0);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(N);
+    expect(existsSync(join(out, 'locks', 'kar.lock'))).toBe(false);
+
+    const resumed = await cli(['run', '--config', config, '--out', out]);
+    expect(resumed.code).toBe(0);
     const ids = outputLines(out).map((l) => l.identifier);
     expect(ids).toHaveLength(N);
     expect(new Set(ids).size).toBe(N);
