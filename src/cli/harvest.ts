@@ -98,8 +98,9 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
     return run;
   } finally {
-    await parser.close();
+    // Connections first, so no abandoned prefetch sends another page to the parser.
     await pool.close();
+    await parser.close();
     state.close();
   }
 }

@@ -79,6 +79,12 @@ export interface HttpStats {
 export class HttpPool {
   readonly gates = new HostGates();
   private readonly agents = new Map<string, Dispatcher>();
+  private readonly closing = new AbortController();
+
+  /** Aborted when the pool closes: requests still retrying then stop instead of waiting. */
+  get signal(): AbortSignal {
+    return this.closing.signal;
+  }
 
   dispatcher(connectTimeoutMs: number, maxRedirects: number): Dispatcher {
     const key = `${connectTimeoutMs}/${maxRedirects}`;
@@ -92,8 +98,10 @@ export class HttpPool {
     return agent;
   }
 
+  /** Ends every connection; a request still in flight (a prefetch nobody waits for) is abandoned. */
   async close(): Promise<void> {
-    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    this.closing.abort();
+    await Promise.all([...this.agents.values()].map((a) => a.destroy()));
     this.agents.clear();
   }
 }
@@ -123,6 +131,8 @@ export class HttpClient {
     const ctx: ErrorContext = { ...context, url: shown };
     const retry = this.options.retry;
     for (let attempt = 1; ; attempt++) {
+      // A closed pool means the caller has stopped (a finished or interrupted run): no retry.
+      if (this.pool.signal.aborted) throw new NetworkError('the HTTP connections are closed; the request was abandoned', { ...ctx, stage: 'http' });
       let failure: HarvestError;
       let delay: number | undefined;
       let limit = retry.maxAttempts;
@@ -166,8 +176,9 @@ export class HttpClient {
       }
       this.stats.retries++;
       this.stats.retryWaitMs += delay;
+      if (this.pool.signal.aborted) throw failure;
       this.onRetry({ url: shown, verb: context.verb, attempt, delayMs: delay, reason: failure.message });
-      await sleep(delay);
+      await sleep(delay, this.pool.signal);
     }
   }
 
