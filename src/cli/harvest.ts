@@ -114,17 +114,15 @@ async function harvestSource(
 ): Promise<SourceSummary> {
   const log = options.logger.child({ source: source.id });
   const started = Date.now();
-  if (options.signal?.aborted) return interruptedSource(source, state, 'stopped before this source started');
+  if (options.signal?.aborted) {
+    return untouchedSource(source, state, 'failed', { name: 'Interrupted', message: 'stopped before this source started', kind: 'source' });
+  }
   const lock = acquireLock(join(options.outDir, 'locks', `${source.id}.lock`));
   if (!lock.acquired) {
     const { pid, host, since } = lock.holder;
     const message = `source "${source.id}" is being harvested by process ${pid} on ${host} since ${since}; skipped`;
     log.warn({ holder: lock.holder }, message);
-    return {
-      source: source.id, status: 'locked', error: { name: 'LockedError', message, kind: 'source' }, baseUrl: source.baseUrl, granularity: null,
-      lists: [], pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
-      repairedChars: 0, durationMs: 0, held: state.recordCounts(source.id),
-    };
+    return untouchedSource(source, state, 'locked', { name: 'LockedError', message, kind: 'source' });
   }
   if (lock.tookOverFrom) log.warn({ staleHolder: lock.tookOverFrom }, 'took over a lock left by a process that is gone');
   try {
@@ -134,11 +132,12 @@ async function harvestSource(
   }
 }
 
-function interruptedSource(source: SourceConfig, state: StateStore, why: string): SourceSummary {
+/** The summary of a source that did no work this run (locked elsewhere, or the run was stopping). */
+function untouchedSource(source: SourceConfig, state: StateStore, status: SourceSummary['status'], error: ErrorSummary): SourceSummary {
   return {
-    source: source.id, status: 'failed', error: { name: 'Interrupted', message: why, kind: 'source' }, baseUrl: source.baseUrl, granularity: null,
-    lists: [], pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
-    repairedChars: 0, durationMs: 0, held: state.recordCounts(source.id),
+    source: source.id, status, error, baseUrl: source.baseUrl, granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
+    unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, durationMs: 0,
+    held: state.recordCounts(source.id),
   };
 }
 

@@ -10,25 +10,26 @@ export const ONE_OFF_HTTP: HttpOptions = {
   maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
 };
 
+
 /** A client for one-off requests, and the pool to close afterwards. */
 export function oneOffHttp(overrides: Partial<HttpOptions> = {}): { http: HttpClient; pool: HttpPool } {
   const pool = new HttpPool();
   return { http: new HttpClient({ ...ONE_OFF_HTTP, ...overrides }, pool), pool };
 }
 
-async function withClient<T>(baseUrl: string, http: Partial<HttpOptions>, work: (client: OaiClient) => Promise<T>): Promise<T> {
-  const pool = new HttpPool();
+async function withClient<T>(baseUrl: string, overrides: Partial<HttpOptions>, work: (client: OaiClient) => Promise<T>): Promise<T> {
+  const { http, pool } = oneOffHttp(overrides);
   try {
-    return await work(new OaiClient(baseUrl, new HttpClient({ ...ONE_OFF_HTTP, ...http }, pool)));
+    return await work(new OaiClient(baseUrl, http));
   } finally {
     await pool.close();
   }
 }
 
-async function* listWith<T>(baseUrl: string, http: Partial<HttpOptions>, list: (client: OaiClient) => AsyncGenerator<T>): AsyncGenerator<T> {
-  const pool = new HttpPool();
+async function* listWith<T>(baseUrl: string, overrides: Partial<HttpOptions>, list: (client: OaiClient) => AsyncGenerator<T>): AsyncGenerator<T> {
+  const { http, pool } = oneOffHttp(overrides);
   try {
-    yield* list(new OaiClient(baseUrl, new HttpClient({ ...ONE_OFF_HTTP, ...http }, pool)));
+    yield* list(new OaiClient(baseUrl, http));
   } finally {
     await pool.close();
   }

@@ -2,27 +2,23 @@
 import { join } from 'node:path';
 import type { StateStore } from '../store/state.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
-import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
+import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
 import type { SourceSummary } from './summary.ts';
 
 export function writeStatsOutput(state: StateStore, outDir: string, runId: string, sources: readonly SourceSummary[]): { downloads: string; summary: string; rows: number } {
   const downloads = join(outDir, 'stats', 'downloads.jsonl');
-  const writer = new SnapshotWriter(downloads);
-  let batch: string[] = [];
-  for (const d of state.allDownloads()) {
-    batch.push(JSON.stringify({
-      source: d.sourceId, identifier: d.identifier, record: `${d.sourceId}:${d.identifier}`, work: d.workId,
-      doi: d.workId?.startsWith('doi:') ? d.workId.slice(4) : null, month: d.month, metric: d.metric, count: d.count,
-    }));
-    if (batch.length >= 1000) {
-      writer.write(batch);
-      batch = [];
-    }
-  }
-  writer.write(batch);
-  writer.finish(true);
+  const rows = writeSnapshotFile(downloads, downloadLines(state));
   const summary = join(outDir, 'stats', 'summary.json');
   const perSource = sources.filter((s) => s.stats).map((s) => s.stats!);
   writeFileAtomic(summary, `${JSON.stringify({ runId, sources: perSource }, null, 2)}\n`);
-  return { downloads, summary, rows: writer.count };
+  return { downloads, summary, rows };
+}
+
+function* downloadLines(state: StateStore): Generator<string> {
+  for (const d of state.allDownloads()) {
+    yield JSON.stringify({
+      source: d.sourceId, identifier: d.identifier, record: `${d.sourceId}:${d.identifier}`, work: d.workId,
+      doi: d.workId?.startsWith('doi:') ? d.workId.slice(4) : null, month: d.month, metric: d.metric, count: d.count,
+    });
+  }
 }

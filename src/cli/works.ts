@@ -2,7 +2,7 @@
 // works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
+import { SnapshotWriter, writeSnapshotFile } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
@@ -58,8 +58,8 @@ export function updateWorks(state: StateStore, policy: MergePolicy, outDir: stri
   const snapshotStarted = performance.now();
   // Untouched works leave the snapshots current: only a run that changed something rewrites them.
   if (summary.touched > 0 || !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile)) {
-    summary.total = writeSnapshot(summary.snapshot, state.allWorks());
-    summary.probableDuplicates = writeSnapshot(summary.probableDuplicatesFile, probableDuplicateLines(state));
+    summary.total = writeSnapshotFile(summary.snapshot, state.allWorks());
+    summary.probableDuplicates = writeSnapshotFile(summary.probableDuplicatesFile, probableDuplicateLines(state));
   } else {
     summary.total = state.workCount();
     summary.probableDuplicates = [...state.probableDuplicates()].length;
@@ -103,18 +103,3 @@ function recompute(state: StateStore, policy: MergePolicy, id: string, since: st
   return { id, work, json, change };
 }
 
-/** Streams every line into a temporary file, syncs it and renames it over the snapshot. */
-function writeSnapshot(path: string, lines: Iterable<string>): number {
-  const writer = new SnapshotWriter(path);
-  let batch: string[] = [];
-  for (const line of lines) {
-    batch.push(line);
-    if (batch.length >= 1000) {
-      writer.write(batch);
-      batch = [];
-    }
-  }
-  writer.write(batch);
-  writer.finish(true);
-  return writer.count;
-}

@@ -40,3 +40,19 @@ export class SnapshotWriter {
     return this.count;
   }
 }
+
+/** Streams every line of `lines` into a new snapshot at `path`, in batches; returns the count. */
+export function writeSnapshotFile(path: string, lines: Iterable<string>): number {
+  const writer = new SnapshotWriter(path);
+  let batch: string[] = [];
+  for (const line of lines) {
+    batch.push(line);
+    if (batch.length >= 1000) {
+      writer.write(batch);
+      batch = [];
+    }
+  }
+  writer.write(batch);
+  writer.finish(true);
+  return writer.count;
+}

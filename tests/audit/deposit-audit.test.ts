@@ -1,26 +1,13 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditWork } from '../../src/audit/deposit-audit.ts';
 import { addMonths, endOfPeriod } from '../../src/audit/ref-dates.ts';
 import { mergeWork, workId } from '../../src/dedupe/merge-work.ts';
-import { commonRecord } from '../../src/formats/merge.ts';
-import { normalizeRecord } from '../../src/formats/normalize.ts';
-import { readFields } from '../../src/formats/registry.ts';
-import { resolveDoi } from '../../src/identifiers/record-doi.ts';
 import type { CommonRecord } from '../../src/formats/common-record.ts';
-import { metadataOf, recordsIn } from '../formats/support.ts';
+import { kentRecord, manchesterRecord } from '../formats/support.ts';
 
-const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
 
-function kent(): CommonRecord {
-  const r = recordsIn(join(FIXTURES, 'kar-89524-oai_dc.xml'))[0]!;
-  return resolveDoi(commonRecord('kar', r.header, [readFields('oai_dc', r.metadata!, r.header), readFields('ep3', metadataOf(join(FIXTURES, 'kar-89524-ep3.xml')), r.header)]));
-}
-function manchester(): CommonRecord {
-  const result = normalizeRecord('manchester', 'oai_dc', recordsIn(join(FIXTURES, 'pure-manchester-oai_dc.xml'))[0]!);
-  if ('reject' in result) throw new Error(result.reject);
-  return resolveDoi(result.record);
-}
+const kent = kentRecord;
+const manchester = manchesterRecord;
 
 /** A copy with just the dates under test. */
 function dated(dates: Partial<Record<keyof CommonRecord['dates'], string>>, field = 'ep3 dates'): CommonRecord {

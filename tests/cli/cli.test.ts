@@ -36,6 +36,16 @@ function cli(args: string[], options: { killWhen?: () => boolean } = {}): Promis
   });
 }
 
+/** A 2,000-record feed served 50 a page with a pause between requests, long enough to interrupt. */
+async function slowHarvest() {
+  const N = 2000;
+  server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
+  const dir = tempDir();
+  const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 25 }]);
+  const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
+  return { N, out: join(dir, 'out'), config, pagesServed };
+}
+
 function writeConfig(dir: string, sources: Record<string, unknown>[]): string {
   const file = join(dir, 'sources.json');
   const retry = { maxAttempts: 3, maxContentAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 1000, budgetMs: 1500 };
@@ -162,12 +172,7 @@ describe('oai-harvester command line', () => {
   }, 30_000);
 
   it('lets one run harvest a source at a time, and takes over the lock of a run killed with -9', async () => {
-    const N = 2000;
-    server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
-    const dir = tempDir();
-    const out = join(dir, 'out');
-    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 25 }]);
-    const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
+    const { N, out, config, pagesServed } = await slowHarvest();
 
     // A harvests; B, started while A holds the lock, is turned away at once.
     const a = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: 'ignore' });
@@ -189,12 +194,7 @@ describe('oai-harvester command line', () => {
   }, 60_000);
 
   it('on SIGTERM finishes the page in hand, commits it, releases the lock and exits 143; the next run resumes', async () => {
-    const N = 2000;
-    server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
-    const dir = tempDir();
-    const out = join(dir, 'out');
-    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 25 }]);
-    const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
+    const { N, out, config, pagesServed } = await slowHarvest();
     const child = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

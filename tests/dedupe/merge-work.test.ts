@@ -1,25 +1,11 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeWork, orderRecords, workId } from '../../src/dedupe/merge-work.ts';
-import { commonRecord } from '../../src/formats/merge.ts';
-import { resolveDoi } from '../../src/identifiers/record-doi.ts';
-import { normalizeRecord } from '../../src/formats/normalize.ts';
-import { readFields } from '../../src/formats/registry.ts';
-import type { CommonRecord } from '../../src/formats/common-record.ts';
-import { metadataOf, recordsIn } from '../formats/support.ts';
+import { kentRecord, manchesterRecord } from '../formats/support.ts';
 
-const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
 
 // Kent's accepted manuscript (oai_dc + its EP3 export) and Manchester's version of record.
-function kent(): CommonRecord {
-  const r = recordsIn(join(FIXTURES, 'kar-89524-oai_dc.xml'))[0]!;
-  return resolveDoi(commonRecord('kar', r.header, [readFields('oai_dc', r.metadata!, r.header), readFields('ep3', metadataOf(join(FIXTURES, 'kar-89524-ep3.xml')), r.header)]));
-}
-function manchester(): CommonRecord {
-  const result = normalizeRecord('manchester', 'oai_dc', recordsIn(join(FIXTURES, 'pure-manchester-oai_dc.xml'))[0]!);
-  if ('reject' in result) throw new Error(result.reject);
-  return resolveDoi(result.record);
-}
+const kent = kentRecord;
+const manchester = manchesterRecord;
 
 describe('mergeWork', () => {
   it('makes one work of the two repositories\' copies of the example paper, explaining every value', () => {

@@ -106,7 +106,9 @@ describe('golden records (UPDATE_GOLDEN=1 rewrites them after a deliberate chang
   it.each(goldens)('%s', (name, make) => {
     const file = resolve(HERE, 'golden', `${name}.json`);
     const actual = `${JSON.stringify(make(), null, 2)}\n`;
-    if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) writeFileSync(file, actual);
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, actual);
+    // A missing golden fails: an expectation is written deliberately, then reviewed.
+    expect(existsSync(file), `${file} is missing; write it with UPDATE_GOLDEN=1 and review it`).toBe(true);
     expect(actual).toBe(readFileSync(file, 'utf8'));
   });
 });

@@ -1,4 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommonRecord } from '../../src/formats/common-record.ts';
+import { commonRecord } from '../../src/formats/merge.ts';
+import { normalizeRecord } from '../../src/formats/normalize.ts';
+import { readFields } from '../../src/formats/registry.ts';
+import { resolveDoi } from '../../src/identifiers/record-doi.ts';
 import { childOf, elementOf, parseOaiXml, parseXmlDocument } from '../../src/oai/xml.ts';
 import { readRecords } from '../../src/oai/response.ts';
 import type { OaiRecord, RecordMetadata } from '../../src/oai/types.ts';
@@ -17,4 +23,19 @@ export function recordsIn(file: string): OaiRecord[] {
 export function metadataOf(file: string): RecordMetadata {
   const { root, rootName } = parseXmlDocument(readFileSync(file));
   return { xml: { [rootName]: [root] } };
+}
+
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+/** Kent's accepted manuscript of the example paper: its oai_dc merged with its EP3 export. */
+export function kentRecord(): CommonRecord {
+  const r = recordsIn(join(FIXTURES, 'kar-89524-oai_dc.xml'))[0]!;
+  return resolveDoi(commonRecord('kar', r.header, [readFields('oai_dc', r.metadata!, r.header), readFields('ep3', metadataOf(join(FIXTURES, 'kar-89524-ep3.xml')), r.header)]));
+}
+
+/** Manchester's Pure record of the same paper: the version of record. */
+export function manchesterRecord(): CommonRecord {
+  const result = normalizeRecord('manchester', 'oai_dc', recordsIn(join(FIXTURES, 'pure-manchester-oai_dc.xml'))[0]!);
+  if ('reject' in result) throw new Error(result.reject);
+  return resolveDoi(result.record);
 }
