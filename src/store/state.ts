@@ -129,6 +129,7 @@ export class StateStore {
   private readonly upsertRecord: StatementSync;
   private readonly selectRecords: StatementSync;
   private readonly checkpointPage: StatementSync;
+  private readonly statements = new Map<string, StatementSync>();
 
   private constructor(file: string) {
     this.file = file;
@@ -163,6 +164,13 @@ export class StateStore {
       WHERE harvest_id = ?`);
   }
 
+  /** Statements are prepared once: several run once per record or per work. */
+  private stmt(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   static open(file: string): StateStore {
     return new StateStore(file);
   }
@@ -191,14 +199,14 @@ export class StateStore {
   }
 
   savedIdentify(sourceId: string, baseUrl: string): Identify | undefined {
-    const row = this.db.prepare(`SELECT identify_json FROM repositories WHERE source_id = ? AND base_url = ?`).get(sourceId, baseUrl) as
+    const row = this.stmt(`SELECT identify_json FROM repositories WHERE source_id = ? AND base_url = ?`).get(sourceId, baseUrl) as
       | { identify_json: string }
       | undefined;
     return row ? (JSON.parse(row.identify_json) as Identify) : undefined;
   }
 
   lastCompleteResponseDate(sourceId: string, listKey: string): string | undefined {
-    const row = this.db.prepare(`SELECT last_complete_response_date AS d FROM lists WHERE source_id = ? AND list_key = ?`).get(sourceId, listKey) as
+    const row = this.stmt(`SELECT last_complete_response_date AS d FROM lists WHERE source_id = ? AND list_key = ?`).get(sourceId, listKey) as
       | { d: string | null }
       | undefined;
     return row?.d ?? undefined;
@@ -212,7 +220,7 @@ export class StateStore {
   }
 
   harvest(harvestId: string): HarvestRow | undefined {
-    const row = this.db.prepare(`SELECT * FROM harvests WHERE harvest_id = ?`).get(harvestId);
+    const row = this.stmt(`SELECT * FROM harvests WHERE harvest_id = ?`).get(harvestId);
     return row ? toHarvestRow(row) : undefined;
   }
 
@@ -225,7 +233,7 @@ export class StateStore {
   }
 
   abandonHarvest(harvestId: string, reason: string): void {
-    this.db.prepare(`UPDATE harvests SET status = 'abandoned', finished_at = ?, last_error = ? WHERE harvest_id = ?`).run(new Date().toISOString(), reason, harvestId);
+    this.stmt(`UPDATE harvests SET status = 'abandoned', finished_at = ?, last_error = ? WHERE harvest_id = ?`).run(new Date().toISOString(), reason, harvestId);
   }
 
   /**
@@ -268,18 +276,18 @@ export class StateStore {
 
   /** A refused token: the list starts again from its original from/until. */
   restartHarvest(harvestId: string, reason: string): void {
-    this.db.prepare(`UPDATE harvests SET token = NULL, restarts = restarts + 1, last_error = ? WHERE harvest_id = ?`).run(reason, harvestId);
+    this.stmt(`UPDATE harvests SET token = NULL, restarts = restarts + 1, last_error = ? WHERE harvest_id = ?`).run(reason, harvestId);
   }
 
   noteError(harvestId: string, message: string): void {
-    this.db.prepare(`UPDATE harvests SET last_error = ? WHERE harvest_id = ?`).run(message, harvestId);
+    this.stmt(`UPDATE harvests SET last_error = ? WHERE harvest_id = ?`).run(message, harvestId);
   }
 
   /** The next incremental harvest of the list starts from this harvest's first responseDate. */
   completeHarvest(harvestId: string): void {
     this.transaction(() => {
       const now = new Date().toISOString();
-      this.db.prepare(`UPDATE harvests SET status = 'complete', finished_at = ?, token = NULL, last_error = NULL WHERE harvest_id = ?`).run(now, harvestId);
+      this.stmt(`UPDATE harvests SET status = 'complete', finished_at = ?, token = NULL, last_error = NULL WHERE harvest_id = ?`).run(now, harvestId);
       const h = this.harvest(harvestId)!;
       this.db
         .prepare(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
@@ -310,13 +318,13 @@ export class StateStore {
     recordJson: string | null,
     matchKey: string | null = null,
   ): void {
-    const held = this.db.prepare(`SELECT work_id, record_json FROM source_records WHERE source_id = ? AND identifier = ?`).get(sourceId, identifier) as
+    const held = this.stmt(`SELECT work_id, record_json FROM source_records WHERE source_id = ? AND identifier = ?`).get(sourceId, identifier) as
       | { work_id: string; record_json: string }
       | undefined;
-    const markDirty = this.db.prepare(`INSERT OR IGNORE INTO dirty_works (work_id) VALUES (?)`);
+    const markDirty = this.stmt(`INSERT OR IGNORE INTO dirty_works (work_id) VALUES (?)`);
     if (deleted || workId === null || recordJson === null) {
       if (!held) return;
-      this.db.prepare(`UPDATE source_records SET deleted = 1 WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
+      this.stmt(`UPDATE source_records SET deleted = 1 WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
       markDirty.run(held.work_id);
       return;
     }
@@ -329,38 +337,38 @@ export class StateStore {
 
   /** The next dirty works, at most `limit`; they stay dirty until saved or dropped. */
   dirtyWorks(limit: number): string[] {
-    return (this.db.prepare(`SELECT work_id FROM dirty_works ORDER BY work_id LIMIT ?`).all(limit) as { work_id: string }[]).map((r) => r.work_id);
+    return (this.stmt(`SELECT work_id FROM dirty_works ORDER BY work_id LIMIT ?`).all(limit) as { work_id: string }[]).map((r) => r.work_id);
   }
 
   /** The common records (JSON, deleted ones included) of a work's source records. */
   workRecords(workId: string): { recordJson: string; deleted: boolean }[] {
-    return (this.db.prepare(`SELECT record_json, deleted FROM source_records WHERE work_id = ?`).all(workId) as { record_json: string; deleted: number }[]).map(
+    return (this.stmt(`SELECT record_json, deleted FROM source_records WHERE work_id = ?`).all(workId) as { record_json: string; deleted: number }[]).map(
       (r) => ({ recordJson: r.record_json, deleted: r.deleted === 1 }),
     );
   }
 
   work(workId: string): { status: string; workJson: string } | undefined {
-    const row = this.db.prepare(`SELECT status, work_json FROM works WHERE work_id = ?`).get(workId) as { status: string; work_json: string } | undefined;
+    const row = this.stmt(`SELECT status, work_json FROM works WHERE work_id = ?`).get(workId) as { status: string; work_json: string } | undefined;
     return row ? { status: row.status, workJson: row.work_json } : undefined;
   }
 
   /** Stores a recomputed work and clears its dirty mark; call inside `transaction`. */
   saveWork(workId: string, status: string, workJson: string, runId: string): void {
-    this.db.prepare(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
-    this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
+    this.stmt(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
+    this.stmt(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
   }
 
   /** A work with no source records left (its only record moved to another DOI) disappears; inside `transaction`. */
   dropWork(workId: string): void {
-    this.db.prepare(`DELETE FROM works WHERE work_id = ?`).run(workId);
-    this.db.prepare(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
+    this.stmt(`DELETE FROM works WHERE work_id = ?`).run(workId);
+    this.stmt(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
   }
 
   /** Live records without a DOI that share a probable-duplicate key with another, grouped. */
   *probableDuplicates(): Generator<{ key: string; records: { recordJson: string; workId: string }[] }> {
-    const keys = this.db.prepare(`SELECT match_key FROM source_records WHERE deleted = 0 AND match_key IS NOT NULL
+    const keys = this.stmt(`SELECT match_key FROM source_records WHERE deleted = 0 AND match_key IS NOT NULL
                                   GROUP BY match_key HAVING COUNT(*) > 1 ORDER BY match_key`);
-    const members = this.db.prepare(`SELECT record_json, work_id FROM source_records WHERE match_key = ? AND deleted = 0 ORDER BY source_id, identifier`);
+    const members = this.stmt(`SELECT record_json, work_id FROM source_records WHERE match_key = ? AND deleted = 0 ORDER BY source_id, identifier`);
     for (const row of keys.iterate()) {
       const key = (row as { match_key: string }).match_key;
       const records = (members.all(key) as { record_json: string; work_id: string }[]).map((r) => ({ recordJson: r.record_json, workId: r.work_id }));
@@ -369,7 +377,7 @@ export class StateStore {
   }
 
   fetchedStatsMonths(sourceId: string): Set<string> {
-    const rows = this.db.prepare(`SELECT month FROM stats_months WHERE source_id = ? AND outcome = 'ok'`).all(sourceId) as { month: string }[];
+    const rows = this.stmt(`SELECT month FROM stats_months WHERE source_id = ? AND outcome = 'ok'`).all(sourceId) as { month: string }[];
     return new Set(rows.map((r) => r.month));
   }
 
@@ -386,8 +394,8 @@ export class StateStore {
         .all(sourceId, month, ...metrics) as { identifier: string; metric: string; count: number }[]) {
         before.set(`${r.identifier}\u0000${r.metric}`, r.count);
       }
-      this.db.prepare(`DELETE FROM downloads WHERE source_id = ? AND month = ? AND metric IN (${placeholders})`).run(sourceId, month, ...metrics);
-      const insert = this.db.prepare(`INSERT OR REPLACE INTO downloads (source_id, identifier, month, metric, count) VALUES (?, ?, ?, ?, ?)`);
+      this.stmt(`DELETE FROM downloads WHERE source_id = ? AND month = ? AND metric IN (${placeholders})`).run(sourceId, month, ...metrics);
+      const insert = this.stmt(`INSERT OR REPLACE INTO downloads (source_id, identifier, month, metric, count) VALUES (?, ?, ?, ?, ?)`);
       const changed = new Set<string>();
       for (const r of rows) {
         insert.run(sourceId, r.identifier, month, r.metric, r.count);
@@ -396,20 +404,20 @@ export class StateStore {
         before.delete(key);
       }
       for (const key of before.keys()) changed.add(key.split('\u0000')[0]!);
-      const mark = this.db.prepare(`INSERT OR IGNORE INTO dirty_works (work_id) SELECT work_id FROM source_records WHERE source_id = ? AND identifier = ?`);
+      const mark = this.stmt(`INSERT OR IGNORE INTO dirty_works (work_id) SELECT work_id FROM source_records WHERE source_id = ? AND identifier = ?`);
       for (const identifier of changed) mark.run(sourceId, identifier);
-      this.db.prepare(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
+      this.stmt(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
     });
   }
 
   /** A month the server could not give yet (try later) is remembered as not fetched. */
   noteStatsMonth(sourceId: string, month: string, outcome: string): void {
-    this.db.prepare(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
+    this.stmt(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
   }
 
   /** Source records of a source, by identifier and by DOI, to match statistics items to. */
   sourceIdentifiers(sourceId: string): { identifier: string; workId: string }[] {
-    return this.db.prepare(`SELECT identifier, work_id AS workId FROM source_records WHERE source_id = ?`).all(sourceId) as { identifier: string; workId: string }[];
+    return this.stmt(`SELECT identifier, work_id AS workId FROM source_records WHERE source_id = ?`).all(sourceId) as { identifier: string; workId: string }[];
   }
 
   /** Per metric, the downloads of a work's live copies: all time, and since `sinceMonth`. */
@@ -435,12 +443,12 @@ export class StateStore {
   }
 
   workCount(): number {
-    return Number((this.db.prepare(`SELECT COUNT(*) AS n FROM works`).get() as { n: number }).n);
+    return Number((this.stmt(`SELECT COUNT(*) AS n FROM works`).get() as { n: number }).n);
   }
 
   /** Every work, in id order, one at a time: the snapshot never holds them all in memory. */
   *allWorks(): Generator<string> {
-    for (const row of this.db.prepare(`SELECT work_json FROM works ORDER BY work_id`).iterate()) yield (row as { work_json: string }).work_json;
+    for (const row of this.stmt(`SELECT work_json FROM works ORDER BY work_id`).iterate()) yield (row as { work_json: string }).work_json;
   }
 
   /** Keeps one format's normalised fields of a record, for merging with its other formats. */
@@ -452,7 +460,7 @@ export class StateStore {
 
   formatFields(sourceId: string, identifier: string): { format: string; fieldsJson: string }[] {
     return (
-      this.db.prepare(`SELECT format, fields_json FROM format_fields WHERE source_id = ? AND identifier = ?`).all(sourceId, identifier) as {
+      this.stmt(`SELECT format, fields_json FROM format_fields WHERE source_id = ? AND identifier = ?`).all(sourceId, identifier) as {
         format: string;
         fields_json: string;
       }[]
@@ -461,7 +469,7 @@ export class StateStore {
 
   /** A deleted record has no formats left to merge. */
   dropFormatFields(sourceId: string, identifier: string): void {
-    this.db.prepare(`DELETE FROM format_fields WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
+    this.stmt(`DELETE FROM format_fields WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
   }
 }
 
