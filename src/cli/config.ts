@@ -1,6 +1,7 @@
 // config/sources.json → typed, validated sources. Every message names the file, the
 // source and the field, because cron mail is read by people who did not write the file.
 import { readFileSync } from 'node:fs';
+import { Cron } from 'croner';
 import { DEFAULT_RETRY, type RetryPolicy } from '../oai/http.ts';
 import { isDatestamp } from '../oai/dates.ts';
 
@@ -35,6 +36,10 @@ export interface SourceConfig {
   /** URL template of the EPrints export, with {id}; derived from baseUrl when unset. */
   exportUrl: string | undefined;
   retry: RetryPolicy;
+  /** Cron expression for `schedule` (the source's own, else the config's default); undefined: not scheduled. */
+  schedule: string | undefined;
+  /** `status` calls the data stale after this many hours without a successful run (default: two scheduled intervals, else 48). */
+  staleAfterHours: number | undefined;
 }
 
 export type StatsConfig =
@@ -49,6 +54,8 @@ export interface HarvestConfig {
   works: { sourcePriority: string[]; mergeProbableDuplicates: boolean };
   /** How many sources are harvested at once (each host stays at its own limit). */
   concurrency: number;
+  /** IANA time zone the cron expressions are read in; the machine's own when unset. */
+  timezone: string | undefined;
   sources: SourceConfig[];
 }
 
@@ -62,8 +69,9 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
-  'commonRecord', 'enrich', 'exportUrl', 'richerFormats', 'stats',
+  'commonRecord', 'enrich', 'exportUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours',
 ]);
+const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
 
 export function loadConfig(file: string): HarvestConfig {
@@ -88,15 +96,19 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   };
   if (!isObject(json)) return fail('top level', 'must be an object with "sources"');
   for (const key of Object.keys(json)) {
-    if (!['sources', 'concurrency', 'works', '$schema'].includes(key)) fail(`"${key}"`, 'unknown field (expected "sources", "concurrency", "works")');
+    if (!TOP_KEYS.includes(key)) fail(`"${key}"`, `unknown field (expected ${TOP_KEYS.slice(0, -1).map((k) => `"${k}"`).join(', ')})`);
   }
   const concurrency = json['concurrency'] ?? 4;
   if (!isPositiveInteger(concurrency)) fail('"concurrency"', 'must be a positive integer');
+  const timezone = json['timezone'];
+  if (timezone !== undefined && (typeof timezone !== 'string' || !isTimeZone(timezone))) fail('"timezone"', 'must be an IANA time zone such as "Europe/London"');
+  const defaultSchedule = json['schedule'];
+  if (defaultSchedule !== undefined) checkCron(defaultSchedule, timezone as string | undefined, (m) => fail('"schedule"', m));
   const list = json['sources'];
   if (!Array.isArray(list) || list.length === 0) return fail('"sources"', 'must be a non-empty array');
   const seen = new Set<string>();
   const sources = list.map((raw, index) => {
-    const source = parseSource(raw, `sources[${index}]`, fail);
+    const source = parseSource(raw, `sources[${index}]`, fail, defaultSchedule as string | undefined, timezone as string | undefined);
     if (seen.has(source.id)) fail(`source "${source.id}"`, 'the id is used twice');
     seen.add(source.id);
     return source;
@@ -113,12 +125,18 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
     fail('"works.sourcePriority"', 'must be an array of source ids from "sources"');
   }
   return {
-    file, concurrency: concurrency as number, sources,
+    file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources,
     works: { sourcePriority: priority as string[], mergeProbableDuplicates: mergeProbableDuplicates as boolean },
   };
 }
 
-function parseSource(raw: unknown, position: string, fail: (where: string, message: string) => never): SourceConfig {
+function parseSource(
+  raw: unknown,
+  position: string,
+  fail: (where: string, message: string) => never,
+  defaultSchedule: string | undefined,
+  timezone: string | undefined,
+): SourceConfig {
   if (!isObject(raw)) return fail(position, 'must be an object');
   const id = raw['id'];
   if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
@@ -182,6 +200,11 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
     fail(where('exportUrl'), 'must be a URL with {id} where the EPrints id goes');
   }
   if ((enrich as string[]).length > 0 && !commonRecord) fail(where('enrich'), 'needs the common record (commonRecord: true)');
+  // false keeps a source out of the config's default schedule (it is still harvested by `run`).
+  const ownSchedule = raw['schedule'];
+  if (ownSchedule !== undefined && ownSchedule !== false) checkCron(ownSchedule, timezone, (m) => fail(where('schedule'), m));
+  const staleAfterHours = raw['staleAfterHours'];
+  if (staleAfterHours !== undefined && (typeof staleAfterHours !== 'number' || !(staleAfterHours > 0))) fail(where('staleAfterHours'), 'must be a number of hours > 0');
   return {
     id,
     name: optionalString('name') ?? id,
@@ -205,7 +228,28 @@ function parseSource(raw: unknown, position: string, fail: (where: string, messa
     enrich: enrich as string[],
     exportUrl,
     retry,
+    schedule: ownSchedule === false ? undefined : ((ownSchedule as string | undefined) ?? defaultSchedule),
+    staleAfterHours: staleAfterHours as number | undefined,
   };
+}
+
+function checkCron(expression: unknown, timezone: string | undefined, fail: (message: string) => never): void {
+  const hint = 'must be a cron expression such as "0 2 * * *" (minute hour day month weekday, optional seconds first)';
+  if (typeof expression !== 'string' || expression.trim() === '') fail(hint);
+  try {
+    new Cron(expression as string, { paused: true, ...(timezone ? { timezone } : {}) }).stop();
+  } catch (error) {
+    fail(`${hint}: ${(error as Error).message}`);
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseStats(raw: unknown, fail: (field: string, message: string) => never): StatsConfig | undefined {

@@ -26,6 +26,7 @@ export { describeError, type ErrorSummary, type ListProgress, type ListSummary, 
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
 import { StateStore } from '../store/state.ts';
 import { acquireLock } from '../store/source-lock.ts';
+import { saveSourceRun } from '../store/run-history.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
 
@@ -54,6 +55,29 @@ export interface HarvestOptions {
   now?: Date | undefined;
   /** Aborted (SIGINT/SIGTERM): the current page is committed, then the run stops, resumable. */
   signal?: AbortSignal | undefined;
+  /**
+   * Shared by runs in one process (the scheduler): one state connection, one parser, and one
+   * connection pool whose per-host gates keep every source on a host within its limits.
+   * The caller closes them; without, each run opens and closes its own.
+   */
+  resources?: HarvestResources | undefined;
+}
+
+export interface HarvestResources {
+  state: StateStore;
+  pool: HttpPool;
+  parser: PageParser;
+}
+
+export function openHarvestResources(stateFile: string, parserThreads?: number): HarvestResources {
+  return { state: StateStore.open(stateFile), pool: new HttpPool(), parser: new WorkerPageParser(parserThreads, HARVEST_WORKER_URL) };
+}
+
+export async function closeHarvestResources(resources: HarvestResources): Promise<void> {
+  // Connections first, so no abandoned prefetch sends another page to the parser.
+  await resources.pool.close();
+  await resources.parser.close();
+  resources.state.close();
 }
 
 /** The run was asked to stop; what was committed stays, and the next run resumes there. */
@@ -67,14 +91,13 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = options.config.sources.filter((s) => !wanted || wanted.has(s.id));
 
-  const state = StateStore.open(stateFile);
-  const pool = new HttpPool();
   // Pages are parsed and normalised in a worker thread while the main thread writes state and output.
-  const parser = new WorkerPageParser(options.parserThreads, HARVEST_WORKER_URL);
+  const resources = options.resources ?? openHarvestResources(stateFile, options.parserThreads);
+  const { state, pool, parser } = resources;
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
     const summaries = await Promise.all(
-      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, state, pool, parser))),
+      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, runId, state, pool, parser))),
     );
     // Works are recomputed even when a source failed: its committed pages count.
     const works = updateWorks(state, { sourcePriority: options.config.works.sourcePriority }, outDir, runId, options.now ?? new Date());
@@ -98,14 +121,32 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
     return run;
   } finally {
-    // Connections first, so no abandoned prefetch sends another page to the parser.
-    await pool.close();
-    await parser.close();
-    state.close();
+    if (!options.resources) await closeHarvestResources(resources);
   }
 }
 
+/** Harvests one source and notes the outcome in its run history. */
 async function harvestSource(
+  source: SourceConfig,
+  options: HarvestOptions & { outDir: string },
+  runId: string,
+  state: StateStore,
+  pool: HttpPool,
+  pageParser: PageParser,
+): Promise<SourceSummary> {
+  const startedAt = new Date().toISOString();
+  const summary = await harvestSourceLocking(source, options, state, pool, pageParser);
+  const error = summary.error ? { name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
+  const interrupted = summary.error?.name === 'Interrupted' || summary.error?.name === InterruptedError.name;
+  saveSourceRun(state, {
+    sourceId: source.id, runId, startedAt, finishedAt: new Date().toISOString(),
+    status: summary.status === 'failed' && interrupted ? 'interrupted' : summary.status, error,
+    records: summary.records, deleted: summary.deleted,
+  });
+  return summary;
+}
+
+async function harvestSourceLocking(
   source: SourceConfig,
   options: HarvestOptions & { outDir: string },
   state: StateStore,

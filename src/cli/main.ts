@@ -21,6 +21,8 @@ import { describeError } from './harvest.ts';
 import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
 import { writeAudit } from './audit.ts';
+import { runSchedule } from './schedule.ts';
+import { formatStatus, statusReport } from './status.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_SOURCE_FAILED = 1;
@@ -34,6 +36,8 @@ const USAGE = `oai-harvester ${VERSION}
 
 Usage:
   oai-harvester run [--source ID]... [--from DATE] [--until DATE] [--full]
+  oai-harvester schedule [--concurrency N]
+  oai-harvester status [--json]
   oai-harvester identify URL
   oai-harvester formats URL [--identifier ID]
   oai-harvester sets URL
@@ -54,14 +58,15 @@ Options:
   --full              ignore the last harvest and re-harvest everything
   --concurrency N     sources harvested at once (default: the config's, else 4)
   --months N          statistics: fetch the last N months (a backfill)
-  --json              works show: print the work as JSON
+  --json              works show, status: print JSON
   --log-level LEVEL   trace, debug, info, warn, error (default: info)
   -h, --help          this text
   --version           the version
 
 Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration error,
 3 another run holds a source (it was skipped), 130/143 stopped by SIGINT/SIGTERM after
-committing the current page.`;
+committing the current page. status: 0 every source healthy, 1 a source failing, stale
+or never harvested. schedule: runs until SIGINT/SIGTERM, then exits 0.`;
 
 class UsageError extends Error {}
 
@@ -120,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
         return await statsItemCommand(rest, values);
       case 'audit':
         return auditCommand(rest, values);
+      case 'status':
+        return statusCommand(rest, values);
+      case 'schedule':
+        return await scheduleCommand(rest, values, logger);
       default:
         throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
     }
@@ -146,27 +155,13 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     const value = values[field];
     if (value !== undefined && !isDatestamp(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ`);
   }
-  let concurrency: number | undefined;
-  if (values['concurrency'] !== undefined) {
-    concurrency = Number(values['concurrency']);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
-  }
+  const concurrency = concurrencyOption(values);
   let statsMonths: number | undefined;
   if (values['months'] !== undefined) {
     statsMonths = Number(values['months']);
     if (!Number.isInteger(statsMonths) || statsMonths < 1) throw new UsageError('--months must be a positive integer');
   }
-  // The first SIGINT/SIGTERM finishes the page in hand and commits it; a second one stops at once.
-  const stop = new AbortController();
-  let received: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (received) process.exit(EXIT_SIGNAL[signal] ?? 1);
-    received = signal;
-    logger.warn({ signal }, 'stopping after the current page; signal again to stop at once');
-    stop.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = stopOnSignals(logger);
   const run = await harvest({
     signal: stop.signal,
     statsMonths,
@@ -181,16 +176,66 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     logger,
     onProgress: terminalProgress(),
   });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  stop.release();
   clearProgress();
   process.stdout.write(`${runTable(run)}\n`);
-  if (received) return EXIT_SIGNAL[received] ?? 1;
+  if (stop.received) return EXIT_SIGNAL[stop.received] ?? 1;
   if (run.ok) return EXIT_OK;
   const configFailure = run.sources.some((s) => s.error?.kind === 'config' || s.lists.some((l) => l.error?.kind === 'config'));
   if (configFailure) return EXIT_USAGE;
   if (run.sources.some((s) => s.status === 'failed')) return EXIT_SOURCE_FAILED;
   return EXIT_LOCKED;
+}
+
+function concurrencyOption(values: Record<string, unknown>): number | undefined {
+  if (values['concurrency'] === undefined) return undefined;
+  const concurrency = Number(values['concurrency']);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
+  return concurrency;
+}
+
+/** The first SIGINT/SIGTERM finishes the page in hand and commits it; a second one stops at once. */
+function stopOnSignals(logger: ReturnType<typeof createLogger>) {
+  const controller = new AbortController();
+  const stop = {
+    signal: controller.signal,
+    received: undefined as NodeJS.Signals | undefined,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.received) process.exit(EXIT_SIGNAL[signal] ?? 1);
+    stop.received = signal;
+    logger.warn({ signal }, 'stopping after the current page; signal again to stop at once');
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return stop;
+}
+
+async function scheduleCommand(args: string[], values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
+  if (args.length > 0) throw new UsageError(`schedule takes no positional arguments (got ${args.join(' ')})`);
+  const config = loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
+  const concurrency = concurrencyOption(values);
+  const stop = stopOnSignals(logger);
+  const summary = await runSchedule({
+    config, outDir: String(values['out'] ?? 'output'), stateFile: values['state'] as string | undefined, logger, signal: stop.signal, concurrency,
+  });
+  stop.release();
+  logger.info({ ...summary }, 'schedule stopped');
+  return EXIT_OK;
+}
+
+function statusCommand(args: string[], values: Record<string, unknown>): number {
+  if (args.length > 0) throw new UsageError(`status takes no positional arguments (got ${args.join(' ')})`);
+  const config = loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
+  const out = String(values['out'] ?? 'output');
+  const report = statusReport(config, resolve(out), resolve(String(values['state'] ?? join(out, 'state.sqlite'))));
+  process.stdout.write(values['json'] ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
+  return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
 }
 
 function worksCommand(args: string[], values: Record<string, unknown>): number {

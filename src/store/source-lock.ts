@@ -42,6 +42,12 @@ export function acquireLock(path: string): LockResult {
   return { acquired: false, holder: holder ?? { pid: 0, host: 'unknown', since: 'unknown' } };
 }
 
+/** Who holds the lock now, if anyone alive does (a stale lock reads as free). */
+export function currentHolder(path: string): LockHolder | undefined {
+  const holder = readHolder(path);
+  return holder && (holder.host !== hostname() || isAlive(holder.pid)) ? holder : undefined;
+}
+
 function readHolder(path: string): LockHolder | undefined {
   try {
     const holder = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;

@@ -50,7 +50,7 @@ export interface PageCheckpoint {
 /** Which harvest a record is noted for: the skip state is per source, format and record. */
 export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -101,6 +101,12 @@ CREATE TABLE IF NOT EXISTS stats_months (
   source_id TEXT NOT NULL, month TEXT NOT NULL, fetched_at TEXT NOT NULL, outcome TEXT NOT NULL,
   PRIMARY KEY (source_id, month)
 ) WITHOUT ROWID;
+-- One row per source and run: what status reports (last success, last failure, failures in a row).
+CREATE TABLE IF NOT EXISTS source_runs (
+  source_id TEXT NOT NULL, run_id TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL,
+  error_json TEXT, records INTEGER NOT NULL, deleted INTEGER NOT NULL,
+  PRIMARY KEY (source_id, finished_at, run_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS format_fields (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, format TEXT NOT NULL, datestamp TEXT NOT NULL, fields_json TEXT NOT NULL,
   PRIMARY KEY (source_id, identifier, format)
@@ -121,6 +127,8 @@ const MIGRATIONS: Record<number, string> = {
       ALTER TABLE source_records ADD COLUMN match_key TEXT;`,
   // v5 adds download statistics (created by SCHEMA).
   4: ``,
+  // v6 adds the run history per source (created by SCHEMA).
+  5: ``,
 };
 
 export class StateStore {
@@ -165,6 +173,10 @@ export class StateStore {
   }
 
   /** Statements are prepared once: several run once per record or per work. */
+  statement(sql: string): StatementSync {
+    return this.stmt(sql);
+  }
+
   private stmt(sql: string): StatementSync {
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));

@@ -1,0 +1,113 @@
+// `schedule`: the harvester as a long-lived service. Each source runs on its own cron
+// expression; all runs share one state connection, one parser and one connection pool, so
+// the per-host politeness of one source holds for every source on that host.
+import { join, resolve } from 'node:path';
+import { Cron } from 'croner';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { sourceHistory } from '../store/run-history.ts';
+import type { HarvestConfig, SourceConfig } from './config.ts';
+import { ConfigError } from './config.ts';
+import { closeHarvestResources, harvest, openHarvestResources, type RunSummary } from './harvest.ts';
+
+export interface ScheduleOptions {
+  config: HarvestConfig;
+  outDir: string;
+  stateFile?: string | undefined;
+  logger: Logger;
+  /** Aborted: no new run starts; running ones commit their current page and stop. */
+  signal: AbortSignal;
+  /** Runs at once, over all sources (default: the config's `concurrency`). */
+  concurrency?: number | undefined;
+  /** Start a source at once when its last scheduled time passed without a successful run since (default true). */
+  catchUp?: boolean | undefined;
+  parserThreads?: number | undefined;
+  /** Called after each run (tests, monitoring hooks). */
+  onRun?: ((run: RunSummary) => void) | undefined;
+}
+
+export interface ScheduleSummary {
+  runs: number;
+  failedRuns: number;
+}
+
+/** Runs until `signal` aborts, then waits for the runs in progress and closes everything. */
+export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSummary> {
+  const { config, logger, signal } = options;
+  const scheduled = config.sources.filter((s): s is SourceConfig & { schedule: string } => s.schedule !== undefined);
+  if (scheduled.length === 0) {
+    throw new ConfigError(`${config.file}: no source has a "schedule" (set one per source, or a default "schedule" at the top level)`);
+  }
+  const outDir = resolve(options.outDir);
+  const stateFile = resolve(options.stateFile ?? join(outDir, 'state.sqlite'));
+  const resources = openHarvestResources(stateFile, options.parserThreads);
+  const queue = new PQueue({ concurrency: options.concurrency ?? config.concurrency });
+  const busy = new Set<string>();
+  const summary: ScheduleSummary = { runs: 0, failedRuns: 0 };
+  const timezone = config.timezone ? { timezone: config.timezone } : {};
+
+  const start = (source: SourceConfig, reason: string): void => {
+    if (signal.aborted) return;
+    const log = logger.child({ source: source.id });
+    if (busy.has(source.id)) {
+      log.warn({ reason }, 'the previous run of this source is still going; this one is skipped');
+      return;
+    }
+    busy.add(source.id);
+    log.info({ reason }, 'run queued');
+    void queue.add(async () => {
+      try {
+        if (signal.aborted) return;
+        const run = await harvest({ config, outDir, stateFile, sourceIds: [source.id], logger, signal, resources });
+        summary.runs++;
+        if (!run.ok) summary.failedRuns++;
+        const s = run.sources[0];
+        log.info({ status: s?.status, records: s?.records, deleted: s?.deleted, durationMs: run.durationMs, nextRun: jobs.get(source.id)?.nextRun()?.toISOString() }, 'run finished');
+        options.onRun?.(run);
+      } catch (error) {
+        summary.runs++;
+        summary.failedRuns++;
+        log.error({ err: error }, `run crashed: ${(error as Error).message}`);
+      } finally {
+        busy.delete(source.id);
+      }
+    });
+  };
+
+  const jobs = new Map<string, Cron>();
+  for (const source of scheduled) {
+    const job = new Cron(source.schedule, { name: source.id, ...timezone }, () => start(source, 'scheduled'));
+    jobs.set(source.id, job);
+    logger.info(
+      { source: source.id, schedule: source.schedule, timezone: config.timezone ?? 'local', nextRuns: job.nextRuns(3).map((d) => d.toISOString()) },
+      'scheduled',
+    );
+  }
+  if (options.catchUp ?? true) {
+    for (const source of scheduled) {
+      const missed = missedRun(source.schedule, timezone, resources.state, source.id);
+      if (missed) start(source, `catching up: the run due ${missed} has not succeeded`);
+    }
+  }
+
+  await new Promise<void>((done) => {
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', () => done(), { once: true });
+  });
+  logger.info({ running: [...busy] }, 'stopping: no new runs; running ones commit their page and stop');
+  for (const job of jobs.values()) job.stop();
+  queue.clear();
+  await queue.onIdle();
+  await closeHarvestResources(resources);
+  return summary;
+}
+
+/** The last scheduled time, if no successful run finished after it (the service was down then). */
+function missedRun(schedule: string, timezone: { timezone?: string }, state: ReturnType<typeof openHarvestResources>['state'], sourceId: string): string | undefined {
+  const job = new Cron(schedule, { paused: true, ...timezone });
+  const [previous] = job.previousRuns(1);
+  job.stop();
+  if (!previous) return undefined;
+  const lastSuccess = sourceHistory(state, sourceId).lastSuccess?.finishedAt;
+  return lastSuccess && Date.parse(lastSuccess) >= previous.getTime() ? undefined : previous.toISOString();
+}
