@@ -33,14 +33,37 @@ export interface AuditSummary {
   /** By the year of the reference date (acceptance or publication), or of the deposit when unknown. */
   byYear: Record<string, Tally>;
   byDivision: Record<string, Tally>;
+  /** Per repository, by the month of the reference date (or of the deposit when unknown). */
+  byRepositoryMonth: Record<string, Record<string, Tally>>;
+  /** Copies with a lag, counted per bin of LAG_BINS, in order. */
+  lagHistogram: { bin: string; count: number }[];
 }
 
+/** Deposit lag bins, in days after the reference date (counted at the end of its period). */
+export const LAG_BINS: readonly { bin: string; upTo: number }[] = [
+  { bin: 'before', upTo: -1 },
+  { bin: '0–30', upTo: 30 },
+  { bin: '31–61', upTo: 61 },
+  { bin: '62–92', upTo: 92 },
+  { bin: '93–182', upTo: 182 },
+  { bin: '183–365', upTo: 365 },
+  { bin: 'over 365', upTo: Infinity },
+];
+
 export function summarise(rule: string, audits: Iterable<DepositAudit>): AuditSummary {
-  const summary: AuditSummary = { rule, total: tally(), byRepository: {}, byYear: {}, byDivision: {} };
+  const summary: AuditSummary = {
+    rule, total: tally(), byRepository: {}, byYear: {}, byDivision: {}, byRepositoryMonth: {}, lagHistogram: LAG_BINS.map(({ bin }) => ({ bin, count: 0 })),
+  };
   for (const a of audits) {
-    const year = (a.reference?.counted ?? a.deposit?.value ?? 'unknown').slice(0, 4);
-    for (const t of [summary.total, (summary.byRepository[a.source] ??= tally()), (summary.byYear[year] ??= tally())]) t[a.verdict]++;
+    const when = a.reference?.counted ?? a.deposit?.value ?? 'unknown';
+    const year = when === 'unknown' ? when : when.slice(0, 4);
+    const month = when === 'unknown' ? when : when.slice(0, 7);
+    const byMonth = (summary.byRepositoryMonth[a.source] ??= {});
+    for (const t of [summary.total, (summary.byRepository[a.source] ??= tally()), (summary.byYear[year] ??= tally()), (byMonth[month] ??= tally())]) {
+      t[a.verdict]++;
+    }
     for (const division of a.divisions.length > 0 ? a.divisions : ['(none)']) (summary.byDivision[division] ??= tally())[a.verdict]++;
+    if (a.lagDays !== null) summary.lagHistogram[LAG_BINS.findIndex((b) => a.lagDays! <= b.upTo)]!.count++;
   }
   return summary;
 }

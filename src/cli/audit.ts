@@ -6,6 +6,8 @@ import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { auditWork, type AuditRule, type DepositAudit } from '../audit/deposit-audit.ts';
 import { csvHeader, csvRow, summarise, type AuditSummary } from '../audit/audit-report.ts';
+import { renderReport, type WorkDownloads } from '../audit/report-html.ts';
+import { workMonthlyDownloads } from '../store/work-downloads.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 
@@ -14,12 +16,15 @@ export interface AuditOptions {
   from?: string | undefined;
   to?: string | undefined;
   sources?: readonly string[] | undefined;
+  /** The report's generation time (tests); defaults to now. */
+  now?: Date | undefined;
 }
 
 export interface AuditFiles {
   jsonl: string;
   csv: string;
   summary: string;
+  report: string;
   rows: number;
   totals: AuditSummary['total'];
 }
@@ -59,5 +64,35 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const summary = summarise(options.rule, all);
   const summaryFile = join(dir, 'summary.json');
   writeFileAtomic(summaryFile, `${JSON.stringify({ ...summary, from: options.from ?? null, to: options.to ?? null }, null, 2)}\n`);
-  return { jsonl: jsonl.path, csv: csv.path, summary: summaryFile, rows: all.length, totals: summary.total };
+  const listed = all.filter((a) => a.verdict !== 'on time');
+  const downloads = new Map<string, WorkDownloads>();
+  for (const a of listed) {
+    if (downloads.has(a.work)) continue;
+    const d = chartedDownloads(state, a.work);
+    if (d) downloads.set(a.work, d);
+  }
+  const reportFile = join(dir, 'report.html');
+  const html = renderReport({
+    generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, downloads,
+  });
+  writeFileAtomic(reportFile, html);
+  return { jsonl: jsonl.path, csv: csv.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total };
+}
+
+/** The metric a person means by downloads: IRStats2's, else COUNTER's total requests; every month from the first to the last. */
+function chartedDownloads(state: StateStore, workId: string): WorkDownloads | undefined {
+  const rows = workMonthlyDownloads(state, workId);
+  const metrics = new Set(rows.map((r) => r.metric));
+  const metric = ['irstats2:downloads', 'Total_Item_Requests'].find((m) => metrics.has(m)) ?? rows[0]?.metric;
+  if (!metric) return undefined;
+  const counts = new Map(rows.filter((r) => r.metric === metric).map((r) => [r.month, r.count]));
+  const months = [...counts.keys()].sort();
+  const series: { month: string; count: number }[] = [];
+  for (let month = months[0]!; month <= months.at(-1)!; month = nextMonth(month)) series.push({ month, count: counts.get(month) ?? 0 });
+  return { metric, months: series };
+}
+
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }

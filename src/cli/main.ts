@@ -274,7 +274,7 @@ function auditCommand(args: string[], values: Record<string, unknown>): number {
       rule, from: values['from'] as string | undefined, to: values['to'] as string | undefined, sources: values['source'] as string[] | undefined,
     });
     const t = files.totals;
-    process.stdout.write(`${rule}: ${files.rows} copies: ${t['on time']} on time, ${t.late} late, ${t.unknown} unknown\n${files.jsonl}\n${files.csv}\n${files.summary}\n`);
+    process.stdout.write(`${rule}: ${files.rows} copies: ${t['on time']} on time, ${t.late} late, ${t.unknown} unknown\n${files.jsonl}\n${files.csv}\n${files.summary}\n${files.report}\n`);
     return EXIT_OK;
   } finally {
     state.close();

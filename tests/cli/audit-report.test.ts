@@ -1,0 +1,174 @@
+// The HTML report opened in real headless Chromium (Debian's package; .ci/run installs it).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harvest } from '../../src/cli/harvest.ts';
+import { writeAudit } from '../../src/cli/audit.ts';
+import { StateStore } from '../../src/store/state.ts';
+import { FixtureRepository } from '../support/fixture-repository.ts';
+import { captureLogger, tempDir, testConfig } from '../support/run.ts';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
+/** Kept after the run for a person to look at. */
+const SCREENSHOT = resolve(import.meta.dirname, '../../output/test-artifacts/audit-report.png');
+const KAR_ID = 'oai:kar.kent.ac.uk:89524';
+const LATE_ID = 'oai:kar.kent.ac.uk:89600';
+
+const repositories: FixtureRepository[] = [];
+let out = '';
+let browser: Browser | undefined;
+let page: Page;
+const requested: string[] = [];
+let reportUrl = '';
+
+const jsonl = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH`);
+  const kent = new FixtureRepository();
+  const dc = FixtureRepository.metadataOf(join(FIXTURES, 'kar-89524-oai_dc.xml'));
+  const ep3 = readFileSync(join(FIXTURES, 'kar-89524-ep3.xml'), 'utf8');
+  kent.set(KAR_ID, '2023-02-10T14:05:11Z', { metadata: dc });
+  kent.exports.set('/cgi/export/eprint/89524/XML/eprint-89524.xml', Buffer.from(ep3));
+  // The same paper deposited eight months after acceptance: late.
+  const late = (text: string) => text.replaceAll('89524', '89600').replaceAll(/BJGP\.2020\.0917/gi, 'late.2021.1').replace('uneven advantages', 'late deposits');
+  kent.set(LATE_ID, '2023-02-11T10:00:00Z', { metadata: late(dc) });
+  kent.exports.set('/cgi/export/eprint/89600/XML/eprint-89600.xml', Buffer.from(late(ep3).replace('2021-07-30 08:45:18', '2022-03-15 09:00:00')));
+  kent.set('oai:kar.kent.ac.uk:300', '2023-01-01T00:00:00Z', {
+    metadata: '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>A paper dated only by dc:date &amp; nothing else</dc:title><dc:date>2021</dc:date><dc:relation>10.1000/dated-2021</dc:relation><dc:relation>https://kar.kent.ac.uk/300/</dc:relation></oai_dc:dc>',
+  });
+  const monthly: Record<string, Record<string, number>> = { '202401': { '89524': 7, '89600': 3 }, '202402': { '89524': 12 }, '202403': { '89524': 5, '89600': 9 } };
+  kent.routes.set('/cgi/stats/get', (url) => {
+    const counts = monthly[url.searchParams.get('from')!.slice(0, 6)] ?? {};
+    const records = Object.entries(counts).map(([id, n]) => `{"eprintid":"${id}","count":"${n}"}`);
+    return { status: 200, body: `{"timescale":{"format":"YYYYMMDD"},"records":[${records.join(',')}]}` };
+  });
+  const pure = new FixtureRepository();
+  pure.set('oai:pure.atira.dk:publications/5f0b7c1e-3a52-4d2b-9d61-0c6f2a1e7b44', '2022-01-14T09:12:40Z', {
+    metadata: FixtureRepository.metadataOf(join(FIXTURES, 'pure-manchester-oai_dc.xml')),
+  });
+  repositories.push(kent, pure);
+  const config = testConfig([
+    { id: 'kar', baseUrl: await kent.start(), enrich: ['eprints-export'], stats: { type: 'irstats2', months: 3 } },
+    { id: 'manchester', baseUrl: await pure.start('/ws/oai') },
+  ]);
+  out = tempDir();
+  const run = await harvest({ config, outDir: out, logger: captureLogger().logger, now: new Date('2024-03-15T10:00:00Z') });
+  expect(run.ok).toBe(true);
+  const state = StateStore.open(join(out, 'state.sqlite'));
+  try {
+    writeAudit(state, out, { rule: 'ref2021', now: new Date('2024-03-16T08:00:00Z') });
+  } finally {
+    state.close();
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('request', (r) => requested.push(r.url()));
+  reportUrl = pathToFileURL(join(out, 'audit', 'report.html')).href;
+  await page.goto(reportUrl, { waitUntil: 'load' });
+  mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(repositories.map((r) => r.stop()));
+});
+
+const summary = () => JSON.parse(readFileSync(join(out, 'audit', 'summary.json'), 'utf8'));
+
+describe('audit/report.html in headless Chromium', () => {
+  it('loads as one file: no request leaves the page', () => {
+    expect(requested).toEqual([reportUrl]);
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it('shows the totals of summary.json', async () => {
+    const s = summary();
+    expect(s.total).toEqual({ 'on time': 1, late: 1, unknown: 2 });
+    for (const verdict of ['on time', 'late', 'unknown']) {
+      expect(await page.locator(`.card[data-verdict="${verdict}"] .count`).textContent()).toBe(String(s.total[verdict]));
+    }
+    expect(s.byYear).toEqual({ '2021': { 'on time': 1, late: 1, unknown: 0 }, unknown: { 'on time': 0, late: 0, unknown: 2 } });
+    const years = await page.$$eval('#year-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(years).toEqual([['2021', '1', '1', '0'], ['unknown', '0', '0', '2']]);
+  });
+
+  it('draws compliance per repository and month with the numbers of summary.json', async () => {
+    const s = summary();
+    const drawn = await page.$$eval('figure.repository', (figures) =>
+      figures.map((f) => ({
+        repository: f.getAttribute('data-repository'),
+        columns: [...f.querySelectorAll('g.column')].map((g) => ({
+          month: g.getAttribute('data-label'),
+          bars: [...g.querySelectorAll('rect.bar')].map((r) => ({
+            series: r.getAttribute('data-series'), count: Number(r.getAttribute('data-count')), height: r.getBoundingClientRect().height,
+          })),
+        })),
+      })),
+    );
+    expect(drawn.map((d) => d.repository)).toEqual(Object.keys(s.byRepositoryMonth).sort());
+    for (const figure of drawn) {
+      const expected = s.byRepositoryMonth[figure.repository!];
+      expect(figure.columns.map((c) => c.month).sort()).toEqual(Object.keys(expected).sort());
+      for (const column of figure.columns) {
+        for (const bar of column.bars) {
+          expect(bar.count).toBe(expected[column.month!][bar.series!]);
+          // Rendered: a bar with copies has height on screen, an empty one none.
+          expect(bar.height > 0).toBe(bar.count > 0);
+        }
+      }
+    }
+    expect(s.byRepositoryMonth.kar).toEqual({
+      '2021-07': { 'on time': 1, late: 1, unknown: 0 },
+      unknown: { 'on time': 0, late: 0, unknown: 1 },
+    });
+  });
+
+  it('draws the deposit-lag histogram from summary.json', async () => {
+    const s = summary();
+    const bars = await page.$$eval('svg.histogram g.column', (gs) =>
+      gs.map((g) => ({ bin: g.getAttribute('data-label'), count: Number(g.getAttribute('data-total')), height: g.getBoundingClientRect().height })),
+    );
+    expect(bars.map(({ bin, count }) => ({ bin, count }))).toEqual(s.lagHistogram);
+    expect(s.lagHistogram.find((b: { bin: string }) => b.bin === '0–30').count).toBe(1);
+    expect(s.lagHistogram.find((b: { bin: string }) => b.bin === '183–365').count).toBe(1);
+    for (const bar of bars) if (bar.count > 0) expect(bar.height).toBeGreaterThan(0);
+  });
+
+  it('lists the late and unknown copies with links to their landing pages', async () => {
+    const audits = jsonl(join(out, 'audit', 'deposit-audit.jsonl')).filter((a) => a.verdict !== 'on time');
+    const rows = await page.$$eval('#listed-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        work: tr.getAttribute('data-work'), source: tr.getAttribute('data-source'), verdict: tr.getAttribute('data-verdict'),
+        link: tr.querySelector('td:nth-child(3) a:not(.doi)')?.getAttribute('href') ?? null, lag: tr.querySelector('td:nth-child(7)')?.textContent,
+      })),
+    );
+    expect(rows).toHaveLength(audits.length);
+    expect(rows[0]).toMatchObject({ work: 'doi:10.3399/late.2021.1', verdict: 'late', link: 'https://kar.kent.ac.uk/89600/', lag: '252' });
+    for (const a of audits) {
+      expect(rows).toContainEqual(expect.objectContaining({ work: a.work, source: a.source, verdict: a.verdict, link: a.landingPage }));
+    }
+    expect(await page.locator('#listed-table').textContent()).toContain('A paper dated only by dc:date & nothing else');
+  });
+
+  it('charts a listed work\'s downloads per month from stats/downloads.jsonl', async () => {
+    const downloads = jsonl(join(out, 'stats', 'downloads.jsonl')).filter((d) => d.work === 'doi:10.3399/late.2021.1');
+    const bars = await page.$$eval('tr[data-work="doi:10.3399/late.2021.1"] svg.spark rect.bar', (rects) =>
+      rects.map((r) => ({ month: r.getAttribute('data-label'), count: Number(r.getAttribute('data-count')), height: r.getBoundingClientRect().height })),
+    );
+    // Every month from the first to the last, a month with no downloads drawn as zero.
+    expect(bars.map(({ month, count }) => ({ month, count }))).toEqual([
+      { month: '2024-01', count: 3 }, { month: '2024-02', count: 0 }, { month: '2024-03', count: 9 },
+    ]);
+    for (const d of downloads) expect(bars.find((b) => b.month === d.month)?.count).toBe(d.count);
+    expect(bars.filter((b) => b.count > 0).every((b) => b.height > 0)).toBe(true);
+    expect(await page.locator('tr[data-work="doi:10.1000/dated-2021"] .downloads').textContent()).toBe('no statistics');
+  });
+});
