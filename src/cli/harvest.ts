@@ -7,7 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { fromWithOverlap, toProtocolDate } from '../oai/dates.ts';
-import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError } from '../oai/errors.ts';
+import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError, StoppedError } from '../oai/errors.ts';
 import { HttpClient, HttpPool, type RetryEvent } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
 import { HARVEST_WORKER_URL } from './harvest-worker-url.ts';
@@ -137,7 +137,7 @@ async function harvestSource(
   const startedAt = new Date().toISOString();
   const summary = await harvestSourceLocking(source, options, state, pool, pageParser);
   const error = summary.error ? { name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
-  const interrupted = summary.error?.name === 'Interrupted' || summary.error?.name === InterruptedError.name;
+  const interrupted = ['Interrupted', InterruptedError.name, StoppedError.name].includes(summary.error?.name ?? '');
   saveSourceRun(state, {
     sourceId: source.id, runId, startedAt, finishedAt: new Date().toISOString(),
     status: summary.status === 'failed' && interrupted ? 'interrupted' : summary.status, error,
@@ -204,7 +204,7 @@ async function harvestLockedSource(
   };
   const onRetry = (event: RetryEvent) =>
     log.warn({ verb: event.verb, url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request');
-  const http = new HttpClient(httpOptions, pool, onRetry);
+  const http = new HttpClient(httpOptions, pool, onRetry, options.signal);
   const client = new OaiClient(source.baseUrl, http, {
     maxEmptyPages: source.maxEmptyPages,
     badTokenRetryDelayMs: Math.min(source.retry.baseDelayMs, 5_000),
@@ -258,14 +258,14 @@ async function harvestLockedSource(
           summary.error ??= list.error;
           if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
           // Transport trouble affects every list of the source: stop rather than spend the budget again.
-          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError', 'InterruptedError'].includes(list.error.name)) break lists;
+          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError', 'InterruptedError', 'StoppedError'].includes(list.error.name)) break lists;
         }
       }
     }
   }
 
   if (identify && source.stats && !options.signal?.aborted) {
-    const stats = await fetchSourceStats(source.id, source.baseUrl, source.stats, { options: httpOptions, pool, onRetry }, state, {
+    const stats = await fetchSourceStats(source.id, source.baseUrl, source.stats, { options: httpOptions, pool, onRetry, stop: options.signal }, state, {
       now: options.now ?? new Date(), months: options.statsMonths,
     });
     summary.stats = stats;

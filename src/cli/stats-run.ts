@@ -40,7 +40,7 @@ export async function fetchSourceStats(
   sourceId: string,
   baseUrl: string,
   config: StatsConfig,
-  http: { options: HttpOptions; pool: HttpPool; onRetry?: (event: RetryEvent) => void },
+  http: { options: HttpOptions; pool: HttpPool; onRetry?: (event: RetryEvent) => void; stop?: AbortSignal | undefined },
   state: StateStore,
   options: { now: Date; months?: number | undefined },
 ): Promise<StatsSummary> {
@@ -51,7 +51,7 @@ export async function fetchSourceStats(
     return summary;
   }
   // Redacted before any URL reaches an error or a log line: the API key stays in the process.
-  const client = new HttpClient({ ...http.options, redactParams: ['api_key'] }, http.pool, http.onRetry);
+  const client = new HttpClient({ ...http.options, redactParams: ['api_key'] }, http.pool, http.onRetry, http.stop);
   const records = state.sourceIdentifiers(sourceId);
   const byEprintId = new Map(records.map((r) => [/:(\d+)$/.exec(r.identifier)?.[1] ?? r.identifier, r.identifier]));
   const byIdentifier = new Set(records.map((r) => r.identifier));

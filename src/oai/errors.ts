@@ -35,6 +35,9 @@ export class HarvestError extends Error {
 /** A network failure (refused, reset, timeout) that outlived its retries. */
 export class NetworkError extends HarvestError {}
 
+/** The caller asked to stop (SIGINT/SIGTERM) while a request waited to be retried; nothing was lost. */
+export class StoppedError extends HarvestError {}
+
 /** A non-success HTTP status that is not retried or outlived its retries. */
 export class HttpStatusError extends HarvestError {
   readonly status: number;

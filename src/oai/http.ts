@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import {
   ForbiddenError, HarvestError, HttpStatusError, NetworkError, NotOaiResponseError, ResponseTooLargeError,
-  RetryBudgetExhaustedError, XmlError, type ErrorContext,
+  RetryBudgetExhaustedError, StoppedError, XmlError, type ErrorContext,
 } from './errors.ts';
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
 import { backoffDelay, parseRetryAfter } from './retry-after.ts';
@@ -117,11 +117,16 @@ export class HttpClient {
   private readonly options: HttpOptions;
   private readonly pool: HttpPool;
   private readonly onRetry: (event: RetryEvent) => void;
+  /** Aborted when the pool closes or the caller stops: no new attempt, no more waiting. */
+  private readonly ended: AbortSignal;
+  private readonly stop: AbortSignal | undefined;
 
-  constructor(options: HttpOptions, pool: HttpPool, onRetry: (event: RetryEvent) => void = () => {}) {
+  constructor(options: HttpOptions, pool: HttpPool, onRetry: (event: RetryEvent) => void = () => {}, stop?: AbortSignal) {
     this.options = options;
     this.pool = pool;
     this.onRetry = onRetry;
+    this.stop = stop;
+    this.ended = stop ? AbortSignal.any([pool.signal, stop]) : pool.signal;
     this.dispatcher = pool.dispatcher(options.connectTimeoutMs, options.maxRedirects);
   }
 
@@ -132,7 +137,7 @@ export class HttpClient {
     const retry = this.options.retry;
     for (let attempt = 1; ; attempt++) {
       // A closed pool means the caller has stopped (a finished or interrupted run): no retry.
-      if (this.pool.signal.aborted) throw new NetworkError('the HTTP connections are closed; the request was abandoned', { ...ctx, stage: 'http' });
+      if (this.ended.aborted) throw this.endedError(ctx, undefined);
       let failure: HarvestError;
       let delay: number | undefined;
       let limit = retry.maxAttempts;
@@ -176,10 +181,19 @@ export class HttpClient {
       }
       this.stats.retries++;
       this.stats.retryWaitMs += delay;
-      if (this.pool.signal.aborted) throw failure;
+      if (this.ended.aborted) throw this.endedError(ctx, failure);
       this.onRetry({ url: shown, verb: context.verb, attempt, delayMs: delay, reason: failure.message });
-      await sleep(delay, this.pool.signal);
+      await sleep(delay, this.ended);
+      if (this.ended.aborted) throw this.endedError(ctx, failure);
     }
+  }
+
+  private endedError(ctx: ErrorContext, failure: HarvestError | undefined): HarvestError {
+    if (this.stop?.aborted && !this.pool.signal.aborted) {
+      const last = failure ? ` (last failure: ${failure.message})` : '';
+      return new StoppedError(`stopped while waiting to retry${last}; the next run resumes here`, { ...ctx, stage: 'http' }, failure ? { cause: failure } : undefined);
+    }
+    return failure ?? new NetworkError('the HTTP connections are closed; the request was abandoned', { ...ctx, stage: 'http' });
   }
 
   private async fetchOnce(gate: HostGate, url: URL, ctx: ErrorContext): Promise<HttpResponse & { retryAfter?: string }> {

@@ -219,6 +219,30 @@ describe('oai-harvester command line', () => {
     expect(new Set(ids).size).toBe(N);
   }, 60_000);
 
+  it('on SIGTERM while waiting to retry a failing server, stops at once with 143 and counts no failure', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 10, faults: { status503: { times: 1000, retryAfter: 'none' } } }) } });
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const retry = { maxAttempts: 50, maxContentAttempts: 2, baseDelayMs: 5000, maxDelayMs: 5000, maxRetryAfterMs: 5000, budgetMs: 600_000 };
+    const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), retry }]);
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    // Not the 5 s backoff, nor the 10-minute budget.
+    expect(Date.now() - signalled).toBeLessThan(3000);
+    expect(server.requests).toHaveLength(1);
+    expect(stdout).toMatch(/^kar: stopped while waiting to retry \(last failure: HTTP 503/m);
+    const status = await cli(['status', '--json', '--config', config, '--out', out]);
+    const kar = JSON.parse(status.stdout).sources[0];
+    expect(kar).toMatchObject({ consecutiveFailures: 0, lastRun: { status: 'interrupted' }, lastFailure: null });
+  }, 30_000);
+
   it('after kill -9 in the middle of a harvest, a rerun gives exactly the N records, none twice', async () => {
     const N = 3000;
     server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
