@@ -50,6 +50,8 @@ export interface FeedOptions {
   padding?: number;
   faults?: Faults;
   formats?: string[];
+  /** Every response waits this long before it is sent, as a distant or busy server's would. */
+  latencyMs?: number;
 }
 
 export class Feed {
@@ -58,6 +60,7 @@ export class Feed {
   repositoryId: string;
   granularity: 'YYYY-MM-DD' | 'YYYY-MM-DDThh:mm:ssZ';
   now: () => Date;
+  latencyMs: number;
   padding: string;
   faults: Faults;
   formats: string[];
@@ -70,6 +73,7 @@ export class Feed {
     this.now = options.now ?? (() => new Date());
     this.padding = 'x'.repeat(options.padding ?? 0);
     this.faults = options.faults ?? {};
+    this.latencyMs = options.latencyMs ?? 0;
     this.formats = options.formats ?? ['oai_dc'];
     const base = Date.parse('2021-01-01T00:00:00Z');
     for (let i = 1; i <= count; i++) {

@@ -14,6 +14,8 @@ export interface LoggedRequest {
   path: string;
   params: Record<string, string>;
   at: number;
+  /** When the response was handed to the network (undefined while in flight, or if cut off). */
+  end?: number;
   host: string;
 }
 
@@ -34,6 +36,8 @@ export interface ServerOptions {
   fixtureRoot?: string;
   /** Listen on this port (to bring a "down" server back at the same URL). */
   port?: number;
+  /** Listen on this loopback address (127.0.0.2 …: another host on the same machine). */
+  address?: string;
 }
 
 export async function startOaiServer(options: ServerOptions = {}): Promise<TestServer> {
@@ -50,7 +54,9 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const params = Object.fromEntries(url.searchParams);
-    requests.push({ path: url.pathname, params, at: Date.now(), host: req.headers.host ?? '' });
+    const logged: LoggedRequest = { path: url.pathname, params, at: Date.now(), host: req.headers.host ?? '' };
+    requests.push(logged);
+    res.once('finish', () => (logged.end = Date.now()));
     const [, kind, ...rest] = url.pathname.split('/');
     if (kind === 'fixtures') return serveFixture(res, join(options.fixtureRoot ?? FIXTURES, ...rest));
     if (kind === 'seq') return serveSequence(res, rest.join('/'), params);
@@ -99,7 +105,9 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
         payload = f.deflate === 'zlib' ? deflateSync(payload) : deflateRawSync(payload);
         headers = { ...headers, 'content-encoding': 'deflate' };
       }
-      res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(payload.length), ...headers }).end(payload);
+      const write = () => res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(payload.length), ...headers }).end(payload);
+      if (feed.latencyMs > 0) setTimeout(write, feed.latencyMs);
+      else write();
     };
     if (f.forbidden) return send(403, '<html><body>Forbidden</body></html>');
     if (f.status503 && f.status503.times > 0) {
@@ -201,9 +209,10 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     }
   }
 
-  await new Promise<void>((ready) => server.listen(options.port ?? 0, '127.0.0.1', ready));
+  const address = options.address ?? '127.0.0.1';
+  await new Promise<void>((ready) => server.listen(options.port ?? 0, address, ready));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${address}:${port}`;
   return {
     url,
     feedUrl: (name) => `${url}/feed/${name}`,
