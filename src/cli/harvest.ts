@@ -15,7 +15,7 @@ import type { NormalizedJsonRecord, NormalizeOptions } from './harvest-worker.ts
 import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { defaultExportTemplate, EPRINTS_EXPORT } from './eprints-export.ts';
 import { commitPage, type PageSink } from './commit-page.ts';
-import { updateWorks } from './works.ts';
+import { recomputeDirtyWorks, updateWorks, worksRun, type WorksRun } from './works.ts';
 import { fetchSourceStats } from './stats-run.ts';
 import { writeStatsOutput } from './stats-output.ts';
 import {
@@ -80,6 +80,9 @@ export async function closeHarvestResources(resources: HarvestResources): Promis
   resources.state.close();
 }
 
+/** A run's options as its sources see them. */
+type RunOptions = HarvestOptions & { outDir: string; works: WorksRun };
+
 /** The run was asked to stop; what was committed stays, and the next run resumes there. */
 export class InterruptedError extends HarvestError {}
 
@@ -94,15 +97,16 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   // Pages are parsed and normalised in a worker thread while the main thread writes state and output.
   const resources = options.resources ?? openHarvestResources(stateFile, options.parserThreads);
   const { state, pool, parser } = resources;
+  const works = worksRun(state, { sourcePriority: options.config.works.sourcePriority }, runId, options.now ?? new Date());
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
     const summaries = await Promise.all(
-      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir }, runId, state, pool, parser))),
+      sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir, works }, runId, state, pool, parser))),
     );
     // Works are recomputed even when a source failed: its committed pages count.
-    const works = updateWorks(state, { sourcePriority: options.config.works.sourcePriority }, outDir, runId, options.now ?? new Date());
+    const worksSummary = updateWorks(works, outDir);
     const stats = summaries.some((s) => s.stats) ? writeStatsOutput(state, outDir, runId, summaries) : undefined;
-    options.logger.info({ ...works }, 'works updated');
+    options.logger.info({ ...worksSummary }, 'works updated');
     const finishedAt = new Date();
     const summaryFile = join(outDir, 'runs', `${runId}.json`);
     const run: RunSummary = {
@@ -115,7 +119,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       stateFile,
       summaryFile,
       sources: summaries,
-      works,
+      works: worksSummary,
       ...(stats ? { stats } : {}),
     };
     writeFileAtomic(summaryFile, JSON.stringify(run, null, 2) + '\n');
@@ -128,7 +132,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
 /** Harvests one source and notes the outcome in its run history. */
 async function harvestSource(
   source: SourceConfig,
-  options: HarvestOptions & { outDir: string },
+  options: RunOptions,
   runId: string,
   state: StateStore,
   pool: HttpPool,
@@ -148,7 +152,7 @@ async function harvestSource(
 
 async function harvestSourceLocking(
   source: SourceConfig,
-  options: HarvestOptions & { outDir: string },
+  options: RunOptions,
   state: StateStore,
   pool: HttpPool,
   pageParser: PageParser,
@@ -184,7 +188,7 @@ function untouchedSource(source: SourceConfig, state: StateStore, status: Source
 
 async function harvestLockedSource(
   source: SourceConfig,
-  options: HarvestOptions & { outDir: string },
+  options: RunOptions,
   state: StateStore,
   pool: HttpPool,
   pageParser: PageParser,
@@ -295,7 +299,7 @@ async function harvestList(
   granularity: Granularity,
   client: OaiClient,
   state: StateStore,
-  options: HarvestOptions & { outDir: string },
+  options: RunOptions,
   summary: SourceSummary,
   log: Logger,
 ): Promise<ListSummary> {
@@ -388,6 +392,8 @@ async function harvestList(
         const listOptions = { resumptionToken: token, ...(source.commonRecord ? { parseOptions } : {}) };
         for await (const page of client.listPages('ListRecords', args, 'recordsJson', listOptions)) {
           await commitPage(page as ListPage<NormalizedJsonRecord>, harvest, sink, result, summary);
+          // The works this page touched, while the next page is on its way (the rest at the end of the run).
+          recomputeDirtyWorks(options.works, 2 * page.items.length + 10);
           if (options.signal?.aborted) throw new InterruptedError(`stopped after committing page ${progress.pages + 1}; the next run resumes here`);
           progress.pages++;
           progress.received += page.items.length;

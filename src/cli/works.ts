@@ -1,6 +1,8 @@
 // After a run: the works its pages touched are recomputed, the changes written to
 // works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half).
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { processIsGone } from '../store/source-lock.ts';
 import { join } from 'node:path';
 import { SnapshotWriter, writeSnapshotFile } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
@@ -27,37 +29,74 @@ export interface WorksSummary {
 
 export type WorkChange = 'added' | 'changed' | 'removed';
 
-export function updateWorks(state: StateStore, policy: MergePolicy, outDir: string, runId: string, now: Date = new Date()): WorksSummary {
-  const since = monthOf(now, 11);
+/** What recomputing needs, for one run. */
+export interface WorksRun {
+  state: StateStore;
+  policy: MergePolicy;
+  runId: string;
+  /** Downloads of the last 12 months count from this month. */
+  since: string;
+}
+
+/** Starts recomputing works for a run; until its change file is written, a run that dies leaves its touches to the next. */
+export function worksRun(state: StateStore, policy: MergePolicy, runId: string, now: Date = new Date()): WorksRun {
+  state.registerWorksRun(runId, process.pid, hostname());
+  return { state, policy, runId, since: monthOf(now, 11) };
+}
+
+/**
+ * Recomputes up to `limit` dirty works in one transaction; returns how many. Called between
+ * pages during a harvest, while the next page is on its way, and for the rest at the end.
+ */
+export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
+  const { state } = run;
+  const batch = state.dirtyWorks(limit);
+  if (batch.length === 0) return 0;
+  const results = batch.map((id) => recompute(run, id));
+  state.transaction(() => {
+    for (const r of results) {
+      state.noteTouchedWork(run.runId, r.id, r.before);
+      if (r.work === null) state.dropWork(r.id);
+      else if (r.unchanged) state.clearDirty(r.id);
+      else state.saveWork(r.id, r.work.status, r.json!, run.runId);
+    }
+  });
+  return batch.length;
+}
+
+export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
+  const { state, runId } = run;
   const summary: WorksSummary = {
     touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: join(outDir, 'works.jsonl'), changes: null,
     probableDuplicates: 0, probableDuplicatesFile: join(outDir, 'works', 'probable-duplicates.jsonl'), recomputeMs: 0, snapshotMs: 0,
   };
   const started = performance.now();
-  const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
   // In batches, each one transaction: memory stays flat however many works a run touched.
-  for (let batch = state.dirtyWorks(500); batch.length > 0; batch = state.dirtyWorks(500)) {
-    const results = batch.map((id) => recompute(state, policy, id, since));
-    const lines: string[] = [];
-    state.transaction(() => {
-      for (const r of results) {
-        summary.touched++;
-        if (r.work) state.saveWork(r.id, r.work.status, r.json!, runId);
-        else state.dropWork(r.id);
-        if (r.change) {
-          summary[r.change]++;
-          lines.push(`{"change":"${r.change}","id":${JSON.stringify(r.id)},"work":${r.json ?? 'null'}}`);
-        }
-      }
-    });
-    changes.write(lines);
+  while (recomputeDirtyWorks(run) > 0);
+  state.adoptTouchedWorks(runId, processIsGone);
+  const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
+  let lines: string[] = [];
+  let snapshotStale = false;
+  for (const t of state.touchedWorks(runId)) {
+    summary.touched++;
+    snapshotStale ||= t.updatedRun === runId || (t.status === null && t.before !== 'none');
+    const change = changeOf(t.before, t.status, t.updatedRun === runId);
+    if (!change) continue;
+    summary[change]++;
+    lines.push(`{"change":"${change}","id":${JSON.stringify(t.workId)},"work":${t.workJson ?? 'null'}}`);
+    if (lines.length >= 500) {
+      changes.write(lines);
+      lines = [];
+    }
   }
+  changes.write(lines);
+  state.forgetTouchedWorks(runId);
   // A run that changed no work leaves no change file.
   summary.changes = changes.finish() > 0 ? changes.path : null;
   summary.recomputeMs = Math.round(performance.now() - started);
   const snapshotStarted = performance.now();
   // Untouched works leave the snapshots current: only a run that changed something rewrites them.
-  if (summary.touched > 0 || !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile)) {
+  if (snapshotStale || !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile)) {
     summary.total = writeSnapshotFile(summary.snapshot, state.allWorks());
     summary.probableDuplicates = writeSnapshotFile(summary.probableDuplicatesFile, probableDuplicateLines(state));
   } else {
@@ -66,6 +105,13 @@ export function updateWorks(state: StateStore, policy: MergePolicy, outDir: stri
   }
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
+}
+
+/** A work's change over a run, from its status before and after and whether its JSON changed. */
+function changeOf(before: string, after: string | null, rewritten: boolean): WorkChange | null {
+  if (after === 'active') return before === 'active' ? (rewritten ? 'changed' : null) : 'added';
+  if (before === 'active') return 'removed';
+  return before === 'tombstone' && after === 'tombstone' && rewritten ? 'changed' : null;
 }
 
 /** One line per group, with the evidence: each record's title, year, first creator and work. */
@@ -84,22 +130,16 @@ function* probableDuplicateLines(state: StateStore): Generator<string> {
   }
 }
 
-function recompute(state: StateStore, policy: MergePolicy, id: string, since: string): { id: string; work: Work | null; json: string | null; change: WorkChange | null } {
+function recompute(run: WorksRun, id: string): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
+  const { state } = run;
   const held = state.work(id);
+  const before = held?.status ?? 'none';
   const records = state.workRecords(id).map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
   // Its only record moved to another DOI: the work no longer exists.
-  if (records.length === 0) return { id, work: null, json: null, change: held ? 'removed' : null };
-  const work = mergeWork(id, records, policy);
+  if (records.length === 0) return { id, before, work: null, json: null, unchanged: false };
+  const work = mergeWork(id, records, run.policy);
   // Downloads summed over the live copies, per metric: IRStats2 and COUNTER never added together.
-  for (const d of state.workDownloads(id, since)) work.downloads[d.metric] = { last12Months: d.recent, allTime: d.allTime };
+  for (const d of state.workDownloads(id, run.since)) work.downloads[d.metric] = { last12Months: d.recent, allTime: d.allTime };
   const json = JSON.stringify(work);
-  let change: WorkChange | null = null;
-  if (!held) change = work.status === 'active' ? 'added' : null;
-  else if (held.workJson !== json) {
-    if (work.status === 'tombstone' && held.status !== 'tombstone') change = 'removed';
-    else if (work.status === 'active' && held.status === 'tombstone') change = 'added';
-    else change = 'changed';
-  }
-  return { id, work, json, change };
+  return { id, before, work, json, unchanged: held?.workJson === json };
 }
-

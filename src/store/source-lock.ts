@@ -57,6 +57,11 @@ function readHolder(path: string): LockHolder | undefined {
   }
 }
 
+/** A process on this host that has ended; one on another host cannot be checked, so it is never gone. */
+export function processIsGone(pid: number, host: string): boolean {
+  return host === hostname() && !isAlive(pid);
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

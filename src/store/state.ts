@@ -50,7 +50,7 @@ export interface PageCheckpoint {
 /** Which harvest a record is noted for: the skip state is per source, format and record. */
 export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
 
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -79,18 +79,26 @@ CREATE TABLE IF NOT EXISTS record_versions (
 ) WITHOUT ROWID;
 -- The normalised fields of each format of a record, for sources harvested in several formats.
 -- The current common record of each source record, and the work it belongs to.
+-- Rowid tables: rows of kilobytes of JSON overflow the pages of a WITHOUT ROWID table and
+-- more than double its size and writes.
 CREATE TABLE IF NOT EXISTS source_records (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL, record_json TEXT NOT NULL,
   match_key TEXT,
   PRIMARY KEY (source_id, identifier)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS source_records_by_work ON source_records (work_id);
 CREATE INDEX IF NOT EXISTS source_records_by_match ON source_records (match_key) WHERE match_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS works (
   work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL
-) WITHOUT ROWID;
+);
 -- Works touched since they were last recomputed; committed with the pages that touched them.
 CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- Runs in progress that recompute works, so the touches of one that died can be adopted.
+CREATE TABLE IF NOT EXISTS works_runs (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL) WITHOUT ROWID;
+-- Works a run recomputed, with their status before it: the run's change file is written from these.
+CREATE TABLE IF NOT EXISTS run_touched_works (
+  run_id TEXT NOT NULL, work_id TEXT NOT NULL, before TEXT NOT NULL, PRIMARY KEY (run_id, work_id)
+) WITHOUT ROWID;
 -- Download counts per source record, month and metric (irstats2:downloads, COUNTER metrics).
 CREATE TABLE IF NOT EXISTS downloads (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, month TEXT NOT NULL, metric TEXT NOT NULL, count INTEGER NOT NULL,
@@ -129,6 +137,18 @@ const MIGRATIONS: Record<number, string> = {
   4: ``,
   // v6 adds the run history per source (created by SCHEMA).
   5: ``,
+  // v7 keeps source records and works in rowid tables (SCHEMA recreates their indexes).
+  6: `CREATE TABLE IF NOT EXISTS works (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE source_records_v7 (
+        source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL, record_json TEXT NOT NULL,
+        match_key TEXT, PRIMARY KEY (source_id, identifier));
+      INSERT INTO source_records_v7 SELECT source_id, identifier, work_id, deleted, record_json, match_key FROM source_records;
+      DROP TABLE source_records;
+      ALTER TABLE source_records_v7 RENAME TO source_records;
+      CREATE TABLE works_v7 (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL);
+      INSERT INTO works_v7 SELECT work_id, status, work_json, updated_run FROM works;
+      DROP TABLE works;
+      ALTER TABLE works_v7 RENAME TO works;`,
 };
 
 export class StateStore {
@@ -145,15 +165,20 @@ export class StateStore {
     this.db = new DatabaseSync(file);
     // WAL: readers (status, reports) never block a harvest. NORMAL is safe here because
     // output is synced before each commit and truncated back to the committed offset.
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    // 16 KiB pages hold several records of a few KiB of JSON each; 4 KiB pages held one, half
+    // empty. This only takes effect when the database is created.
+    this.db.exec('PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);');
     const version = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
     if (version && Number(version.value) > SCHEMA_VERSION) {
       throw new Error(`state database ${file} has schema version ${version.value}, newer than this program's ${SCHEMA_VERSION}`);
     }
-    for (let v = version ? Number(version.value) : SCHEMA_VERSION; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
-    this.db.exec(SCHEMA);
-    this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    // One transaction: a migration stopped half-way leaves the old database as it was.
+    this.transaction(() => {
+      for (let v = version ? Number(version.value) : SCHEMA_VERSION; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      this.db.exec(SCHEMA);
+      this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    });
     // A record is written when it is new or changed; with `full`, once per harvest.
     this.upsertRecord = this.db.prepare(`
       INSERT INTO record_versions (source_id, metadata_prefix, identifier, datestamp, deleted, harvest_id) VALUES (?, ?, ?, ?, ?, ?)
@@ -205,8 +230,7 @@ export class StateStore {
   }
 
   saveIdentify(sourceId: string, baseUrl: string, identify: Identify): void {
-    this.db
-      .prepare(`INSERT OR REPLACE INTO repositories (source_id, base_url, identify_json, identified_at) VALUES (?, ?, ?, ?)`)
+    this.stmt(`INSERT OR REPLACE INTO repositories (source_id, base_url, identify_json, identified_at) VALUES (?, ?, ?, ?)`)
       .run(sourceId, baseUrl, JSON.stringify(identify), new Date().toISOString());
   }
 
@@ -225,8 +249,7 @@ export class StateStore {
   }
 
   runningHarvest(sourceId: string, listKey: string): HarvestRow | undefined {
-    const row = this.db
-      .prepare(`SELECT * FROM harvests WHERE source_id = ? AND list_key = ? AND status = 'running' ORDER BY started_at DESC LIMIT 1`)
+    const row = this.stmt(`SELECT * FROM harvests WHERE source_id = ? AND list_key = ? AND status = 'running' ORDER BY started_at DESC LIMIT 1`)
       .get(sourceId, listKey);
     return row ? toHarvestRow(row) : undefined;
   }
@@ -237,8 +260,7 @@ export class StateStore {
   }
 
   startHarvest(h: Pick<HarvestRow, 'harvestId' | 'sourceId' | 'listKey' | 'metadataPrefix' | 'setSpec' | 'fromArg' | 'untilArg' | 'full' | 'outputFile'>): HarvestRow {
-    this.db
-      .prepare(`INSERT INTO harvests (harvest_id, source_id, list_key, metadata_prefix, set_spec, from_arg, until_arg, full, status, started_at, output_file)
+    this.stmt(`INSERT INTO harvests (harvest_id, source_id, list_key, metadata_prefix, set_spec, from_arg, until_arg, full, status, started_at, output_file)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`)
       .run(h.harvestId, h.sourceId, h.listKey, h.metadataPrefix, h.setSpec, h.fromArg, h.untilArg, h.full ? 1 : 0, new Date().toISOString(), h.outputFile);
     return this.harvest(h.harvestId)!;
@@ -301,8 +323,7 @@ export class StateStore {
       const now = new Date().toISOString();
       this.stmt(`UPDATE harvests SET status = 'complete', finished_at = ?, token = NULL, last_error = NULL WHERE harvest_id = ?`).run(now, harvestId);
       const h = this.harvest(harvestId)!;
-      this.db
-        .prepare(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
+      this.stmt(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
                   ON CONFLICT (source_id, list_key) DO UPDATE SET last_complete_response_date = excluded.last_complete_response_date,
                   last_complete_at = excluded.last_complete_at, last_harvest_id = excluded.last_harvest_id`)
         .run(h.sourceId, h.listKey, h.firstResponseDate, now, harvestId);
@@ -311,8 +332,7 @@ export class StateStore {
 
   /** Records held for a source, counted once whatever the number of formats. */
   recordCounts(sourceId: string): { live: number; deleted: number } {
-    const row = this.db
-      .prepare(`SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted FROM (
+    const row = this.stmt(`SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted FROM (
                   SELECT identifier, MIN(deleted) AS deleted FROM record_versions WHERE source_id = ? GROUP BY identifier)`)
       .get(sourceId) as { live: number; deleted: number };
     return { live: Number(row.live), deleted: Number(row.deleted) };
@@ -340,8 +360,7 @@ export class StateStore {
       markDirty.run(held.work_id);
       return;
     }
-    this.db
-      .prepare(`INSERT OR REPLACE INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, ?, ?)`)
+    this.stmt(`INSERT OR REPLACE INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, ?, ?)`)
       .run(sourceId, identifier, workId, recordJson, matchKey);
     markDirty.run(workId);
     if (held && held.work_id !== workId) markDirty.run(held.work_id);
@@ -367,13 +386,66 @@ export class StateStore {
   /** Stores a recomputed work and clears its dirty mark; call inside `transaction`. */
   saveWork(workId: string, status: string, workJson: string, runId: string): void {
     this.stmt(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
+    this.clearDirty(workId);
+  }
+
+  /** A recomputed work that came out as it was: nothing to store. */
+  clearDirty(workId: string): void {
     this.stmt(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
+  }
+
+  /** Notes, once per run, a work's status before the run first recomputed it. */
+  noteTouchedWork(runId: string, workId: string, before: string): void {
+    this.stmt(`INSERT OR IGNORE INTO run_touched_works (run_id, work_id, before) VALUES (?, ?, ?)`).run(runId, workId, before);
+  }
+
+  /** The works a run recomputed: their status before it, and now (null: the work is gone). */
+  *touchedWorks(runId: string): Generator<{ workId: string; before: string; status: string | null; workJson: string | null; updatedRun: string | null }> {
+    for (const r of this.stmt(`SELECT t.work_id, t.before, w.status, w.work_json, w.updated_run FROM run_touched_works t
+                               LEFT JOIN works w ON w.work_id = t.work_id WHERE t.run_id = ? ORDER BY t.work_id`).iterate(runId)) {
+      yield {
+        workId: String(r['work_id']), before: String(r['before']), status: (r['status'] as string | null) ?? null,
+        workJson: (r['work_json'] as string | null) ?? null, updatedRun: (r['updated_run'] as string | null) ?? null,
+      };
+    }
+  }
+
+  /** Ends a run's record of touched works. */
+  forgetTouchedWorks(runId: string): void {
+    this.transaction(() => {
+      this.stmt(`DELETE FROM run_touched_works WHERE run_id = ?`).run(runId);
+      this.stmt(`DELETE FROM works_runs WHERE run_id = ?`).run(runId);
+    });
+  }
+
+  registerWorksRun(runId: string, pid: number, host: string): void {
+    this.stmt(`INSERT OR REPLACE INTO works_runs (run_id, pid, host) VALUES (?, ?, ?)`).run(runId, pid, host);
+  }
+
+  /**
+   * The works recomputed by runs that died (kill -9) before writing their change file become
+   * this run's, so their changes are reported once, by the next run to finish.
+   */
+  adoptTouchedWorks(runId: string, isGone: (pid: number, host: string) => boolean): number {
+    const dead = (this.stmt(`SELECT run_id, pid, host FROM works_runs WHERE run_id <> ?`).all(runId))
+      .filter((r) => isGone(Number(r['pid']), String(r['host'])))
+      .map((r) => String(r['run_id']));
+    let adopted = 0;
+    this.transaction(() => {
+      for (const id of dead) {
+        // Where both touched a work, the dead run saw it first: its status before is the one to keep.
+        this.stmt(`DELETE FROM run_touched_works WHERE run_id = ? AND work_id IN (SELECT work_id FROM run_touched_works WHERE run_id = ?)`).run(runId, id);
+        adopted += Number(this.stmt(`UPDATE run_touched_works SET run_id = ? WHERE run_id = ?`).run(runId, id).changes);
+        this.stmt(`DELETE FROM works_runs WHERE run_id = ?`).run(id);
+      }
+    });
+    return adopted;
   }
 
   /** A work with no source records left (its only record moved to another DOI) disappears; inside `transaction`. */
   dropWork(workId: string): void {
     this.stmt(`DELETE FROM works WHERE work_id = ?`).run(workId);
-    this.stmt(`DELETE FROM dirty_works WHERE work_id = ?`).run(workId);
+    this.clearDirty(workId);
   }
 
   /** Live records without a DOI that share a probable-duplicate key with another, grouped. */
@@ -401,8 +473,7 @@ export class StateStore {
     this.transaction(() => {
       const before = new Map<string, number>();
       const placeholders = metrics.map(() => '?').join(', ');
-      for (const r of this.db
-        .prepare(`SELECT identifier, metric, count FROM downloads WHERE source_id = ? AND month = ? AND metric IN (${placeholders})`)
+      for (const r of this.stmt(`SELECT identifier, metric, count FROM downloads WHERE source_id = ? AND month = ? AND metric IN (${placeholders})`)
         .all(sourceId, month, ...metrics) as { identifier: string; metric: string; count: number }[]) {
         before.set(`${r.identifier}\u0000${r.metric}`, r.count);
       }
@@ -434,8 +505,7 @@ export class StateStore {
 
   /** Per metric, the downloads of a work's live copies: all time, and since `sinceMonth`. */
   workDownloads(workId: string, sinceMonth: string): { metric: string; allTime: number; recent: number }[] {
-    return (this.db
-      .prepare(`SELECT d.metric AS metric, SUM(d.count) AS allTime, SUM(CASE WHEN d.month >= ? THEN d.count ELSE 0 END) AS recent
+    return (this.stmt(`SELECT d.metric AS metric, SUM(d.count) AS allTime, SUM(CASE WHEN d.month >= ? THEN d.count ELSE 0 END) AS recent
                 FROM downloads d JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
                 WHERE s.work_id = ? AND s.deleted = 0 GROUP BY d.metric ORDER BY d.metric`)
       .all(sinceMonth, workId) as { metric: string; allTime: number; recent: number }[]).map((r) => ({
@@ -445,8 +515,7 @@ export class StateStore {
 
   /** Every download row with its record's work, for stats/downloads.jsonl. */
   *allDownloads(): Generator<{ sourceId: string; identifier: string; month: string; metric: string; count: number; workId: string | null }> {
-    for (const row of this.db
-      .prepare(`SELECT d.source_id AS sourceId, d.identifier, d.month, d.metric, d.count, s.work_id AS workId FROM downloads d
+    for (const row of this.stmt(`SELECT d.source_id AS sourceId, d.identifier, d.month, d.metric, d.count, s.work_id AS workId FROM downloads d
                 LEFT JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
                 ORDER BY d.source_id, d.identifier, d.month, d.metric`)
       .iterate()) {
@@ -465,8 +534,7 @@ export class StateStore {
 
   /** Keeps one format's normalised fields of a record, for merging with its other formats. */
   saveFormatFields(sourceId: string, identifier: string, format: string, datestamp: string, fieldsJson: string): void {
-    this.db
-      .prepare(`INSERT OR REPLACE INTO format_fields (source_id, identifier, format, datestamp, fields_json) VALUES (?, ?, ?, ?, ?)`)
+    this.stmt(`INSERT OR REPLACE INTO format_fields (source_id, identifier, format, datestamp, fields_json) VALUES (?, ?, ?, ?, ?)`)
       .run(sourceId, identifier, format, datestamp, fieldsJson);
   }
 

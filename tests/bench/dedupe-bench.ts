@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { emptyFields, COMMON_RECORD_SCHEMA_VERSION, type CommonRecord } from '../../src/formats/common-record.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { StateStore } from '../../src/store/state.ts';
-import { updateWorks } from '../../src/cli/works.ts';
+import { updateWorks, worksRun } from '../../src/cli/works.ts';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const sources = ['kar', 'manchester', 'leeds', 'ucl'];
@@ -61,10 +61,10 @@ function timed<T>(work: () => T): { result: T; seconds: number } {
 const state = StateStore.open(join(dir, 'state.sqlite'));
 const policy = { sourcePriority: [] };
 const loadAll = timed(() => load(state, { [Symbol.iterator]: function* () { for (let i = 0; i < n; i++) yield i; } }, (i) => `Title of record ${i}`));
-const full = timed(() => updateWorks(state, policy, join(dir, 'out'), 'full'));
+const full = timed(() => updateWorks(worksRun(state, policy, 'full'), join(dir, 'out')));
 const touched = Math.round(n / 100);
 const loadSome = timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + 50; } }, (i) => `Corrected title of record ${i}`));
-const incremental = timed(() => updateWorks(state, policy, join(dir, 'out'), 'incremental'));
+const incremental = timed(() => updateWorks(worksRun(state, policy, 'incremental'), join(dir, 'out')));
 state.close();
 rmSync(dir, { recursive: true, force: true });
 

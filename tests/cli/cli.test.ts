@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Feed } from '../support/feed.ts';
@@ -268,5 +268,12 @@ describe('oai-harvester command line', () => {
     const ids = outputLines(out).map((l) => l.identifier);
     expect(ids).toHaveLength(N);
     expect(new Set(ids).size).toBe(N);
+    // Works recomputed by the killed runs are reported by the run that finished: each live work added once.
+    const changeDir = join(out, 'works', 'changes');
+    const changes = readdirSync(changeDir).flatMap((f) => readFileSync(join(changeDir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { change: string; id: string }));
+    const live = outputLines(out).filter((l) => !l.deleted).length;
+    expect(changes.filter((c) => c.change === 'added')).toHaveLength(live);
+    expect(new Set(changes.map((c) => c.id)).size).toBe(live);
+    expect(readFileSync(join(out, 'works.jsonl'), 'utf8').trim().split('\n')).toHaveLength(live);
   }, 60_000);
 });

@@ -58,6 +58,29 @@ describe('StateStore', () => {
     state.close();
   });
 
+  it('moves source records and works of a version 6 database into rowid tables, keeping every row', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const file = join(tempDir(), 'state.sqlite');
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '6');
+      CREATE TABLE source_records (source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL,
+        record_json TEXT NOT NULL, match_key TEXT, PRIMARY KEY (source_id, identifier)) WITHOUT ROWID;
+      CREATE INDEX source_records_by_work ON source_records (work_id);
+      INSERT INTO source_records VALUES ('s', 'a', 'doi:10.1/x', 0, '{"id":"s:a"}', NULL), ('s', 'b', 'doi:10.1/x', 1, '{"id":"s:b"}', NULL);
+      CREATE TABLE works (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO works VALUES ('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1');`);
+    old.close();
+    const state = StateStore.open(file);
+    expect(state.workRecords('doi:10.1/x')).toEqual([{ recordJson: '{"id":"s:a"}', deleted: false }, { recordJson: '{"id":"s:b"}', deleted: true }]);
+    expect(state.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
+    state.close();
+    const db = new DatabaseSync(file);
+    const ddl = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE name IN ('source_records', 'works', 'source_records_by_work')`).all();
+    db.close();
+    expect(ddl.map((r) => r['name']).sort()).toEqual(['source_records', 'source_records_by_work', 'works']);
+    for (const r of ddl) expect(String(r['sql'])).not.toContain('WITHOUT ROWID');
+  });
+
   it('rolls a page back whole when the work inside the transaction throws', () => {
     const file = join(tempDir(), 'state.sqlite');
     const state = StateStore.open(file);
