@@ -6,7 +6,7 @@ import type { ListPage } from '../oai/types.ts';
 import type { NormalizedJsonRecord } from './harvest-worker.ts';
 import { commonRecord } from '../formats/merge.ts';
 import type { FormatFields } from '../formats/registry.ts';
-import type { HarvestRow, StateStore } from '../store/state.ts';
+import type { HarvestKey, HarvestRow, StateStore } from '../store/state.ts';
 import type { JsonlAppender } from '../sinks/jsonl-appender.ts';
 import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
@@ -27,6 +27,8 @@ export interface PageSink {
   /** Records without a DOI that share title, year and first creator become one work. */
   mergeProbableDuplicates: boolean;
   enrich: { http: HttpClient; template: string } | undefined;
+  /** Which harvest records are noted under (a partitioned harvest's windows share one); default the page's own. */
+  recordKey?: HarvestKey | undefined;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function commitPage(
   // A page may repeat a record (broken servers); it is written once.
   const onPage = new Set<string>();
   try {
-    const needed = state.needsWrite(harvest, page.items.map((r) => r.header));
+    const needed = state.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
     // Enrichment: only new and changed live records; unchanged ones were enriched before.
     const exports = new Map<string, ExportOutcome>();
     if (sink.enrich) {
@@ -98,7 +100,7 @@ export async function commitPage(
     const outputOffset = await sink.appender.append(lines);
     const rejectsOffset = await sink.rejects.append(rejectLines);
     state.transaction(() => {
-      for (const item of page.items) state.noteRecord(harvest, item.header);
+      for (const item of page.items) state.noteRecord(sink.recordKey ?? harvest, item.header);
       if (sink.mergeFormats) {
         for (const item of written) {
           const { identifier, datestamp } = item.header;

@@ -40,6 +40,8 @@ export interface SourceConfig {
   schedule: string | undefined;
   /** `status` calls the data stale after this many hours without a successful run (default: two scheduled intervals, else 48). */
   staleAfterHours: number | undefined;
+  /** A first or --full harvest of each list is cut into this many datestamp windows, harvested `concurrency` at a time (1: not cut). */
+  partitions: number;
 }
 
 export type StatsConfig =
@@ -69,7 +71,7 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
-  'commonRecord', 'enrich', 'exportUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours',
+  'commonRecord', 'enrich', 'exportUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours', 'partitions',
 ]);
 const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
@@ -230,6 +232,7 @@ function parseSource(
     retry,
     schedule: ownSchedule === false ? undefined : ((ownSchedule as string | undefined) ?? defaultSchedule),
     staleAfterHours: staleAfterHours as number | undefined,
+    partitions: integer('partitions', 1, 1),
   };
 }
 

@@ -24,9 +24,11 @@ import {
 
 export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
-import { StateStore } from '../store/state.ts';
+import { StateStore, type HarvestKey } from '../store/state.ts';
 import { acquireLock } from '../store/source-lock.ts';
 import { saveSourceRun } from '../store/run-history.ts';
+import { completePlan, runningPlan, startPlan, windowListKey } from '../store/partition-plans.ts';
+import { datestampWindows, type DateWindow } from '../oai/windows.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
 
@@ -255,9 +257,12 @@ async function harvestLockedSource(
     lists: for (const metadataPrefix of prefixes) {
       for (const set of source.sets.length > 0 ? source.sets : [undefined]) {
         if (options.signal?.aborted) break lists;
-        const list = await harvestList(source, prefixes, metadataPrefix, set, identify.granularity, client, state, options, summary, log);
-        summary.lists.push(list);
-        if (list.error) {
+        const lists = partitioned(source, metadataPrefix, set, state, options)
+          ? await harvestPartitioned(source, prefixes, metadataPrefix, set, identify, client, state, options, summary, log)
+          : [await harvestList(source, prefixes, metadataPrefix, set, identify.granularity, client, state, options, summary, log)];
+        summary.lists.push(...lists);
+        for (const list of lists) {
+          if (!list.error) continue;
           summary.status = 'failed';
           summary.error ??= list.error;
           if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
@@ -291,6 +296,83 @@ async function harvestLockedSource(
 
 }
 
+function listKeyOf(metadataPrefix: string, set: string | undefined): string {
+  return set === undefined ? metadataPrefix : `${metadataPrefix}|${set}`;
+}
+
+/** One window of a partitioned harvest, harvested as a list of its own. */
+interface ListWindow {
+  key: string;
+  from: string | undefined;
+  until: string | undefined;
+  /** The plan's: records are noted once for all its windows. */
+  recordKey: HarvestKey;
+}
+
+/**
+ * A list is cut into windows when the source asks for it and the harvest would be a whole
+ * one (first, or --full), or when a cut harvest was interrupted. Never with --from/--until,
+ * nor while an ordinary harvest of the list waits to be resumed.
+ */
+function partitioned(source: SourceConfig, metadataPrefix: string, set: string | undefined, state: StateStore, options: RunOptions): boolean {
+  if (source.partitions < 2 || options.from !== undefined || options.until !== undefined) return false;
+  const key = listKeyOf(metadataPrefix, set);
+  if (runningPlan(state, source.id, key)) return true;
+  if (state.runningHarvest(source.id, key)) return false;
+  return options.full === true || state.lastCompleteResponseDate(source.id, key) === undefined;
+}
+
+/** The windows of a whole list, harvested `source.concurrency` at a time; the list is complete when all are. */
+async function harvestPartitioned(
+  source: SourceConfig,
+  prefixes: readonly string[],
+  metadataPrefix: string,
+  set: string | undefined,
+  identify: Identify,
+  client: OaiClient,
+  state: StateStore,
+  options: RunOptions,
+  summary: SourceSummary,
+  log: Logger,
+): Promise<ListSummary[]> {
+  const listKey = listKeyOf(metadataPrefix, set);
+  const { granularity } = identify;
+  let plan = runningPlan(state, source.id, listKey);
+  if (!plan || (options.full === true && !plan.full)) {
+    let start: string;
+    let windows: DateWindow[];
+    try {
+      start = source.from ? toProtocolDate(source.from, granularity, 'from') : identify.earliestDatestamp;
+      const end = source.until ? toProtocolDate(source.until, granularity, 'until') : new Date().toISOString();
+      windows = datestampWindows(start, end, source.partitions, granularity);
+    } catch (error) {
+      return [emptyList(listKey, metadataPrefix, set, configError(new Error(`cannot cut the list into windows: ${(error as Error).message}`)))];
+    }
+    // Configured bounds stay bounds: the open ends are only for the repository's own range.
+    if (source.from) windows[0]!.from = toProtocolDate(source.from, granularity, 'from');
+    if (source.until) windows.at(-1)!.until = toProtocolDate(source.until, granularity, 'until');
+    plan = { sourceId: source.id, listKey, planId: `p${Date.now().toString(36)}${randomBytes(2).toString('hex')}`, full: options.full === true, windows };
+    startPlan(state, plan);
+    log.info({ list: listKey, plan: plan.planId, windows }, 'harvesting the list in datestamp windows');
+  }
+  const current = plan;
+  const recordKey: HarvestKey = { sourceId: source.id, metadataPrefix, harvestId: current.planId, full: current.full };
+  const queue = new PQueue({ concurrency: source.concurrency });
+  const lists = await Promise.all(
+    current.windows.map((w, i) =>
+      queue.add(() =>
+        options.signal?.aborted
+          ? emptyList(windowListKey(current, i), metadataPrefix, set, { name: 'Interrupted', message: 'stopped before this window started', kind: 'source' })
+          : harvestList(source, prefixes, metadataPrefix, set, granularity, client, state, options, summary, log, {
+            key: windowListKey(current, i), from: w.from, until: w.until, recordKey,
+          }),
+      ),
+    ),
+  );
+  if (lists.every((l) => l.status === 'complete')) completePlan(state, current);
+  return lists;
+}
+
 async function harvestList(
   source: SourceConfig,
   prefixes: readonly string[],
@@ -302,15 +384,16 @@ async function harvestList(
   options: RunOptions,
   summary: SourceSummary,
   log: Logger,
+  window?: ListWindow,
 ): Promise<ListSummary> {
-  const listKey = set === undefined ? metadataPrefix : `${metadataPrefix}|${set}`;
+  const listKey = window?.key ?? listKeyOf(metadataPrefix, set);
   const listLog = log.child({ list: listKey });
-  const full = options.full === true;
+  const full = window?.recordKey.full ?? options.full === true;
   let from: string | undefined;
   let until: string | undefined;
   try {
-    from = options.from ? toProtocolDate(options.from, granularity, 'from') : undefined;
-    until = options.until ? toProtocolDate(options.until, granularity, 'until') : undefined;
+    from = window ? window.from : options.from ? toProtocolDate(options.from, granularity, 'from') : undefined;
+    until = window ? window.until : options.until ? toProtocolDate(options.until, granularity, 'until') : undefined;
   } catch (error) {
     return emptyList(listKey, metadataPrefix, set, configError(error));
   }
@@ -328,14 +411,14 @@ async function harvestList(
     }
   }
   if (!harvest) {
-    const configFrom = source.from ? toProtocolDate(source.from, granularity, 'from') : undefined;
-    if (from === undefined && !full) {
+    const configFrom = window ? undefined : source.from ? toProtocolDate(source.from, granularity, 'from') : undefined;
+    if (from === undefined && !full && !window) {
       const last = state.lastCompleteResponseDate(source.id, listKey);
       const incremental = last ? fromWithOverlap(last, source.overlapMinutes * 60_000, granularity) : undefined;
       from = [configFrom, incremental].filter((d): d is string => d !== undefined).sort().at(-1);
     }
     from ??= configFrom;
-    until ??= source.until ? toProtocolDate(source.until, granularity, 'until') : undefined;
+    if (!window) until ??= source.until ? toProtocolDate(source.until, granularity, 'until') : undefined;
     const harvestId = `${source.id}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     harvest = state.startHarvest({
       harvestId, sourceId: source.id, listKey, metadataPrefix, setSpec: set ?? null,
@@ -383,6 +466,7 @@ async function harvestList(
     appender, rejects, state, sourceId: source.id, metadataPrefix, mergeFormats,
     mergeProbableDuplicates: options.config.works.mergeProbableDuplicates,
     enrich: exportTemplate ? { http: client.http, template: exportTemplate } : undefined,
+    recordKey: window?.recordKey,
   };
   try {
     for (;;) {

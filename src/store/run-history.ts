@@ -69,7 +69,7 @@ export interface ListSize {
 export function listSizes(state: StateStore, sourceId: string): ListSize[] {
   const rows = state
     .statement(`SELECT list_key, metadata_prefix, set_spec, complete_list_size, started_at FROM harvests h
-                WHERE source_id = ? AND from_arg IS NULL AND complete_list_size IS NOT NULL
+                WHERE source_id = ? AND from_arg IS NULL AND complete_list_size IS NOT NULL AND list_key NOT LIKE '%@%'
                   AND started_at = (SELECT MAX(started_at) FROM harvests WHERE source_id = h.source_id AND list_key = h.list_key
                                     AND from_arg IS NULL AND complete_list_size IS NOT NULL)
                 ORDER BY list_key`)
@@ -85,7 +85,7 @@ export function listSizes(state: StateStore, sourceId: string): ListSize[] {
     });
   }
   // Lists whose server never said how long they are still show what we hold.
-  for (const r of state.statement(`SELECT DISTINCT list_key, metadata_prefix, set_spec FROM harvests WHERE source_id = ?`).all(sourceId)) {
+  for (const r of state.statement(`SELECT DISTINCT list_key, metadata_prefix, set_spec FROM harvests WHERE source_id = ? AND list_key NOT LIKE '%@%'`).all(sourceId)) {
     const list = String(r['list_key']);
     if (lists.has(list)) continue;
     const set = r['set_spec'] === null ? null : String(r['set_spec']);

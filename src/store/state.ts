@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS works (
 );
 -- Works touched since they were last recomputed; committed with the pages that touched them.
 CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- A partitioned harvest of one list: its datestamp windows, each harvested as a list of its own.
+CREATE TABLE IF NOT EXISTS partition_plans (
+  source_id TEXT NOT NULL, list_key TEXT NOT NULL, plan_id TEXT NOT NULL, full INTEGER NOT NULL, windows_json TEXT NOT NULL,
+  status TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (source_id, list_key, plan_id)
+) WITHOUT ROWID;
 -- Runs in progress that recompute works, so the touches of one that died can be adopted.
 CREATE TABLE IF NOT EXISTS works_runs (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL) WITHOUT ROWID;
 -- Works a run recomputed, with their status before it: the run's change file is written from these.

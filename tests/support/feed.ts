@@ -52,6 +52,8 @@ export interface FeedOptions {
   formats?: string[];
   /** Every response waits this long before it is sent, as a distant or busy server's would. */
   latencyMs?: number;
+  /** Datestamps are spread this far apart from 2021-01-01 (default a minute). */
+  datestampStepMs?: number;
 }
 
 export class Feed {
@@ -80,7 +82,7 @@ export class Feed {
       this.records.push({
         id: i,
         // Not in id order, as in EPrints, where pages follow eprintid and datestamp is lastmod.
-        datestamp: stamp(base + ((i * 7919) % count) * 60_000),
+        datestamp: stamp(base + ((i * 7919) % count) * (options.datestampStepMs ?? 60_000)),
         deleted: options.deletedEvery ? i % options.deletedEvery === 0 : false,
         title: `Record number ${i} & its <title>`,
       });

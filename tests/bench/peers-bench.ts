@@ -1,0 +1,178 @@
+// Side by side, in one run, against one server: a bare HTTP walk (the limit), fast-xml-parser
+// alone on the same pages, our harvester (default and raw pipelines), and every installed
+// peer from ../shared/peers. Then the same with a fixed latency per page, to show that
+// fetching and processing overlap. Prints figures; asserts nothing.
+//   node tests/bench/peers-bench.ts
+// Env: BENCH_RECORDS (20000), BENCH_PEERS ("curl node-oai-pmh catmandu http-oai"),
+//      BENCH_LATENCY_MS (300; 0 skips that part), BENCH_LATENCY_PAGES (200),
+//      PEERS_DIR (../shared/peers), PEERS_WORK (/tmp/oai-peers), BENCH_LOCAL=1 (our server even if the provider is installed).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+const N = Number(process.env['BENCH_RECORDS'] ?? 20_000);
+const PAGE = 100;
+const peersDir = resolve(process.env['PEERS_DIR'] ?? join(root, '../shared/peers'));
+const peersWork = process.env['PEERS_WORK'] ?? join(tmpdir(), 'oai-peers');
+const latencyMs = Number(process.env['BENCH_LATENCY_MS'] ?? 300);
+const latencyPages = Number(process.env['BENCH_LATENCY_PAGES'] ?? 200);
+const shebang = readFileSync(join(root, 'dist/cli/main.js'), 'utf8').split('\n', 1)[0]!;
+const binFlags = shebang.split(/\s+/).filter((w) => w.startsWith('--'));
+
+interface Row {
+  tool: string;
+  received: number | string;
+  wallS: number;
+  cpuS: number;
+  rssMB: number;
+}
+
+interface Usage { userUs: number; systemUs: number; maxRssKb: number }
+
+function nodeVersion(path: string): string {
+  try {
+    return execFileSync('node', ['--version'], { env: { ...process.env, PATH: path }, encoding: 'utf8' }).trim().replace(/^v/, '');
+  } catch {
+    return 'none';
+  }
+}
+
+function providerInstalled(): boolean {
+  if (process.env['BENCH_LOCAL'] || !existsSync(join(peersDir, 'serve.sh'))) return false;
+  try {
+    execFileSync('perl', ['-MDancer::Plugin::Catmandu::OAI', '-e', '1'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startServer(provider: boolean, records: number, latency = 0): Promise<{ url: string; stop: () => void; name: string }> {
+  if (provider) {
+    const port = String(5190 + Math.floor(Math.random() * 500));
+    const out = execFileSync(join(peersDir, 'serve.sh'), [String(records), port], { env: { ...process.env, PAGE_SIZE: String(PAGE), PEERS_WORK: peersWork }, encoding: 'utf8' });
+    const url = /^BASE_URL=(.+)$/m.exec(out)![1]!;
+    return { url, name: 'Catmandu provider (Dancer::Plugin::Catmandu::OAI under Starman)', stop: () => execFileSync(join(peersDir, 'stop.sh'), [port], { env: { ...process.env, PEERS_WORK: peersWork }, stdio: 'ignore' }) };
+  }
+  const child = spawn(process.execPath, [join(root, 'tests/bench/bench-server.ts'), String(records), String(PAGE), String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((ok, fail) => {
+    child.stdout.once('data', (d) => ok((JSON.parse(String(d)) as { url: string }).url));
+    child.once('exit', (code) => fail(new Error(`bench server exited with ${code}`)));
+  });
+  return { url, name: `our local server${latency ? `, ${latency} ms per response` : ''}`, stop: () => child.kill('SIGTERM') };
+}
+
+/** Runs a Node script under the usage hook: wall time, whole-process CPU and peak RSS. */
+async function measured(args: string[]): Promise<{ wallS: number; usage: Usage; stdout: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'oai-usage-'));
+  const usageFile = join(dir, 'usage.json');
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', join(root, 'tests/bench/usage-hook.mjs'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_USAGE_FILE: usageFile },
+  });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  const wallS = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
+  return { wallS, usage: JSON.parse(readFileSync(usageFile, 'utf8')) as Usage, stdout };
+}
+
+const row = (tool: string, received: number | string, wallS: number, u: Usage): Row => ({
+  tool, received, wallS, cpuS: (u.userUs + u.systemUs) / 1e6, rssMB: u.maxRssKb / 1024,
+});
+
+async function walk(url: string, mode: 'walk' | 'chosen'): Promise<Row> {
+  const { wallS, usage, stdout } = await measured([join(root, 'tests/bench/parse-only.ts'), url, mode]);
+  const r = JSON.parse(stdout) as { records: number };
+  return row(mode === 'walk' ? 'bare HTTP walk (Node, undici)' : 'fast-xml-parser alone (walk + parse)', r.records, wallS, usage);
+}
+
+async function ours(url: string, commonRecord: boolean): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'oai-bench-'));
+  const config = join(dir, 'sources.json');
+  writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
+  const out = join(dir, 'out');
+  const { wallS, usage } = await measured([...binFlags, join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', out, '--log-level', 'warn']);
+  const ids = new Set<string>();
+  let lines = 0;
+  const recordsDir = join(out, 'records', 'bench');
+  for (const f of readdirSync(recordsDir)) {
+    for (const line of readFileSync(join(recordsDir, f), 'utf8').split('\n')) {
+      if (!line) continue;
+      lines++;
+      ids.add((JSON.parse(line) as { identifier: string }).identifier);
+    }
+  }
+  const received = lines === ids.size ? ids.size : `${ids.size} (${lines - ids.size} twice)`;
+  return row(`oai-harvester, ${commonRecord ? 'default (common record, works)' : 'raw (commonRecord: false)'}`, received, wallS, usage);
+}
+
+/**
+ * npm oai-pmh 2.0.3 loads through the `esm` package, which fails on Node 22 and later: the
+ * peers run with the machine's own Node (the README's peer figures were taken with Node 20),
+ * so the PATH entries that put Node 24 first are dropped for them.
+ */
+function peerPath(): string {
+  return (process.env['PATH'] ?? '').split(':').filter((p) => !p.includes('node24')).join(':');
+}
+
+function peer(name: string, url: string): Row | undefined {
+  const dir = mkdtempSync(join(tmpdir(), `oai-peer-${name}-`));
+  const out = join(dir, name === 'curl' ? 'pages' : 'out');
+  try {
+    execFileSync(join(peersDir, 'peer-harvest.sh'), [name, url, out], { env: { ...process.env, PATH: peerPath(), PEERS_WORK: peersWork, EXPECT_N: String(N) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    process.stderr.write(`peer ${name} failed or is not installed (${join(peersDir, 'setup.sh')} installs the peers); left out\n`);
+    return undefined;
+  }
+  const s = JSON.parse(readFileSync(`${out}.summary.json`, 'utf8')) as {
+    wall_s: number; client_user_s: number; client_sys_s: number; peak_rss_kb: number; verify: { records: number; unique_identifiers?: number };
+  };
+  const tool = { curl: 'curl loop (peers/server-walk.sh)', 'node-oai-pmh': `npm oai-pmh 2.0.3 (Node ${nodeVersion(peerPath())})`, catmandu: 'Catmandu::OAI', 'http-oai': 'HTTP::OAI oai_pmh' }[name] ?? name;
+  return { tool, received: s.verify.unique_identifiers ?? s.verify.records, wallS: s.wall_s, cpuS: s.client_user_s + s.client_sys_s, rssMB: s.peak_rss_kb / 1024 };
+}
+
+function print(title: string, rows: Row[], limit: Row, compareTo: Row[]): void {
+  process.stdout.write(`\n${title}\n`);
+  const table = rows.map((r) => {
+    const cells: Record<string, string | number> = {
+      tool: r.tool, received: r.received, 'wall s': r.wallS.toFixed(2), 'records/s': Math.round(N / r.wallS),
+      'client CPU s': r.cpuS.toFixed(2), 'peak RSS MB': Math.round(r.rssMB), 'wall ÷ limit': (r.wallS / limit.wallS).toFixed(2),
+    };
+    for (const p of compareTo) if (p !== r) cells[`CPU ÷ ${p.tool.split(' ')[0]}`] = (r.cpuS / p.cpuS).toFixed(2);
+    return cells;
+  });
+  console.table(table);
+}
+
+process.stdout.write(`oai-harvester side-by-side benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}\n`);
+const provider = providerInstalled();
+const server = await startServer(provider, N);
+process.stdout.write(`server: ${server.name}, ${N} oai_dc records, ${PAGE} per page, ${server.url}\n`);
+try {
+  const limit = await walk(server.url, 'walk');
+  const rows: Row[] = [limit, await walk(server.url, 'chosen'), await ours(server.url, true), await ours(server.url, false)];
+  const wanted = (process.env['BENCH_PEERS'] ?? 'curl node-oai-pmh catmandu http-oai').split(/\s+/).filter(Boolean);
+  const peerRows = (provider ? wanted : wanted.filter((p) => p === 'node-oai-pmh' || p === 'curl')).map((p) => peer(p, server.url)).filter((r): r is Row => r !== undefined);
+  rows.push(...peerRows);
+  print(`${N} records against ${server.name}; the limit is the bare HTTP walk`, rows, limit, [rows[1]!, ...peerRows.filter((p) => !p.tool.startsWith('curl'))]);
+} finally {
+  server.stop();
+}
+
+if (latencyMs > 0) {
+  const records = latencyPages * PAGE;
+  const slow = await startServer(false, records, latencyMs);
+  try {
+    const limit = await walk(slow.url, 'walk');
+    const harvested = await ours(slow.url, true);
+    const floor = (latencyPages * latencyMs) / 1000;
+    process.stdout.write(`\n${latencyPages} pages with ${latencyMs} ms added per response (${records} records): ${latencyPages} × ${latencyMs} ms = ${floor.toFixed(1)} s\n`);
+    console.table([limit, harvested].map((r) => ({ tool: r.tool, received: r.received, 'wall s': r.wallS.toFixed(2), '÷ pages × latency': (r.wallS / floor).toFixed(3), 'client CPU s': r.cpuS.toFixed(2) })));
+  } finally {
+    slow.stop();
+  }
+}
