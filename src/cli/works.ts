@@ -50,9 +50,9 @@ export function worksRun(state: StateStore, policy: MergePolicy, runId: string, 
  */
 export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
   const { state } = run;
-  const batch = state.dirtyWorks(limit);
+  const batch = state.dirtyBatch(limit);
   if (batch.length === 0) return 0;
-  const results = batch.map((id) => recompute(run, id));
+  const results = batch.map((item) => recompute(run, item));
   state.transaction(() => {
     for (const r of results) {
       state.noteTouchedWork(run.runId, r.id, r.before);
@@ -130,16 +130,21 @@ function* probableDuplicateLines(state: StateStore): Generator<string> {
   }
 }
 
-function recompute(run: WorksRun, id: string): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
-  const { state } = run;
-  const held = state.work(id);
+type DirtyWork = ReturnType<StateStore['dirtyBatch']>[number];
+
+function recompute(run: WorksRun, item: DirtyWork): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
+  const { workId: id, held } = item;
   const before = held?.status ?? 'none';
-  const records = state.workRecords(id).map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
+  const records = item.records.map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
   // Its only record moved to another DOI: the work no longer exists.
   if (records.length === 0) return { id, before, work: null, json: null, unchanged: false };
   const work = mergeWork(id, records, run.policy);
   // Downloads summed over the live copies, per metric: IRStats2 and COUNTER never added together.
-  for (const d of state.workDownloads(id, run.since)) work.downloads[d.metric] = { last12Months: d.recent, allTime: d.allTime };
+  for (const d of item.downloadRows) {
+    const sum = (work.downloads[d.metric] ??= { last12Months: 0, allTime: 0 });
+    sum.allTime += d.count;
+    if (d.month >= run.since) sum.last12Months += d.count;
+  }
   const json = JSON.stringify(work);
   return { id, before, work, json, unchanged: held?.workJson === json };
 }

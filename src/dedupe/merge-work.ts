@@ -116,6 +116,8 @@ function choose<K extends Choosable>(records: readonly CommonRecord[], field: K)
 }
 
 function variants(records: readonly CommonRecord[], field: 'title' | 'abstract'): Chosen<string>[] {
+  // One copy has no variants (most works): no need to compare anything.
+  if (records.length < 2) return [];
   const seen = new Set<string>();
   const out: Chosen<string>[] = [];
   for (const r of records) {

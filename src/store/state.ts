@@ -383,6 +383,32 @@ export class StateStore {
     );
   }
 
+  /**
+   * The next `limit` dirty works with what recomputing them needs, in three queries for the
+   * whole batch rather than three per work: the stored work, its records, and its downloads
+   * (skipped while the source has no statistics at all).
+   */
+  dirtyBatch(limit: number): { workId: string; held: { status: string; workJson: string } | undefined; records: { recordJson: string; deleted: boolean }[]; downloadRows: { metric: string; month: string; count: number }[] }[] {
+    const ids = this.dirtyWorks(limit);
+    if (ids.length === 0) return [];
+    const batch = new Map(ids.map((id) => [id, { workId: id, held: undefined as { status: string; workJson: string } | undefined, records: [] as { recordJson: string; deleted: boolean }[], downloadRows: [] as { metric: string; month: string; count: number }[] }]));
+    const dirty = `SELECT work_id FROM dirty_works ORDER BY work_id LIMIT ?`;
+    for (const r of this.stmt(`SELECT work_id, status, work_json FROM works WHERE work_id IN (${dirty})`).iterate(limit)) {
+      batch.get(String(r['work_id']))!.held = { status: String(r['status']), workJson: String(r['work_json']) };
+    }
+    for (const r of this.stmt(`SELECT work_id, record_json, deleted FROM source_records WHERE work_id IN (${dirty})`).iterate(limit)) {
+      batch.get(String(r['work_id']))?.records.push({ recordJson: String(r['record_json']), deleted: r['deleted'] === 1 });
+    }
+    if (this.stmt(`SELECT EXISTS (SELECT 1 FROM downloads) AS any`).get()!['any'] === 1) {
+      for (const r of this.stmt(`SELECT s.work_id, d.metric, d.month, d.count FROM downloads d
+                                 JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
+                                 WHERE s.deleted = 0 AND s.work_id IN (${dirty}) ORDER BY d.metric`).iterate(limit)) {
+        batch.get(String(r['work_id']))?.downloadRows.push({ metric: String(r['metric']), month: String(r['month']), count: Number(r['count']) });
+      }
+    }
+    return [...batch.values()];
+  }
+
   work(workId: string): { status: string; workJson: string } | undefined {
     const row = this.stmt(`SELECT status, work_json FROM works WHERE work_id = ?`).get(workId) as { status: string; work_json: string } | undefined;
     return row ? { status: row.status, workJson: row.work_json } : undefined;
@@ -506,16 +532,6 @@ export class StateStore {
   /** Source records of a source, by identifier and by DOI, to match statistics items to. */
   sourceIdentifiers(sourceId: string): { identifier: string; workId: string }[] {
     return this.stmt(`SELECT identifier, work_id AS workId FROM source_records WHERE source_id = ?`).all(sourceId) as { identifier: string; workId: string }[];
-  }
-
-  /** Per metric, the downloads of a work's live copies: all time, and since `sinceMonth`. */
-  workDownloads(workId: string, sinceMonth: string): { metric: string; allTime: number; recent: number }[] {
-    return (this.stmt(`SELECT d.metric AS metric, SUM(d.count) AS allTime, SUM(CASE WHEN d.month >= ? THEN d.count ELSE 0 END) AS recent
-                FROM downloads d JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
-                WHERE s.work_id = ? AND s.deleted = 0 GROUP BY d.metric ORDER BY d.metric`)
-      .all(sinceMonth, workId) as { metric: string; allTime: number; recent: number }[]).map((r) => ({
-      metric: r.metric, allTime: Number(r.allTime), recent: Number(r.recent),
-    }));
   }
 
   /** Every download row with its record's work, for stats/downloads.jsonl. */
