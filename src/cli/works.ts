@@ -84,7 +84,7 @@ export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
     if (!change) continue;
     summary[change]++;
     lines.push(`{"change":"${change}","id":${JSON.stringify(t.workId)},"work":${t.workJson ?? 'null'}}`);
-    if (lines.length >= 500) {
+    if (lines.length >= 200) {
       changes.write(lines);
       lines = [];
     }

@@ -47,7 +47,7 @@ export function writeSnapshotFile(path: string, lines: Iterable<string>): number
   let batch: string[] = [];
   for (const line of lines) {
     batch.push(line);
-    if (batch.length >= 1000) {
+    if (batch.length >= 200) {
       writer.write(batch);
       batch = [];
     }
