@@ -3,8 +3,8 @@
 // peer from ../shared/peers. Then the same with a fixed latency per page, to show that
 // fetching and processing overlap. Prints figures; asserts nothing.
 //   node tests/bench/peers-bench.ts
-// Env: BENCH_RECORDS (20000), BENCH_PEERS ("curl node-oai-pmh catmandu http-oai"),
-//      BENCH_LATENCY_MS (300; 0 skips that part), BENCH_LATENCY_PAGES (200),
+// Env: BENCH_RECORDS (20000), BENCH_PEERS ("curl node-oai-pmh catmandu http-oai"), BENCH_SIDE=0 (skip the side by side),
+//      BENCH_LATENCY_MS (300; 0 skips that part), BENCH_LATENCY_PAGES (200), BENCH_MANY=0 (skip ten sources),
 //      PEERS_DIR (../shared/peers), PEERS_WORK (/tmp/oai-peers), BENCH_LOCAL=1 (our server even if the provider is installed).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,19 +49,19 @@ function providerInstalled(): boolean {
   }
 }
 
-async function startServer(provider: boolean, records: number, latency = 0): Promise<{ url: string; stop: () => void; name: string }> {
+async function startServer(provider: boolean, records: number, latency = 0, address = '127.0.0.1', failing = false): Promise<{ url: string; failingUrl: string | null; stop: () => void; name: string }> {
   if (provider) {
     const port = String(5190 + Math.floor(Math.random() * 500));
     const out = execFileSync(join(peersDir, 'serve.sh'), [String(records), port], { env: { ...process.env, PAGE_SIZE: String(PAGE), PEERS_WORK: peersWork }, encoding: 'utf8' });
     const url = /^BASE_URL=(.+)$/m.exec(out)![1]!;
-    return { url, name: 'Catmandu provider (Dancer::Plugin::Catmandu::OAI under Starman)', stop: () => execFileSync(join(peersDir, 'stop.sh'), [port], { env: { ...process.env, PEERS_WORK: peersWork }, stdio: 'ignore' }) };
+    return { url, failingUrl: null, name: 'Catmandu provider (Dancer::Plugin::Catmandu::OAI under Starman)', stop: () => execFileSync(join(peersDir, 'stop.sh'), [port], { env: { ...process.env, PEERS_WORK: peersWork }, stdio: 'ignore' }) };
   }
-  const child = spawn(process.execPath, [join(root, 'tests/bench/bench-server.ts'), String(records), String(PAGE), String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((ok, fail) => {
-    child.stdout.once('data', (d) => ok((JSON.parse(String(d)) as { url: string }).url));
+  const child = spawn(process.execPath, [join(root, 'tests/bench/bench-server.ts'), String(records), String(PAGE), String(latency), address, failing ? '503' : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { url, failingUrl } = await new Promise<{ url: string; failingUrl: string | null }>((ok, fail) => {
+    child.stdout.once('data', (d) => ok(JSON.parse(String(d)) as { url: string; failingUrl: string | null }));
     child.once('exit', (code) => fail(new Error(`bench server exited with ${code}`)));
   });
-  return { url, name: `our local server${latency ? `, ${latency} ms per response` : ''}`, stop: () => child.kill('SIGTERM') };
+  return { url, failingUrl, name: `our local server${latency ? `, ${latency} ms per response` : ''}`, stop: () => child.kill('SIGTERM') };
 }
 
 /** Runs a Node script under the usage hook: wall time, whole-process CPU and peak RSS. */
@@ -149,6 +149,9 @@ function print(title: string, rows: Row[], limit: Row, compareTo: Row[]): void {
 }
 
 process.stdout.write(`oai-harvester side-by-side benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}\n`);
+if (process.env['BENCH_SIDE'] !== '0') await sideBySide();
+
+async function sideBySide(): Promise<void> {
 const provider = providerInstalled();
 const server = await startServer(provider, N);
 process.stdout.write(`server: ${server.name}, ${N} oai_dc records, ${PAGE} per page, ${server.url}\n`);
@@ -162,6 +165,7 @@ try {
 } finally {
   server.stop();
 }
+}
 
 if (latencyMs > 0) {
   const records = latencyPages * PAGE;
@@ -174,5 +178,39 @@ if (latencyMs > 0) {
     console.table([limit, harvested].map((r) => ({ tool: r.tool, received: r.received, 'wall s': r.wallS.toFixed(2), '÷ pages × latency': (r.wallS / floor).toFixed(3), 'client CPU s': r.cpuS.toFixed(2) })));
   } finally {
     slow.stop();
+  }
+}
+
+// Ten sources on five hosts (127.0.0.1 … 127.0.0.5, 30 ms per response, each host one request
+// at a time), one of them answering 503: the nine harvested with it, against the nine alone.
+if (process.env['BENCH_MANY'] !== '0') {
+  const hosts = await Promise.all([1, 2, 3, 4, 5].map((i) => startServer(false, 2_000, 30, `127.0.0.${i}`, i === 3)));
+  try {
+    const nine = hosts.flatMap((h, i) => (i === 2 ? [h.url] : [h.url, h.url])).map((baseUrl, k) => ({ id: `s${k + 1}`, baseUrl }));
+    const failing = { id: 'failing', baseUrl: hosts[2]!.failingUrl! };
+    const run = async (sources: { id: string; baseUrl: string }[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'oai-many-'));
+      const config = join(dir, 'sources.json');
+      const retry = { maxAttempts: 1000, baseDelayMs: 500, maxDelayMs: 2000, budgetMs: 20_000 };
+      writeFileSync(config, JSON.stringify({ concurrency: 10, sources: sources.map((s) => ({ ...s, minDelayMs: 0, concurrency: 1, retry })) }));
+      const started = performance.now();
+      const child = spawn(process.execPath, [...binFlags, join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      const code = await new Promise<number | null>((done) => child.on('exit', done));
+      const summaries = readdirSync(join(dir, 'out', 'runs')).map((f) => JSON.parse(readFileSync(join(dir, 'out', 'runs', f), 'utf8')) as { sources: { source: string; status: string; durationMs: number; records: number }[] });
+      return { code, wallS: (performance.now() - started) / 1000, sources: summaries[0]!.sources };
+    };
+    const alone = await run(nine);
+    const withFailing = await run([...nine, failing]);
+    const slowest = (r: typeof alone) => Math.max(...r.sources.filter((s) => s.source !== 'failing').map((s) => s.durationMs)) / 1000;
+    process.stdout.write('\nTen sources on five hosts (two per host, 2,000 records each, 30 ms per response), one answering 503 until its 20 s retry budget is spent\n');
+    console.table([
+      { run: 'the nine alone', exit: alone.code, 'slowest of the nine s': slowest(alone).toFixed(2), 'whole run s': alone.wallS.toFixed(2), 'records of the nine': alone.sources.reduce((n, s) => n + s.records, 0) },
+      {
+        run: 'the nine and the failing one', exit: withFailing.code, 'slowest of the nine s': slowest(withFailing).toFixed(2), 'whole run s': withFailing.wallS.toFixed(2),
+        'records of the nine': withFailing.sources.filter((s) => s.source !== 'failing').reduce((n, s) => n + s.records, 0),
+      },
+    ]);
+  } finally {
+    for (const h of hosts) h.stop();
   }
 }
