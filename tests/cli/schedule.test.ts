@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSchedule } from '../../src/cli/schedule.ts';
 import type { RunSummary } from '../../src/cli/harvest.ts';
@@ -99,4 +100,29 @@ describe('schedule', () => {
     expect(() => testConfig([{ id: 'a', baseUrl: 'http://x/oai', schedule: '61 * * * *' }])).toThrow(/source "a" field "schedule": must be a cron expression/);
     expect(() => testConfig([{ id: 'a', baseUrl: 'http://x/oai' }], { timezone: 'Mars/Olympus' })).toThrow(/"timezone": must be an IANA time zone/);
   });
+
+  it('oai-harvester schedule logs the next runs, and on SIGTERM commits its page, releases its locks and exits 0', async () => {
+    server = await startOaiServer({ feeds: { a: new Feed({ records: 2000, pageSize: 50 }) } });
+    const dir = tempDir();
+    const config = join(dir, 'sources.json');
+    writeFileSync(config, JSON.stringify({ schedule: '0 3 * * *', timezone: 'UTC', sources: [{ id: 'a', baseUrl: server.feedUrl('a'), minDelayMs: 20 }] }));
+    const out = join(dir, 'out');
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../src/cli/main.ts'), 'schedule', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    // Never harvested: it catches up at once; stop it a few pages in.
+    await waitFor(() => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length >= 4);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const scheduled = lines.find((l) => l['msg'] === 'scheduled')!;
+    expect(scheduled['nextRuns']).toEqual(expect.arrayContaining([expect.stringMatching(/T03:00:00\.000Z$/)]));
+    expect(lines.some((l) => l['msg'] === 'schedule stopped')).toBe(true);
+    expect(existsSync(join(out, 'locks', 'a.lock'))).toBe(false);
+    const written = outputLines(out).length;
+    expect(written % 50).toBe(0);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(2000);
+  }, 30_000);
 });
