@@ -53,7 +53,7 @@ export type StatsConfig =
 
 export interface HarvestConfig {
   file: string;
-  works: { sourcePriority: string[]; mergeProbableDuplicates: boolean };
+  works: { sourcePriority: string[]; mergeProbableDuplicates: boolean; snapshotEveryHours: number };
   /** How many sources are harvested at once (each host stays at its own limit). */
   concurrency: number;
   /** IANA time zone the cron expressions are read in; the machine's own when unset. */
@@ -118,8 +118,10 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   const works = json['works'] ?? {};
   if (!isObject(works)) return fail('"works"', 'must be an object');
   for (const key of Object.keys(works)) {
-    if (key !== 'sourcePriority' && key !== 'mergeProbableDuplicates') fail(`"works.${key}"`, 'unknown field (expected "sourcePriority", "mergeProbableDuplicates")');
+    if (!WORKS_FIELDS.includes(key)) fail(`"works.${key}"`, `unknown field (expected ${WORKS_FIELDS.map((f) => `"${f}"`).join(', ')})`);
   }
+  const snapshotEveryHours = works['snapshotEveryHours'] ?? 0;
+  if (typeof snapshotEveryHours !== 'number' || !(snapshotEveryHours >= 0)) fail('"works.snapshotEveryHours"', 'must be a number of hours >= 0 (0: every run that changed works)');
   const mergeProbableDuplicates = works['mergeProbableDuplicates'] ?? false;
   if (typeof mergeProbableDuplicates !== 'boolean') fail('"works.mergeProbableDuplicates"', 'must be true or false');
   const priority = works['sourcePriority'] ?? [];
@@ -128,9 +130,11 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   }
   return {
     file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources,
-    works: { sourcePriority: priority as string[], mergeProbableDuplicates: mergeProbableDuplicates as boolean },
+    works: { sourcePriority: priority as string[], mergeProbableDuplicates: mergeProbableDuplicates as boolean, snapshotEveryHours: snapshotEveryHours as number },
   };
 }
+
+const WORKS_FIELDS = ['sourcePriority', 'mergeProbableDuplicates', 'snapshotEveryHours'];
 
 function parseSource(
   raw: unknown,

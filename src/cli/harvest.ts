@@ -99,7 +99,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   // Pages are parsed and normalised in a worker thread while the main thread writes state and output.
   const resources = options.resources ?? openHarvestResources(stateFile, options.parserThreads);
   const { state, pool, parser } = resources;
-  const works = worksRun(state, { sourcePriority: options.config.works.sourcePriority }, runId, options.now ?? new Date());
+  const works = worksRun(state, { sourcePriority: options.config.works.sourcePriority }, runId, options.now ?? new Date(), options.config.works.snapshotEveryHours);
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
     const summaries = await Promise.all(

@@ -20,6 +20,7 @@ import { oneLineReason, runTable } from './report.ts';
 import { describeError } from './harvest.ts';
 import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
+import { worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { writeAudit } from './audit.ts';
 import { runSchedule } from './schedule.ts';
 import { formatStatus, statusReport } from './status.ts';
@@ -42,6 +43,7 @@ Usage:
   oai-harvester formats URL [--identifier ID]
   oai-harvester sets URL
   oai-harvester works show DOI [--json]
+  oai-harvester works snapshot
   oai-harvester stats item URL EPRINTID [--months N]
   oai-harvester audit [--rule ref2021|ref2029] [--from DATE] [--to DATE] [--source ID]...
 
@@ -240,11 +242,22 @@ function statusCommand(args: string[], values: Record<string, unknown>): number 
 
 function worksCommand(args: string[], values: Record<string, unknown>): number {
   const [sub, doi, ...extra] = args;
-  if (sub !== 'show' || !doi || extra.length > 0) throw new UsageError('works show takes one DOI (any form) or work id');
-  const stateFile = resolve(String(values['state'] ?? join(String(values['out'] ?? 'output'), 'state.sqlite')));
+  const snapshot = sub === 'snapshot' && doi === undefined;
+  if (!snapshot && (sub !== 'show' || !doi || extra.length > 0)) {
+    throw new UsageError('works takes "show DOI" (any form of DOI, or a work id) or "snapshot"');
+  }
+  const out = String(values['out'] ?? 'output');
+  const stateFile = resolve(String(values['state'] ?? join(out, 'state.sqlite')));
   if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
   const state = StateStore.open(stateFile);
   try {
+    if (snapshot) {
+      const now = new Date();
+      const written = writeWorksSnapshot(state, resolve(out), `snapshot-${now.toISOString()}`, now);
+      process.stdout.write(`${written.works} works written to ${worksFile(resolve(out))} (${written.probableDuplicates} groups of probable duplicates)\n`);
+      return EXIT_OK;
+    }
+    if (!doi) throw new UsageError('works show takes one DOI (any form) or work id');
     const found = findWork(state, doi);
     if (!found) {
       process.stderr.write(`oai-harvester works show: no work for ${doi} in ${stateFile}\n`);

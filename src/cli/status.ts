@@ -6,6 +6,7 @@ import { Cron } from 'croner';
 import { StateStore } from '../store/state.ts';
 import { listSizes, sourceHistory, sourceWorkCount, type ListSize, type SourceRun } from '../store/run-history.ts';
 import { currentHolder, type LockHolder } from '../store/source-lock.ts';
+import { worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
 import type { HarvestConfig, SourceConfig } from './config.ts';
 
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
@@ -40,13 +41,19 @@ export interface StatusReport {
   stateFile: string;
   ok: boolean;
   sources: SourceStatus[];
+  /** Which run works.jsonl reflects; null before the first run. Being behind is not a failure. */
+  worksSnapshot: (WorksSnapshotState & { file: string }) | null;
 }
 
 export function statusReport(config: HarvestConfig, outDir: string, stateFile: string, now = new Date()): StatusReport {
   const state = existsSync(stateFile) ? StateStore.open(stateFile) : undefined;
   try {
     const sources = config.sources.map((source) => sourceStatus(source, config, outDir, state, now));
-    return { at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources };
+    const snapshot = state ? worksSnapshotState(state) : undefined;
+    return {
+      at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
+      worksSnapshot: snapshot ? { file: join(outDir, 'works.jsonl'), ...snapshot } : null,
+    };
   } finally {
     state?.close();
   }
@@ -113,6 +120,11 @@ export function formatStatus(report: StatusReport, now = new Date(report.at)): s
     if (s.running) lines.push(`  running       process ${s.running.pid} on ${s.running.host} since ${s.running.since}`);
     return lines.join('\n');
   });
+  const w = report.worksSnapshot;
+  if (w) {
+    const since = w.behind ? `; behind: ${w.changeFilesSince.length} change file${w.changeFilesSince.length === 1 ? '' : 's'} since (works/snapshot.json lists them)` : '; current';
+    blocks.push(`works.jsonl  ${n(w.works)} works as of ${ago(w.writtenAt)}${since}`);
+  }
   return blocks.join('\n\n');
 }
 

@@ -1,11 +1,13 @@
 // After a run: the works its pages touched are recomputed, the changes written to
-// works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half).
+// works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half)
+// when it is due.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { processIsGone } from '../store/source-lock.ts';
 import { join } from 'node:path';
-import { SnapshotWriter, writeSnapshotFile } from '../sinks/snapshot-writer.ts';
+import { processIsGone } from '../store/source-lock.ts';
+import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
+import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, worksSnapshotState, writeWorksSnapshot } from './works-snapshot.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
 import { monthOf } from './stats-run.ts';
@@ -22,6 +24,9 @@ export interface WorksSummary {
   /** Groups of records without a DOI that look like one paper (title, year, first creator). */
   probableDuplicates: number;
   probableDuplicatesFile: string;
+  /** Whether this run rewrote works.jsonl, and which run the file reflects now. */
+  snapshotWritten: boolean;
+  snapshotOf: { run: string; writtenAt: string; behind: boolean; changeFilesSince: number } | null;
   /** Time spent recomputing touched works, and rewriting the snapshots. */
   recomputeMs: number;
   snapshotMs: number;
@@ -36,12 +41,15 @@ export interface WorksRun {
   runId: string;
   /** Downloads of the last 12 months count from this month. */
   since: string;
+  now: Date;
+  /** works.jsonl is rewritten at most this often when works changed (0: by every such run). */
+  snapshotEveryHours: number;
 }
 
 /** Starts recomputing works for a run; until its change file is written, a run that dies leaves its touches to the next. */
-export function worksRun(state: StateStore, policy: MergePolicy, runId: string, now: Date = new Date()): WorksRun {
+export function worksRun(state: StateStore, policy: MergePolicy, runId: string, now: Date = new Date(), snapshotEveryHours = 0): WorksRun {
   state.registerWorksRun(runId, process.pid, hostname());
-  return { state, policy, runId, since: monthOf(now, 11) };
+  return { state, policy, runId, since: monthOf(now, 11), now, snapshotEveryHours };
 }
 
 /**
@@ -67,8 +75,8 @@ export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
 export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
   const { state, runId } = run;
   const summary: WorksSummary = {
-    touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: join(outDir, 'works.jsonl'), changes: null,
-    probableDuplicates: 0, probableDuplicatesFile: join(outDir, 'works', 'probable-duplicates.jsonl'), recomputeMs: 0, snapshotMs: 0,
+    touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: worksFile(outDir), changes: null,
+    probableDuplicates: 0, probableDuplicatesFile: probableDuplicatesFile(outDir), snapshotWritten: false, snapshotOf: null, recomputeMs: 0, snapshotMs: 0,
   };
   const started = performance.now();
   // In batches, each one transaction: memory stays flat however many works a run touched.
@@ -95,14 +103,18 @@ export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
   summary.changes = changes.finish() > 0 ? changes.path : null;
   summary.recomputeMs = Math.round(performance.now() - started);
   const snapshotStarted = performance.now();
-  // Untouched works leave the snapshots current: only a run that changed something rewrites them.
-  if (snapshotStale || !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile)) {
-    summary.total = writeSnapshotFile(summary.snapshot, state.allWorks());
-    summary.probableDuplicates = writeSnapshotFile(summary.probableDuplicatesFile, probableDuplicateLines(state));
-  } else {
-    summary.total = state.workCount();
-    summary.probableDuplicates = [...state.probableDuplicates()].length;
-  }
+  const previous = worksSnapshotState(state);
+  const behind = snapshotStale || (previous?.behind ?? false);
+  // Untouched works leave the snapshots current: only a run that changed something rewrites
+  // them, and with an interval only once it has passed.
+  const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile);
+  summary.snapshotWritten = missing || !previous || (behind && snapshotDue(previous.writtenAt, run.now, run.snapshotEveryHours));
+  const snapshot = summary.snapshotWritten || !previous
+    ? writeWorksSnapshot(state, outDir, runId, run.now)
+    : behind ? noteSnapshotBehind(state, outDir, previous, summary.changes) : previous;
+  summary.total = state.workCount();
+  summary.probableDuplicates = snapshot.probableDuplicates;
+  summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length };
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
 }
@@ -112,22 +124,6 @@ function changeOf(before: string, after: string | null, rewritten: boolean): Wor
   if (after === 'active') return before === 'active' ? (rewritten ? 'changed' : null) : 'added';
   if (before === 'active') return 'removed';
   return before === 'tombstone' && after === 'tombstone' && rewritten ? 'changed' : null;
-}
-
-/** One line per group, with the evidence: each record's title, year, first creator and work. */
-function* probableDuplicateLines(state: StateStore): Generator<string> {
-  for (const group of state.probableDuplicates()) {
-    const [title, year, creator] = group.key.split('|');
-    const records = group.records.map(({ recordJson, workId }) => {
-      const r = JSON.parse(recordJson) as CommonRecord;
-      return {
-        id: r.id, work: workId, title: r.title, published: r.dates.published?.value ?? null,
-        firstCreator: r.creators[0]?.name ?? null, landingPage: r.landingPage,
-      };
-    });
-    const merged = new Set(records.map((r) => r.work)).size === 1;
-    yield JSON.stringify({ key: group.key, evidence: { title, year, firstCreatorFamily: creator }, merged, records });
-  }
 }
 
 type DirtyWork = ReturnType<StateStore['dirtyBatch']>[number];

@@ -65,6 +65,11 @@ const full = timed(() => updateWorks(worksRun(state, policy, 'full'), join(dir, 
 const touched = Math.round(n / 100);
 const loadSome = timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + 50; } }, (i) => `Corrected title of record ${i}`));
 const incremental = timed(() => updateWorks(worksRun(state, policy, 'incremental'), join(dir, 'out')));
+// The same again with works.snapshotEveryHours: 24, an hour later: the change file is
+// written, works.jsonl is left for a later run.
+const loadMore = timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + 51; } }, (i) => `Corrected title of record ${i}`));
+const deferred = timed(() => updateWorks(worksRun(state, policy, 'deferred', new Date(Date.now() + 3_600_000), 24), join(dir, 'out')));
+if (deferred.result.snapshotWritten) throw new Error('the deferred run rewrote works.jsonl');
 state.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -78,6 +83,10 @@ const row = {
   incrementalLoadS: +loadSome.seconds.toFixed(2),
   incrementalMergeS: +incremental.seconds.toFixed(2),
   incrementalVsFull: `${((incremental.seconds / full.seconds) * 100).toFixed(1)}%`,
+  // With works.snapshotEveryHours, a run between snapshots writes its change file only.
+  deferredSnapshotMergeS: +deferred.seconds.toFixed(2),
+  deferredSnapshotVsFull: `${((deferred.seconds / full.seconds) * 100).toFixed(1)}%`,
+  deferredLoadS: +loadMore.seconds.toFixed(2),
   // Recomputing works scales with what a run touched; rewriting works.jsonl with the total.
   recomputeFullS: +(full.result.recomputeMs / 1000).toFixed(1),
   recomputeIncrementalS: +(incremental.result.recomputeMs / 1000).toFixed(2),

@@ -30,6 +30,8 @@ describe('configuration', () => {
     [{ sources: [{ id: 'a', baseUrl: 'https://x/', retry: { budget: 1 } }] }, 'source "a" field "retry.budget": unknown field'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/', concurrency: 0 }] }, 'source "a" field "concurrency": must be an integer ≥ 1'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }, { id: 'a', baseUrl: 'https://y/' }] }, 'source "a": the id is used twice'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], works: { snapshotEveryHours: -1 } }, '"works.snapshotEveryHours": must be a number of hours >= 0'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], works: { snapshotEvery: 24 } }, '"works.snapshotEvery": unknown field (expected "sourcePriority", "mergeProbableDuplicates", "snapshotEveryHours")'],
   ])('rejects %j naming the place', (json, message) => {
     expect(parse(json)).toThrow(ConfigError);
     expect(parse(json)).toThrow(message);

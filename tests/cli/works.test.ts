@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/cli/harvest.ts';
+import { formatStatus, statusReport } from '../../src/cli/status.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';
@@ -58,7 +59,7 @@ async function setup(worksConfig: Record<string, unknown> = {}) {
   );
   const out = tempDir();
   const { logger } = captureLogger();
-  return { kent, pure, out, run: () => harvest({ config, outDir: out, logger }) };
+  return { kent, pure, out, config, run: (now?: Date) => harvest({ config, outDir: out, logger, ...(now ? { now } : {}) }) };
 }
 
 describe('works', () => {
@@ -166,5 +167,45 @@ describe('works', () => {
     expect(statSync(join(out, 'works.jsonl')).mtimeMs).toBe(before);
     expect(again.works).toMatchObject({ touched: 0, added: 0, changed: 0, removed: 0, total: 5, changes: null });
     expect(works(out).size).toBe(5);
+  });
+
+  it('with works.snapshotEveryHours, leaves works.jsonl behind until the interval has passed, listing the change files since', async () => {
+    const { kent, out, config, run } = await setup({ snapshotEveryHours: 24 });
+    const hours = (h: number) => new Date(Date.parse('2031-01-01T02:00:00Z') + h * 3_600_000);
+    const manifest = () => JSON.parse(readFileSync(join(out, 'works', 'snapshot.json'), 'utf8'));
+    const title = () => works(out).get('record:kar:oai:kar.kent.ac.uk:100')!.title!.value;
+    const first = await run(hours(0));
+    expect(first.works).toMatchObject({ snapshotWritten: true, snapshotOf: { run: first.runId, behind: false, changeFilesSince: 0 } });
+    expect(manifest()).toMatchObject({ worksFile: 'works.jsonl', run: first.runId, writtenAt: hours(0).toISOString(), works: 5, behind: false, changeFilesSince: [] });
+
+    // An hour later a title changes: the change file has it, works.jsonl waits.
+    kent.set('oai:kar.kent.ac.uk:100', '2030-01-01T00:00:00Z', { metadata: simple('A Kent paper, retitled') });
+    const second = await run(hours(1));
+    expect(second.works).toMatchObject({ changed: 1, total: 5, snapshotWritten: false, snapshotOf: { run: first.runId, behind: true, changeFilesSince: 1 } });
+    expect(title()).toBe('A Kent paper without a DOI');
+    const [change] = readFileSync(second.works.changes!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(change).toMatchObject({ change: 'changed', work: { title: { value: 'A Kent paper, retitled' } } });
+    expect(manifest()).toMatchObject({ run: first.runId, behind: true, changeFilesSince: [`works/changes/${second.runId}.jsonl`] });
+    const report = statusReport(config, out, join(out, 'state.sqlite'), hours(2));
+    expect(report.worksSnapshot).toMatchObject({ run: first.runId, behind: true, works: 5 });
+    expect(formatStatus(report)).toContain(`works.jsonl  5 works as of ${hours(0).toISOString()} (2 h 0 min ago); behind: 1 change file since`);
+
+    // A day after it was written, the next run brings it up to date, though it changed nothing itself.
+    const third = await run(hours(25));
+    expect(third.works).toMatchObject({ touched: 0, snapshotWritten: true, snapshotOf: { run: third.runId, behind: false, changeFilesSince: 0 } });
+    expect(title()).toBe('A Kent paper, retitled');
+    expect(manifest()).toMatchObject({ run: third.runId, behind: false, changeFilesSince: [] });
+
+    // `works snapshot` writes it at once.
+    kent.set('oai:kar.kent.ac.uk:100', '2030-01-02T00:00:00Z', { metadata: simple('A Kent paper, retitled twice') });
+    expect((await run(hours(26))).works.snapshotWritten).toBe(false);
+    expect(title()).toBe('A Kent paper, retitled');
+    const { spawnSync } = await import('node:child_process');
+    const written = spawnSync(process.execPath, [join(import.meta.dirname, '../../src/cli/main.ts'), 'works', 'snapshot', '--out', out], { encoding: 'utf8' });
+    expect(written.stderr).toBe('');
+    expect(written.status).toBe(0);
+    expect(written.stdout).toContain(`5 works written to ${join(out, 'works.jsonl')}`);
+    expect(title()).toBe('A Kent paper, retitled twice');
+    expect(manifest()).toMatchObject({ run: expect.stringMatching(/^snapshot-/), behind: false, changeFilesSince: [] });
   });
 });
