@@ -365,7 +365,10 @@ export class StateStore {
       markDirty.run(held.work_id);
       return;
     }
-    this.stmt(`INSERT OR REPLACE INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, ?, ?)`)
+    // An upsert keeps the row where it is: a replace would delete it and insert it anew,
+    // rewriting its index entries too.
+    this.stmt(`INSERT INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, ?, ?)
+               ON CONFLICT (source_id, identifier) DO UPDATE SET work_id = excluded.work_id, deleted = 0, record_json = excluded.record_json, match_key = excluded.match_key`)
       .run(sourceId, identifier, workId, recordJson, matchKey);
     markDirty.run(workId);
     if (held && held.work_id !== workId) markDirty.run(held.work_id);
@@ -416,7 +419,8 @@ export class StateStore {
 
   /** Stores a recomputed work and clears its dirty mark; call inside `transaction`. */
   saveWork(workId: string, status: string, workJson: string, runId: string): void {
-    this.stmt(`INSERT OR REPLACE INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)`).run(workId, status, workJson, runId);
+    this.stmt(`INSERT INTO works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)
+               ON CONFLICT (work_id) DO UPDATE SET status = excluded.status, work_json = excluded.work_json, updated_run = excluded.updated_run`).run(workId, status, workJson, runId);
     this.clearDirty(workId);
   }
 
