@@ -196,10 +196,21 @@ describe('works', () => {
     expect(title()).toBe('A Kent paper, retitled');
     expect(manifest()).toMatchObject({ run: third.runId, behind: false, changeFilesSince: [] });
 
-    // `works snapshot` writes it at once.
+    // Behind again: a title changes and a record without a DOI is deleted.
     kent.set('oai:kar.kent.ac.uk:100', '2030-01-02T00:00:00Z', { metadata: simple('A Kent paper, retitled twice') });
+    kent.set('oai:kar.kent.ac.uk:200', '2030-01-02T00:00:00Z', { deleted: true });
     expect((await run(hours(26))).works.snapshotWritten).toBe(false);
     expect(title()).toBe('A Kent paper, retitled');
+    // As documented: works.jsonl with the change files since applied in order is the current state.
+    const applied = works(out);
+    for (const file of manifest().changeFilesSince as string[]) {
+      for (const line of readFileSync(join(out, file), 'utf8').trim().split('\n')) {
+        const { id, work } = JSON.parse(line) as { id: string; work: Work | null };
+        if (work) applied.set(id, work);
+        else applied.delete(id);
+      }
+    }
+    // `works snapshot` writes it at once, and it equals what the change files gave.
     const { spawnSync } = await import('node:child_process');
     const written = spawnSync(process.execPath, [join(import.meta.dirname, '../../src/cli/main.ts'), 'works', 'snapshot', '--out', out], { encoding: 'utf8' });
     expect(written.stderr).toBe('');
@@ -207,5 +218,7 @@ describe('works', () => {
     expect(written.stdout).toContain(`5 works written to ${join(out, 'works.jsonl')}`);
     expect(title()).toBe('A Kent paper, retitled twice');
     expect(manifest()).toMatchObject({ run: expect.stringMatching(/^snapshot-/), behind: false, changeFilesSince: [] });
+    expect(applied.get('record:kar:oai:kar.kent.ac.uk:200')!.status).toBe('tombstone');
+    expect([...applied.entries()].sort()).toEqual([...works(out).entries()].sort());
   });
 });
