@@ -7,7 +7,7 @@ import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { StateStore } from '../store/state.ts';
-import { saveWorksSnapshotState, worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
+import { saveWorksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
 
 export const worksFile = (outDir: string) => join(outDir, 'works.jsonl');
 export const probableDuplicatesFile = (outDir: string) => join(outDir, 'works', 'probable-duplicates.jsonl');
@@ -34,8 +34,6 @@ export function noteSnapshotBehind(state: StateStore, outDir: string, previous: 
 export function snapshotDue(writtenAt: string, now: Date, everyHours: number): boolean {
   return now.getTime() - Date.parse(writtenAt) >= everyHours * 3_600_000;
 }
-
-export { worksSnapshotState };
 
 function saveSnapshotState(state: StateStore, outDir: string, snapshot: WorksSnapshotState): void {
   saveWorksSnapshotState(state, snapshot);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
-import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, worksSnapshotState, writeWorksSnapshot } from './works-snapshot.ts';
+import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
+import { worksSnapshotState } from '../store/works-snapshot-state.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
 import { monthOf } from './stats-run.ts';
@@ -98,20 +99,20 @@ export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
     }
   }
   changes.write(lines);
-  state.forgetTouchedWorks(runId);
   // A run that changed no work leaves no change file.
   summary.changes = changes.finish() > 0 ? changes.path : null;
+  // Noted before the touches are forgotten: a run killed in between leaves its touches to the
+  // next run, one killed after leaves the snapshot marked behind; neither is lost.
+  let snapshot = worksSnapshotState(state);
+  if (snapshot && snapshotStale) snapshot = noteSnapshotBehind(state, outDir, snapshot, summary.changes);
+  state.forgetTouchedWorks(runId);
   summary.recomputeMs = Math.round(performance.now() - started);
   const snapshotStarted = performance.now();
-  const previous = worksSnapshotState(state);
-  const behind = snapshotStale || (previous?.behind ?? false);
   // Untouched works leave the snapshots current: only a run that changed something rewrites
   // them, and with an interval only once it has passed.
   const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile);
-  summary.snapshotWritten = missing || !previous || (behind && snapshotDue(previous.writtenAt, run.now, run.snapshotEveryHours));
-  const snapshot = summary.snapshotWritten || !previous
-    ? writeWorksSnapshot(state, outDir, runId, run.now)
-    : behind ? noteSnapshotBehind(state, outDir, previous, summary.changes) : previous;
+  summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.now, run.snapshotEveryHours));
+  if (summary.snapshotWritten || !snapshot) snapshot = writeWorksSnapshot(state, outDir, runId, run.now);
   summary.total = state.workCount();
   summary.probableDuplicates = snapshot.probableDuplicates;
   summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length };
