@@ -131,6 +131,11 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   }
 }
 
+/** A source that stopped because it was asked to (SIGINT, SIGTERM), not because it failed. */
+export function wasInterrupted(summary: SourceSummary): boolean {
+  return summary.status === 'failed' && ['Interrupted', InterruptedError.name, StoppedError.name].includes(summary.error?.name ?? '');
+}
+
 /** Harvests one source and notes the outcome in its run history. */
 async function harvestSource(
   source: SourceConfig,
@@ -143,10 +148,9 @@ async function harvestSource(
   const startedAt = new Date().toISOString();
   const summary = await harvestSourceLocking(source, options, state, pool, pageParser);
   const error = summary.error ? { name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
-  const interrupted = ['Interrupted', InterruptedError.name, StoppedError.name].includes(summary.error?.name ?? '');
   saveSourceRun(state, {
     sourceId: source.id, runId, startedAt, finishedAt: new Date().toISOString(),
-    status: summary.status === 'failed' && interrupted ? 'interrupted' : summary.status, error,
+    status: wasInterrupted(summary) ? 'interrupted' : summary.status, error,
     records: summary.records, deleted: summary.deleted,
   });
   return summary;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { sourceHistory } from '../store/run-history.ts';
 import type { HarvestConfig, SourceConfig } from './config.ts';
 import { ConfigError } from './config.ts';
-import { closeHarvestResources, harvest, openHarvestResources, type RunSummary } from './harvest.ts';
+import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type RunSummary } from './harvest.ts';
 
 export interface ScheduleOptions {
   config: HarvestConfig;
@@ -28,7 +28,10 @@ export interface ScheduleOptions {
 
 export interface ScheduleSummary {
   runs: number;
+  /** Runs in which a source failed (a source skipped for its lock, or stopped by the signal, did not). */
   failedRuns: number;
+  /** Runs stopped by the signal after committing their page: the next run resumes them. */
+  interruptedRuns: number;
 }
 
 /** Runs until `signal` aborts, then waits for the runs in progress and closes everything. */
@@ -43,7 +46,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
   const resources = openHarvestResources(stateFile, options.parserThreads);
   const queue = new PQueue({ concurrency: options.concurrency ?? config.concurrency });
   const busy = new Set<string>();
-  const summary: ScheduleSummary = { runs: 0, failedRuns: 0 };
+  const summary: ScheduleSummary = { runs: 0, failedRuns: 0, interruptedRuns: 0 };
   const timezone = config.timezone ? { timezone: config.timezone } : {};
 
   const start = (source: SourceConfig, reason: string): void => {
@@ -60,7 +63,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
         if (signal.aborted) return;
         const run = await harvest({ config, outDir, stateFile, sourceIds: [source.id], logger, signal, resources });
         summary.runs++;
-        if (!run.ok) summary.failedRuns++;
+        // A run stopped by the signal resumes next time: it did not fail.
+        if (run.sources.some((s) => s.status === 'failed' && !wasInterrupted(s))) summary.failedRuns++;
+        else if (run.sources.some(wasInterrupted)) summary.interruptedRuns++;
         const s = run.sources[0];
         log.info({ status: s?.status, records: s?.records, deleted: s?.deleted, durationMs: run.durationMs, nextRun: jobs.get(source.id)?.nextRun()?.toISOString() }, 'run finished');
         options.onRun?.(run);

@@ -88,8 +88,30 @@ describe('schedule', () => {
     service = runSchedule({ config, outDir: out, logger: second.logger, signal: stop.signal, parserThreads: 1 });
     await new Promise((r) => setTimeout(r, 300));
     stop.abort();
-    expect(await service).toEqual({ runs: 0, failedRuns: 0 });
+    expect(await service).toEqual({ runs: 0, failedRuns: 0, interruptedRuns: 0 });
     expect(second.lines.some((l) => l['msg'] === 'run queued')).toBe(false);
+  }, 30_000);
+
+  it('counts a run stopped mid-harvest by the signal as interrupted, not failed, and resumes it next time', async () => {
+    server = await startOaiServer({ feeds: { a: new Feed({ records: 400, pageSize: 20, latencyMs: 30 }) } });
+    const config = testConfig([{ id: 'a', baseUrl: server.feedUrl('a'), minDelayMs: 0, schedule: '0 0 1 1 *' }]);
+    const out = tempDir();
+    let stop = new AbortController();
+    // Never harvested: it catches up at once; stopped a few pages in.
+    let service = runSchedule({ config, outDir: out, logger: captureLogger().logger, signal: stop.signal, parserThreads: 1 });
+    await waitFor(() => server!.requests.length >= 4);
+    stop.abort();
+    expect(await service).toEqual({ runs: 1, failedRuns: 0, interruptedRuns: 1 });
+    expect(statusReport(config, out, join(out, 'state.sqlite')).sources[0]).toMatchObject({ lastRun: { status: 'interrupted' }, consecutiveFailures: 0 });
+
+    // Not succeeded yet, so the next start catches up, and finishes the list.
+    stop = new AbortController();
+    const runs: RunSummary[] = [];
+    service = runSchedule({ config, outDir: out, logger: captureLogger().logger, signal: stop.signal, parserThreads: 1, onRun: (r) => runs.push(r) });
+    await waitFor(() => runs.length === 1);
+    stop.abort();
+    expect(await service).toEqual({ runs: 1, failedRuns: 0, interruptedRuns: 0 });
+    expect(new Set(outputLines(out, 'a').map((l) => l.identifier)).size).toBe(400);
   }, 30_000);
 
   it('refuses a config in which no source has a schedule, and bad cron expressions at load', async () => {
