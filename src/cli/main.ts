@@ -246,28 +246,32 @@ function worksCommand(args: string[], values: Record<string, unknown>): number {
   if (!snapshot && (sub !== 'show' || !doi || extra.length > 0)) {
     throw new UsageError('works takes "show DOI" (any form of DOI, or a work id) or "snapshot"');
   }
-  const out = String(values['out'] ?? 'output');
+  const out = resolve(String(values['out'] ?? 'output'));
   const stateFile = resolve(String(values['state'] ?? join(out, 'state.sqlite')));
   if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
   const state = StateStore.open(stateFile);
   try {
-    if (snapshot) {
-      const now = new Date();
-      const written = writeWorksSnapshot(state, resolve(out), `snapshot-${now.toISOString()}`, now);
-      process.stdout.write(`${written.works} works written to ${worksFile(resolve(out))} (${written.probableDuplicates} groups of probable duplicates)\n`);
-      return EXIT_OK;
-    }
-    if (!doi) throw new UsageError('works show takes one DOI (any form) or work id');
-    const found = findWork(state, doi);
-    if (!found) {
-      process.stderr.write(`oai-harvester works show: no work for ${doi} in ${stateFile}\n`);
-      return EXIT_SOURCE_FAILED;
-    }
-    process.stdout.write(`${values['json'] ? JSON.stringify(found.work, null, 2) : explainWork(found.work, found.records)}\n`);
-    return EXIT_OK;
+    return snapshot ? worksSnapshotCommand(state, out) : worksShowCommand(state, stateFile, doi!, values);
   } finally {
     state.close();
   }
+}
+
+function worksSnapshotCommand(state: StateStore, out: string): number {
+  const now = new Date();
+  const written = writeWorksSnapshot(state, out, `snapshot-${now.toISOString()}`, now);
+  process.stdout.write(`${written.works} works written to ${worksFile(out)} (${written.probableDuplicates} groups of probable duplicates)\n`);
+  return EXIT_OK;
+}
+
+function worksShowCommand(state: StateStore, stateFile: string, doi: string, values: Record<string, unknown>): number {
+  const found = findWork(state, doi);
+  if (!found) {
+    process.stderr.write(`oai-harvester works show: no work for ${doi} in ${stateFile}\n`);
+    return EXIT_SOURCE_FAILED;
+  }
+  process.stdout.write(`${values['json'] ? JSON.stringify(found.work, null, 2) : explainWork(found.work, found.records)}\n`);
+  return EXIT_OK;
 }
 
 function auditCommand(args: string[], values: Record<string, unknown>): number {

@@ -8,6 +8,7 @@ import { listSizes, sourceHistory, sourceWorkCount, type ListSize, type SourceRu
 import { currentHolder, type LockHolder } from '../store/source-lock.ts';
 import { worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
 import type { HarvestConfig, SourceConfig } from './config.ts';
+import { worksFile } from './works-snapshot.ts';
 
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
 export const DEFAULT_STALE_AFTER_HOURS = 48;
@@ -52,7 +53,7 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
     const snapshot = state ? worksSnapshotState(state) : undefined;
     return {
       at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
-      worksSnapshot: snapshot ? { file: join(outDir, 'works.jsonl'), ...snapshot } : null,
+      worksSnapshot: snapshot ? { file: worksFile(outDir), ...snapshot } : null,
     };
   } finally {
     state?.close();

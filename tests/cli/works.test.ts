@@ -127,6 +127,9 @@ describe('works', () => {
     const missing = spawnSync(process.execPath, [main, 'works', 'show', '10.1000/none', '--out', out], { encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('no work for 10.1000/none');
+    const unknown = spawnSync(process.execPath, [main, 'works', 'list', '--out', out], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('works takes "show DOI" (any form of DOI, or a work id) or "snapshot"');
   });
 
   it('reports records without a DOI that are probably one paper, with the evidence, and merges them only when asked', async () => {
