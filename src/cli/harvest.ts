@@ -131,9 +131,12 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   }
 }
 
-/** A source that stopped because it was asked to (SIGINT, SIGTERM), not because it failed. */
+/** The errors of a source that was asked to stop (SIGINT, SIGTERM), and did. */
+const STOPPED_ERRORS = ['Interrupted', InterruptedError.name, StoppedError.name];
+
+/** A source that stopped because it was asked to, not because it failed. */
 export function wasInterrupted(summary: SourceSummary): boolean {
-  return summary.status === 'failed' && ['Interrupted', InterruptedError.name, StoppedError.name].includes(summary.error?.name ?? '');
+  return summary.status === 'failed' && STOPPED_ERRORS.includes(summary.error?.name ?? '');
 }
 
 /** Harvests one source and notes the outcome in its run history. */
@@ -270,8 +273,8 @@ async function harvestLockedSource(
           summary.status = 'failed';
           summary.error ??= list.error;
           if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
-          // Transport trouble affects every list of the source: stop rather than spend the budget again.
-          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError', 'InterruptedError', 'StoppedError'].includes(list.error.name)) break lists;
+          // Transport trouble affects every list of the source, and a stop every list: go no further.
+          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError', ...STOPPED_ERRORS].includes(list.error.name)) break lists;
         }
       }
     }

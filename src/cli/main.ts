@@ -11,7 +11,7 @@ import { HttpStatusError } from '../oai/errors.ts';
 import { irstats2Endpoint, itemMonthlyCounts, itemMonthlyUrl, parseIrstats2 } from '../stats/irstats2.ts';
 import { monthOf } from './stats-run.ts';
 import { isDatestamp } from '../oai/dates.ts';
-import { ConfigError, loadConfig, VERSION } from './config.ts';
+import { ConfigError, loadConfig, VERSION, type HarvestConfig } from './config.ts';
 import { oneOffHttp } from './quick.ts';
 import { harvest } from './harvest.ts';
 import { createLogger } from './log.ts';
@@ -146,8 +146,25 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The config file every command reads (`--config`). */
+function configOption(values: Record<string, unknown>): HarvestConfig {
+  return loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
+}
+
+/** The output folder (`--out`) and the state database in it, or elsewhere with `--state`. */
+function outputPaths(values: Record<string, unknown>): { out: string; stateFile: string } {
+  const out = resolve(String(values['out'] ?? 'output'));
+  return { out, stateFile: resolve(String(values['state'] ?? join(out, 'state.sqlite'))) };
+}
+
+/** The state database of an earlier harvest; commands that only read it refuse to create one. */
+function existingState(stateFile: string): StateStore {
+  if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
+  return StateStore.open(stateFile);
+}
+
 async function runCommand(values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
-  const config = loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
+  const config = configOption(values);
   const sourceIds = (values['source'] as string[] | undefined) ?? [];
   const unknown = sourceIds.filter((id) => !config.sources.some((s) => s.id === id));
   if (unknown.length > 0) {
@@ -163,13 +180,14 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     statsMonths = Number(values['months']);
     if (!Number.isInteger(statsMonths) || statsMonths < 1) throw new UsageError('--months must be a positive integer');
   }
+  const paths = outputPaths(values);
   const stop = stopOnSignals(logger);
   const run = await harvest({
     signal: stop.signal,
     statsMonths,
     config,
-    outDir: String(values['out'] ?? 'output'),
-    stateFile: values['state'] as string | undefined,
+    outDir: paths.out,
+    stateFile: paths.stateFile,
     sourceIds,
     from: values['from'] as string | undefined,
     until: values['until'] as string | undefined,
@@ -220,11 +238,12 @@ function stopOnSignals(logger: ReturnType<typeof createLogger>) {
 
 async function scheduleCommand(args: string[], values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
   if (args.length > 0) throw new UsageError(`schedule takes no positional arguments (got ${args.join(' ')})`);
-  const config = loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
+  const config = configOption(values);
   const concurrency = concurrencyOption(values);
+  const { out, stateFile } = outputPaths(values);
   const stop = stopOnSignals(logger);
   const summary = await runSchedule({
-    config, outDir: String(values['out'] ?? 'output'), stateFile: values['state'] as string | undefined, logger, signal: stop.signal, concurrency,
+    config, outDir: out, stateFile, logger, signal: stop.signal, concurrency,
   });
   stop.release();
   logger.info({ ...summary }, 'schedule stopped');
@@ -233,9 +252,9 @@ async function scheduleCommand(args: string[], values: Record<string, unknown>, 
 
 function statusCommand(args: string[], values: Record<string, unknown>): number {
   if (args.length > 0) throw new UsageError(`status takes no positional arguments (got ${args.join(' ')})`);
-  const config = loadConfig(resolve(String(values['config'] ?? 'config/sources.json')));
-  const out = String(values['out'] ?? 'output');
-  const report = statusReport(config, resolve(out), resolve(String(values['state'] ?? join(out, 'state.sqlite'))));
+  const config = configOption(values);
+  const { out, stateFile } = outputPaths(values);
+  const report = statusReport(config, out, stateFile);
   process.stdout.write(values['json'] ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
   return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
 }
@@ -246,10 +265,8 @@ function worksCommand(args: string[], values: Record<string, unknown>): number {
   if (!snapshot && (sub !== 'show' || !doi || extra.length > 0)) {
     throw new UsageError('works takes "show DOI" (any form of DOI, or a work id) or "snapshot"');
   }
-  const out = resolve(String(values['out'] ?? 'output'));
-  const stateFile = resolve(String(values['state'] ?? join(out, 'state.sqlite')));
-  if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
-  const state = StateStore.open(stateFile);
+  const { out, stateFile } = outputPaths(values);
+  const state = existingState(stateFile);
   try {
     return snapshot ? worksSnapshotCommand(state, out) : worksShowCommand(state, stateFile, doi!, values);
   } finally {
@@ -282,10 +299,8 @@ function auditCommand(args: string[], values: Record<string, unknown>): number {
     const value = values[field];
     if (value !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD`);
   }
-  const out = String(values['out'] ?? 'output');
-  const stateFile = resolve(String(values['state'] ?? join(out, 'state.sqlite')));
-  if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
-  const state = StateStore.open(stateFile);
+  const { out, stateFile } = outputPaths(values);
+  const state = existingState(stateFile);
   try {
     const files = writeAudit(state, out, {
       rule, from: values['from'] as string | undefined, to: values['to'] as string | undefined, sources: values['source'] as string[] | undefined,

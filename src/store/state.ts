@@ -202,11 +202,12 @@ export class StateStore {
       WHERE harvest_id = ?`);
   }
 
-  /** Statements are prepared once: several run once per record or per work. */
+  /** A prepared statement, for the store's other modules (run history, work downloads). */
   statement(sql: string): StatementSync {
     return this.stmt(sql);
   }
 
+  /** Statements are prepared once: several run once per record or per work. */
   private stmt(sql: string): StatementSync {
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
