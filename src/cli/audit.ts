@@ -10,6 +10,7 @@ import { renderReport, type WorkDownloads } from '../audit/report-html.ts';
 import { workMonthlyDownloads } from '../store/work-downloads.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
+import { monthOf } from './stats-run.ts';
 
 export interface AuditOptions {
   rule: AuditRule;
@@ -88,11 +89,9 @@ function chartedDownloads(state: StateStore, workId: string): WorkDownloads | un
   const counts = new Map(rows.filter((r) => r.metric === metric).map((r) => [r.month, r.count]));
   const months = [...counts.keys()].sort();
   const series: { month: string; count: number }[] = [];
-  for (let month = months[0]!; month <= months.at(-1)!; month = nextMonth(month)) series.push({ month, count: counts.get(month) ?? 0 });
+  // monthOf counts back; -1 is the month after.
+  for (let month = months[0]!; month <= months.at(-1)!; month = monthOf(new Date(`${month}-01T00:00:00Z`), -1)) {
+    series.push({ month, count: counts.get(month) ?? 0 });
+  }
   return { metric, months: series };
-}
-
-function nextMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }

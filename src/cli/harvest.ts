@@ -25,7 +25,7 @@ import {
 export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
 import { StateStore, type HarvestKey } from '../store/state.ts';
-import { acquireLock } from '../store/source-lock.ts';
+import { acquireLock, sourceLockFile } from '../store/source-lock.ts';
 import { saveSourceRun } from '../store/run-history.ts';
 import { completePlan, runningPlan, startPlan, windowListKey } from '../store/partition-plans.ts';
 import { datestampWindows, type DateWindow } from '../oai/windows.ts';
@@ -171,7 +171,7 @@ async function harvestSourceLocking(
   if (options.signal?.aborted) {
     return untouchedSource(source, state, 'failed', { name: 'Interrupted', message: 'stopped before this source started', kind: 'source' });
   }
-  const lock = acquireLock(join(options.outDir, 'locks', `${source.id}.lock`));
+  const lock = acquireLock(sourceLockFile(options.outDir, source.id));
   if (!lock.acquired) {
     const { pid, host, since } = lock.holder;
     const message = `source "${source.id}" is being harvested by process ${pid} on ${host} since ${since}; skipped`;

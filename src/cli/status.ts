@@ -1,11 +1,10 @@
 // `status`: per source, how fresh and how healthy the harvested data is, from the state
 // database alone (no request goes to any repository), for a person or a monitoring check.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Cron } from 'croner';
 import { StateStore } from '../store/state.ts';
 import { listSizes, sourceHistory, sourceWorkCount, type ListSize, type SourceRun } from '../store/run-history.ts';
-import { currentHolder, type LockHolder } from '../store/source-lock.ts';
+import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-lock.ts';
 import { worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
 import type { HarvestConfig, SourceConfig } from './config.ts';
 import { worksFile } from './works-snapshot.ts';
@@ -90,7 +89,7 @@ function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: strin
     ageHours,
     staleAfterHours,
     stale,
-    running: currentHolder(join(outDir, 'locks', `${source.id}.lock`)) ?? null,
+    running: currentHolder(sourceLockFile(outDir, source.id)) ?? null,
   };
 }
 

@@ -2,7 +2,7 @@
 // holding who took it; one left by a process that is gone (kill -9) is taken over.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface LockHolder {
   pid: number;
@@ -40,6 +40,11 @@ export function acquireLock(path: string): LockResult {
   }
   const holder = readHolder(path);
   return { acquired: false, holder: holder ?? { pid: 0, host: 'unknown', since: 'unknown' } };
+}
+
+/** Where a source's lock lives in an output folder: runs and `status` look in the same place. */
+export function sourceLockFile(outDir: string, sourceId: string): string {
+  return join(outDir, 'locks', `${sourceId}.lock`);
 }
 
 /** Who holds the lock now, if anyone alive does (a stale lock reads as free). */
