@@ -6,6 +6,16 @@ import { tempDir } from '../support/run.ts';
 const header = (identifier: string, datestamp: string, deleted = false) => ({ identifier, datestamp, setSpecs: [], deleted });
 const key = (harvestId: string, full: boolean, sourceId = 's') => ({ sourceId, metadataPrefix: 'oai_dc', harvestId, full });
 
+/** A state database as an older version left it, built from its DDL. */
+async function oldDatabase(sql: string): Promise<string> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const file = join(tempDir(), 'state.sqlite');
+  const old = new DatabaseSync(file);
+  old.exec(sql);
+  old.close();
+  return file;
+}
+
 describe('StateStore', () => {
   it('marks a record for writing when new or changed, and once per harvest when full', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
@@ -35,10 +45,7 @@ describe('StateStore', () => {
   });
 
   it('migrates a version 1 database', async () => {
-    const { DatabaseSync } = await import('node:sqlite');
-    const file = join(tempDir(), 'state.sqlite');
-    const old = new DatabaseSync(file);
-    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');
+    const file = await oldDatabase(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');
       CREATE TABLE harvests (harvest_id TEXT PRIMARY KEY, source_id TEXT NOT NULL, list_key TEXT NOT NULL, metadata_prefix TEXT NOT NULL,
         set_spec TEXT, from_arg TEXT, until_arg TEXT, full INTEGER NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
         first_response_date TEXT, token TEXT, pages INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,
@@ -47,7 +54,6 @@ describe('StateStore', () => {
       INSERT INTO harvests (harvest_id, source_id, list_key, metadata_prefix, full, status, started_at, output_file, token, pages)
         VALUES ('h', 's', 'oai_dc', 'oai_dc', 0, 'running', '2026-01-01', 'x.jsonl', 'tok', 3);
       CREATE TABLE records (source_id TEXT, identifier TEXT, datestamp TEXT, deleted INTEGER, harvest_id TEXT);`);
-    old.close();
     const state = StateStore.open(file);
     expect(state.runningHarvest('s', 'oai_dc')).toMatchObject({ token: 'tok', pages: 3, rejectsOffset: 0 });
     expect(state.noteRecord(key('h', false), header('a', '2021'))).toBe(true);
@@ -60,16 +66,13 @@ describe('StateStore', () => {
 
   it('moves source records and works of a version 6 database into rowid tables, keeping every row', async () => {
     const { DatabaseSync } = await import('node:sqlite');
-    const file = join(tempDir(), 'state.sqlite');
-    const old = new DatabaseSync(file);
-    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '6');
+    const file = await oldDatabase(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '6');
       CREATE TABLE source_records (source_id TEXT NOT NULL, identifier TEXT NOT NULL, work_id TEXT NOT NULL, deleted INTEGER NOT NULL,
         record_json TEXT NOT NULL, match_key TEXT, PRIMARY KEY (source_id, identifier)) WITHOUT ROWID;
       CREATE INDEX source_records_by_work ON source_records (work_id);
       INSERT INTO source_records VALUES ('s', 'a', 'doi:10.1/x', 0, '{"id":"s:a"}', NULL), ('s', 'b', 'doi:10.1/x', 1, '{"id":"s:b"}', NULL);
       CREATE TABLE works (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL) WITHOUT ROWID;
       INSERT INTO works VALUES ('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1');`);
-    old.close();
     const state = StateStore.open(file);
     expect(state.workRecords('doi:10.1/x')).toEqual([{ recordJson: '{"id":"s:a"}', deleted: false }, { recordJson: '{"id":"s:b"}', deleted: true }]);
     expect(state.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
