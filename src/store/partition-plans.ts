@@ -51,11 +51,7 @@ export function completePlan(state: StateStore, plan: PartitionPlan): void {
     const row = state
       .statement(`SELECT MIN(last_complete_response_date) AS earliest FROM lists WHERE source_id = ? AND list_key IN (${keys.map(() => '?').join(', ')})`)
       .get(plan.sourceId, ...keys);
-    state
-      .statement(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
-                  ON CONFLICT (source_id, list_key) DO UPDATE SET last_complete_response_date = excluded.last_complete_response_date,
-                  last_complete_at = excluded.last_complete_at, last_harvest_id = excluded.last_harvest_id`)
-      .run(plan.sourceId, plan.listKey, (row?.['earliest'] as string | null) ?? null, new Date().toISOString(), plan.planId);
+    state.markListComplete(plan.sourceId, plan.listKey, (row?.['earliest'] as string | null) ?? null, plan.planId);
     state.statement(`UPDATE partition_plans SET status = 'complete' WHERE source_id = ? AND list_key = ? AND plan_id = ?`).run(plan.sourceId, plan.listKey, plan.planId);
   });
 }

@@ -329,11 +329,16 @@ export class StateStore {
       const now = new Date().toISOString();
       this.stmt(`UPDATE harvests SET status = 'complete', finished_at = ?, token = NULL, last_error = NULL WHERE harvest_id = ?`).run(now, harvestId);
       const h = this.harvest(harvestId)!;
-      this.stmt(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
-                  ON CONFLICT (source_id, list_key) DO UPDATE SET last_complete_response_date = excluded.last_complete_response_date,
-                  last_complete_at = excluded.last_complete_at, last_harvest_id = excluded.last_harvest_id`)
-        .run(h.sourceId, h.listKey, h.firstResponseDate, now, harvestId);
+      this.markListComplete(h.sourceId, h.listKey, h.firstResponseDate, harvestId);
     });
+  }
+
+  /** A list harvested whole, as of `responseDate` (the server's clock): incremental runs start there. */
+  markListComplete(sourceId: string, listKey: string, responseDate: string | null, harvestId: string): void {
+    this.stmt(`INSERT INTO lists (source_id, list_key, last_complete_response_date, last_complete_at, last_harvest_id) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (source_id, list_key) DO UPDATE SET last_complete_response_date = excluded.last_complete_response_date,
+                last_complete_at = excluded.last_complete_at, last_harvest_id = excluded.last_harvest_id`)
+      .run(sourceId, listKey, responseDate, new Date().toISOString(), harvestId);
   }
 
   /** Records held for a source, counted once whatever the number of formats. */
