@@ -476,6 +476,8 @@ export class StateStore {
       for (const id of dead) {
         // Where both touched a work, the dead run saw it first: its status before is the one to keep.
         this.stmt(`DELETE FROM run_touched_works WHERE run_id = ? AND work_id IN (SELECT work_id FROM run_touched_works WHERE run_id = ?)`).run(runId, id);
+        // What the dead run rewrote counts as rewritten by this one: its change file reports it.
+        this.stmt(`UPDATE works SET updated_run = ? WHERE updated_run = ? AND work_id IN (SELECT work_id FROM run_touched_works WHERE run_id = ?)`).run(runId, id, id);
         adopted += Number(this.stmt(`UPDATE run_touched_works SET run_id = ? WHERE run_id = ?`).run(runId, id).changes);
         this.stmt(`DELETE FROM works_runs WHERE run_id = ?`).run(id);
       }

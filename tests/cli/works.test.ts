@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
 import { harvest } from '../../src/cli/harvest.ts';
+import { recomputeDirtyWorks, worksRun } from '../../src/cli/works.ts';
+import { StateStore } from '../../src/store/state.ts';
+import type { CommonRecord } from '../../src/formats/common-record.ts';
 import { formatStatus, statusReport } from '../../src/cli/status.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
@@ -170,6 +174,26 @@ describe('works', () => {
     expect(statSync(join(out, 'works.jsonl')).mtimeMs).toBe(before);
     expect(again.works).toMatchObject({ touched: 0, added: 0, changed: 0, removed: 0, total: 5, changes: null });
     expect(works(out).size).toBe(5);
+  });
+
+  it('reports the works recomputed by a run killed before its change file, in the next run\'s', async () => {
+    const { out, run } = await setup();
+    await run();
+    // A run recomputes a retitled record's work between pages, then dies (kill -9): its process is gone.
+    const state = StateStore.open(join(out, 'state.sqlite'));
+    const id = 'record:kar:oai:kar.kent.ac.uk:100';
+    const record = JSON.parse(state.workRecords(id)[0]!.recordJson) as CommonRecord;
+    state.transaction(() => state.saveSourceRecord('kar', record.identifier, false, id, JSON.stringify({ ...record, title: 'Retitled before the kill' })));
+    const dead = worksRun(state, { sourcePriority: [] }, 'killed-run');
+    state.registerWorksRun('killed-run', 2 ** 31 - 1, hostname());
+    expect(recomputeDirtyWorks(dead)).toBe(1);
+    state.close();
+
+    const next = await run();
+    expect(next.works).toMatchObject({ touched: 1, changed: 1, snapshotWritten: true });
+    const [change] = readFileSync(next.works.changes!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(change).toMatchObject({ change: 'changed', id, work: { title: { value: 'Retitled before the kill' } } });
+    expect(works(out).get(id)!.title!.value).toBe('Retitled before the kill');
   });
 
   it('with works.snapshotEveryHours, leaves works.jsonl behind until the interval has passed, listing the change files since', async () => {
