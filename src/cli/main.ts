@@ -50,7 +50,7 @@ Usage:
 Options:
   --config FILE       sources file (default: config/sources.json)
   --out DIR           output folder (default: output/)
-  --state FILE        state database (default: <out>/state.sqlite)
+  --state FILE        state database (default: <out>/state.sqlite; its works in FILE-works)
   --source ID         harvest only this source (repeatable)
   --from DATE         run: records changed from DATE (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ);
                       audit: reference dates from DATE

@@ -12,7 +12,7 @@ import { worksSnapshotState } from '../store/works-snapshot-state.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
 import { monthOf } from './stats-run.ts';
-import type { StateStore } from '../store/state.ts';
+import type { DirtyWork, StateStore } from '../store/state.ts';
 
 export interface WorksSummary {
   touched: number;
@@ -66,10 +66,10 @@ export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
     for (const r of results) {
       state.noteTouchedWork(run.runId, r.id, r.before);
       if (r.work === null) state.dropWork(r.id);
-      else if (r.unchanged) state.clearDirty(r.id);
-      else state.saveWork(r.id, r.work.status, r.json!, run.runId);
+      else if (!r.unchanged) state.saveWork(r.id, r.work.status, r.json!, run.runId);
     }
   });
+  state.clearDirty(batch);
   return batch.length;
 }
 
@@ -127,7 +127,6 @@ function changeOf(before: string, after: string | null, rewritten: boolean): Wor
   return before === 'tombstone' && after === 'tombstone' && rewritten ? 'changed' : null;
 }
 
-type DirtyWork = ReturnType<StateStore['dirtyBatch']>[number];
 
 function recompute(run: WorksRun, item: DirtyWork): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
   const { workId: id, held } = item;

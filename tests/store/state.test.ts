@@ -1,6 +1,7 @@
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateStore } from '../../src/store/state.ts';
+import { StateStore, worksDatabaseFile } from '../../src/store/state.ts';
 import { tempDir } from '../support/run.ts';
 
 const header = (identifier: string, datestamp: string, deleted = false) => ({ identifier, datestamp, setSpecs: [], deleted });
@@ -77,11 +78,82 @@ describe('StateStore', () => {
     expect(state.workRecords('doi:10.1/x')).toEqual([{ recordJson: '{"id":"s:a"}', deleted: false }, { recordJson: '{"id":"s:b"}', deleted: true }]);
     expect(state.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
     state.close();
-    const db = new DatabaseSync(file);
-    const ddl = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE name IN ('source_records', 'works', 'source_records_by_work')`).all();
-    db.close();
+    const ddl = [file, worksDatabaseFile(file)].flatMap((f) => {
+      const db = new DatabaseSync(f);
+      const rows = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE name IN ('source_records', 'works', 'source_records_by_work')`).all();
+      db.close();
+      return rows;
+    });
     expect(ddl.map((r) => r['name']).sort()).toEqual(['source_records', 'source_records_by_work', 'works']);
     for (const r of ddl) expect(String(r['sql'])).not.toContain('WITHOUT ROWID');
+  });
+
+  it('moves the works of a version 7 database to a works file of small pages, keeping every row', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const file = await oldDatabase(`PRAGMA page_size = 16384; CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '7');
+      CREATE TABLE dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID; INSERT INTO dirty_works VALUES ('doi:10.1/y');
+      CREATE TABLE works (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL);
+      INSERT INTO works VALUES ('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1');
+      CREATE TABLE works_runs (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO works_runs VALUES ('r2', 1, 'h');
+      CREATE TABLE run_touched_works (run_id TEXT NOT NULL, work_id TEXT NOT NULL, before TEXT NOT NULL, PRIMARY KEY (run_id, work_id)) WITHOUT ROWID;
+      INSERT INTO run_touched_works VALUES ('r2', 'doi:10.1/x', 'none');`);
+    // A copy that stopped before the originals were dropped (a crash) is made again.
+    const half = new DatabaseSync(worksDatabaseFile(file));
+    half.exec(`CREATE TABLE works (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL);
+      INSERT INTO works VALUES ('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1');`);
+    half.close();
+    const state = StateStore.open(file);
+    expect(state.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
+    expect([...state.touchedWorks('r2')]).toEqual([{ workId: 'doi:10.1/x', before: 'none', status: 'active', workJson: '{"id":"doi:10.1/x"}', updatedRun: 'r1' }]);
+    expect(state.dirtyBatch(10).map((w) => [w.workId, w.mark])).toEqual([['doi:10.1/y', 0]]);
+    state.close();
+    const main = new DatabaseSync(file);
+    expect(main.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('works', 'works_runs', 'run_touched_works')`).all()).toEqual([]);
+    main.close();
+    const works = new DatabaseSync(worksDatabaseFile(file));
+    expect(works.prepare('PRAGMA page_size').get()).toEqual({ page_size: 4096 });
+    works.close();
+    expect(StateStore.open(file).work('doi:10.1/x')?.status).toBe('active');
+  });
+
+  it('marks every work for recomputing when its works file is missing or belongs to another state database', () => {
+    const file = join(tempDir(), 'state.sqlite');
+    let state = StateStore.open(file);
+    state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{}');
+    const batch = state.dirtyBatch(10);
+    state.transaction(() => state.saveWork('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1'));
+    state.clearDirty(batch);
+    expect(state.dirtyBatch(10)).toEqual([]);
+    state.close();
+    rmSync(worksDatabaseFile(file));
+    state = StateStore.open(file);
+    expect(state.work('doi:10.1/x')).toBeUndefined();
+    expect(state.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
+    state.close();
+    // Another state database's works file, put in its place, is not taken for this one's.
+    const other = join(tempDir(), 'state.sqlite');
+    const otherState = StateStore.open(other);
+    otherState.transaction(() => otherState.saveWork('doi:10.1/z', 'active', '{}', 'r9'));
+    otherState.close();
+    copyFileSync(worksDatabaseFile(other), worksDatabaseFile(file));
+    state = StateStore.open(file);
+    expect(state.workCount()).toBe(0);
+    state.close();
+  });
+
+  it('keeps the dirty mark of a work touched again while it was being recomputed', () => {
+    const state = StateStore.open(join(tempDir(), 'state.sqlite'));
+    state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{"v":1}');
+    const first = state.dirtyBatch(10);
+    // Another run saves a second copy of the work before the first one's result is committed.
+    state.saveSourceRecord('t', 'b', false, 'doi:10.1/x', '{"v":2}');
+    state.clearDirty(first);
+    const second = state.dirtyBatch(10);
+    expect(second.map((w) => [w.workId, w.records.length])).toEqual([['doi:10.1/x', 2]]);
+    state.clearDirty(second);
+    expect(state.dirtyBatch(10)).toEqual([]);
+    state.close();
   });
 
   it('rolls a page back whole when the work inside the transaction throws', () => {
