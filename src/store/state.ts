@@ -207,7 +207,9 @@ export class StateStore {
     this.db.prepare('ATTACH DATABASE ? AS workdb').run(worksDatabaseFile(file));
     // 4 KiB: measured at a million records, a run touching 1% of the works took 0.65 s against
     // 0.85–0.92 s with 16 KiB pages; rebuilding all of them is no faster (pages half full).
-    this.db.exec('PRAGMA workdb.page_size = 4096; PRAGMA workdb.journal_mode = WAL; PRAGMA workdb.synchronous = NORMAL;');
+    // Its WAL is checkpointed at 16 MB, as the database's own (1000 pages of 16 KiB): at 4 MB,
+    // rebuilding a million works took a tenth longer.
+    this.db.exec('PRAGMA workdb.page_size = 4096; PRAGMA workdb.journal_mode = WAL; PRAGMA workdb.synchronous = NORMAL; PRAGMA workdb.wal_autocheckpoint = 4000;');
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);');
     const version = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
     if (version && Number(version.value) > SCHEMA_VERSION) {
