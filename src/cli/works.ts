@@ -127,7 +127,6 @@ function changeOf(before: string, after: string | null, rewritten: boolean): Wor
   return before === 'tombstone' && after === 'tombstone' && rewritten ? 'changed' : null;
 }
 
-
 function recompute(run: WorksRun, item: DirtyWork): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
   const { workId: id, held } = item;
   const before = held?.status ?? 'none';

@@ -146,7 +146,7 @@ CREATE TABLE IF NOT EXISTS workdb.run_touched_works (
 ) WITHOUT ROWID;
 `;
 
-/** The tables a version 7 database kept in its own file; version 8 moves them to the works file. */
+/** The tables a version 7 database kept in itself; version 8 moves them to the works file. */
 const WORKS_TABLES = ['works', 'works_runs', 'run_touched_works'] as const;
 
 /** The works file of a state database. */
@@ -182,7 +182,7 @@ const MIGRATIONS: Record<number, string> = {
       INSERT INTO works_v7 SELECT work_id, status, work_json, updated_run FROM works;
       DROP TABLE works;
       ALTER TABLE works_v7 RENAME TO works;`,
-  // v8 counts the touches of a dirty work; its works move to their own file (moveWorksToOwnFile).
+  // v8 counts the touches of a dirty work; its works move to a file of their own (openWorksFile).
   7: `CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
       ALTER TABLE dirty_works ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;`,
 };
@@ -454,7 +454,6 @@ export class StateStore {
     markDirty.run(workId);
     if (held && held.work_id !== workId) markDirty.run(held.work_id);
   }
-
 
   /** The common records (JSON, deleted ones included) of a work's source records. */
   workRecords(workId: string): { recordJson: string; deleted: boolean }[] {
