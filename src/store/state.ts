@@ -149,6 +149,15 @@ CREATE TABLE IF NOT EXISTS workdb.run_touched_works (
 /** The tables a version 7 database kept in itself; version 8 moves them to the works file. */
 const WORKS_TABLES = ['works', 'works_runs', 'run_touched_works'] as const;
 
+/**
+ * The statement that marks works dirty, from `VALUES (?)` or a `SELECT work_id … WHERE …`
+ * (SQLite needs the WHERE before an upsert). A work already dirty counts one more touch, so
+ * a run recomputing it meanwhile leaves it dirty (see clearDirty).
+ */
+function markDirtySql(rows: string): string {
+  return `INSERT INTO main.dirty_works (work_id) ${rows} ON CONFLICT (work_id) DO UPDATE SET mark = mark + 1`;
+}
+
 /** The works file of a state database. */
 export function worksDatabaseFile(stateFile: string): string {
   return stateFile === ':memory:' ? ':memory:' : `${stateFile}-works`;
@@ -281,8 +290,7 @@ export class StateStore {
     }
     if (this.db.prepare(`SELECT value FROM workdb.meta WHERE key = 'store_id'`).get()?.['value'] === storeId) return;
     // Marked before the works file is emptied: a crash in between loses no work.
-    this.transaction(() => this.db.exec(`INSERT INTO main.dirty_works (work_id) SELECT DISTINCT work_id FROM main.source_records WHERE true
-                                                     ON CONFLICT (work_id) DO UPDATE SET mark = mark + 1`));
+    this.transaction(() => this.db.exec(markDirtySql('SELECT DISTINCT work_id FROM main.source_records WHERE true')));
     this.transaction(() => {
       for (const table of WORKS_TABLES) this.db.exec(`DELETE FROM workdb.${table}`);
       pair.run(storeId);
@@ -439,7 +447,7 @@ export class StateStore {
     const held = this.stmt(`SELECT work_id, record_json FROM source_records WHERE source_id = ? AND identifier = ?`).get(sourceId, identifier) as
       | { work_id: string; record_json: string }
       | undefined;
-    const markDirty = this.stmt(`INSERT INTO dirty_works (work_id) VALUES (?) ON CONFLICT (work_id) DO UPDATE SET mark = mark + 1`);
+    const markDirty = this.stmt(markDirtySql('VALUES (?)'));
     if (deleted || workId === null || recordJson === null) {
       if (!held) return;
       this.stmt(`UPDATE source_records SET deleted = 1 WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);
@@ -607,8 +615,7 @@ export class StateStore {
         before.delete(key);
       }
       for (const key of before.keys()) changed.add(key.split('\u0000')[0]!);
-      const mark = this.stmt(`INSERT INTO dirty_works (work_id) SELECT work_id FROM source_records WHERE source_id = ? AND identifier = ?
-                               ON CONFLICT (work_id) DO UPDATE SET mark = mark + 1`);
+      const mark = this.stmt(markDirtySql('SELECT work_id FROM source_records WHERE source_id = ? AND identifier = ?'));
       for (const identifier of changed) mark.run(sourceId, identifier);
       this.stmt(`INSERT OR REPLACE INTO stats_months (source_id, month, fetched_at, outcome) VALUES (?, ?, ?, ?)`).run(sourceId, month, new Date().toISOString(), outcome);
     });
