@@ -1,9 +1,8 @@
 // `oai-harvester audit`: every work's copies judged against a REF deposit rule, written to
 // audit/deposit-audit.jsonl and .csv, with a summary per repository, year and division.
 import { join } from 'node:path';
-import type { CommonRecord } from '../formats/common-record.ts';
 import type { Work } from '../dedupe/work.ts';
-import type { StateStore } from '../store/state.ts';
+import { storedRecord, type StateStore } from '../store/state.ts';
 import { auditWork, type AuditRule, type DepositAudit } from '../audit/deposit-audit.ts';
 import { csvHeader, csvRow, summarise, type AuditSummary } from '../audit/audit-report.ts';
 import { renderReport, type WorkDownloads } from '../audit/report-html.ts';
@@ -36,7 +35,7 @@ export function* audits(state: StateStore, options: AuditOptions): Generator<Dep
     const work = JSON.parse(json) as Work;
     if (work.status !== 'active') continue;
     if (options.sources && options.sources.length > 0 && !work.sources.some((s) => options.sources!.includes(s.source))) continue;
-    const records = state.workRecords(work.id).map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
+    const records = state.workRecords(work.id).map(storedRecord);
     for (const a of auditWork(work, records, options.rule)) {
       if (options.sources && options.sources.length > 0 && !options.sources.includes(a.source)) continue;
       // The period applies to the reference date, or to the deposit when there is none; a copy

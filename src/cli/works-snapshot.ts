@@ -2,24 +2,91 @@
 // renamed into place, then works/snapshot.json saying which run they reflect and which
 // change files came after. Rewriting costs time in proportion to all works, so with
 // `works.snapshotEveryHours` a run that changed few works may leave it to a later run.
+import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
+import { patchSnapshotFile, SnapshotPatchError } from '../sinks/snapshot-patch.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { StateStore } from '../store/state.ts';
-import { saveWorksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
+import { acquireLock } from '../store/source-lock.ts';
+import { saveWorksSnapshotState, worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
 
 export const worksFile = (outDir: string) => join(outDir, 'works.jsonl');
 export const probableDuplicatesFile = (outDir: string) => join(outDir, 'works', 'probable-duplicates.jsonl');
 export const snapshotManifestFile = (outDir: string) => join(outDir, 'works', 'snapshot.json');
 
-/** Writes both snapshots now, whatever the interval; returns what works/snapshot.json says. */
-export function writeWorksSnapshot(state: StateStore, outDir: string, run: string, now: Date): WorksSnapshotState {
-  const works = writeSnapshotFile(worksFile(outDir), state.allWorks());
-  const probableDuplicates = writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
-  const snapshot: WorksSnapshotState = { run, writtenAt: now.toISOString(), works, probableDuplicates, behind: false, changeFilesSince: [] };
-  saveSnapshotState(state, outDir, snapshot);
-  return snapshot;
+// Source ids start with a letter or digit, so no source's lock can take this name.
+export const worksSnapshotLockFile = (outDir: string) => join(outDir, 'locks', '_works-snapshot.lock');
+
+/** A patch is worth it while the changes are a small part of the file; past that, writing it whole reads in order. */
+const PATCH_AT_MOST = 0.2;
+
+/**
+ * Writes both snapshots now, whatever the interval; returns what works/snapshot.json says.
+ * works.jsonl is patched (the previous file copied, the works changed since replaced) when the
+ * previous one is the file the state database last wrote, and written whole otherwise. One
+ * process at a time: runs of other sources sharing the output folder wait their turn.
+ */
+export function writeWorksSnapshot(state: StateStore, outDir: string, run: string, now: Date, waitMs = 600_000): WorksSnapshotState {
+  const release = waitForLock(worksSnapshotLockFile(outDir), waitMs);
+  try {
+    // Changes after this mark may or may not make it into the file; they stay noted for the next.
+    const upTo = state.snapshotPendingMark();
+    const path = worksFile(outDir);
+    let works: number | undefined;
+    let patchRefused: string | undefined;
+    if (patchable(state, path, worksSnapshotState(state), upTo)) {
+      const changes = (function* () {
+        for (const w of state.snapshotPendingWorks(upTo)) yield { id: w.workId, line: w.workJson };
+      })();
+      try {
+        works = patchSnapshotFile(path, path, changes);
+      } catch (error) {
+        if (!(error instanceof SnapshotPatchError)) throw error;
+        patchRefused = error.message;
+      }
+    }
+    const written = works === undefined ? 'whole' : 'patched';
+    works ??= writeSnapshotFile(path, state.allWorks());
+    const probableDuplicates = writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
+    const file = statSync(path);
+    const snapshot: WorksSnapshotState = {
+      run, writtenAt: now.toISOString(), works, probableDuplicates, behind: false, changeFilesSince: [],
+      written, ...(patchRefused ? { patchRefused } : {}), bytes: file.size, mtimeMs: file.mtimeMs,
+    };
+    saveSnapshotState(state, outDir, snapshot);
+    state.snapshotWritten(upTo, run);
+    return snapshot;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Whether works.jsonl is the file the last snapshot wrote (same size and time, so not edited or
+ * replaced since) and every change since is noted, and few enough to patch in.
+ */
+function patchable(state: StateStore, path: string, previous: WorksSnapshotState | undefined, upTo: number): boolean {
+  if (!previous || previous.bytes === undefined || !existsSync(path)) return false;
+  const file = statSync(path);
+  if (file.size !== previous.bytes || file.mtimeMs !== previous.mtimeMs) return false;
+  if (state.snapshotPendingSince() !== previous.run) return false;
+  return state.snapshotPendingCount(upTo) <= Math.max(100, previous.works * PATCH_AT_MOST);
+}
+
+/** Takes the lock, waiting while another live process holds it. */
+function waitForLock(path: string, waitMs: number): () => void {
+  const deadline = Date.now() + waitMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const lock = acquireLock(path);
+    if (lock.acquired) return lock.release;
+    if (Date.now() >= deadline) {
+      throw new Error(`works.jsonl is being written by process ${lock.holder.pid} on ${lock.holder.host} (since ${lock.holder.since}); gave up after ${Math.round(waitMs / 1000)} s (${path})`);
+    }
+    Atomics.wait(pause, 0, 0, 100);
+  }
 }
 
 /** The snapshot is left as it is; the works a run changed are noted as not in it yet. */

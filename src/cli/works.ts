@@ -6,13 +6,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
-import type { CommonRecord } from '../formats/common-record.ts';
 import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { worksSnapshotState } from '../store/works-snapshot-state.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
 import { monthOf } from './stats-run.ts';
-import type { DirtyWork, StateStore } from '../store/state.ts';
+import { storedRecord, type DirtyWork, type StateStore } from '../store/state.ts';
 
 export interface WorksSummary {
   touched: number;
@@ -130,7 +129,7 @@ function changeOf(before: string, after: string | null, rewritten: boolean): Wor
 function recompute(run: WorksRun, item: DirtyWork): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
   const { workId: id, held } = item;
   const before = held?.status ?? 'none';
-  const records = item.records.map((r) => ({ ...(JSON.parse(r.recordJson) as CommonRecord), deleted: r.deleted }));
+  const records = item.records.map(storedRecord);
   // Its only record moved to another DOI: the work no longer exists.
   if (records.length === 0) return { id, before, work: null, json: null, unchanged: false };
   const work = mergeWork(id, records, run.policy);

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -18,23 +18,40 @@ export class SnapshotWriter {
 
   write(lines: readonly string[]): void {
     if (lines.length === 0) return;
+    writeSync(this.open(), `${lines.join('\n')}\n`);
+    this.count += lines.length;
+  }
+
+  /** Bytes holding `lines` whole lines (each ending in a newline), as they are. */
+  copy(bytes: Uint8Array, start: number, end: number, lines: number): void {
+    if (end <= start) return;
+    const fd = this.open();
+    for (let at = start; at < end; ) at += writeSync(fd, bytes, at, end - at);
+    this.count += lines;
+  }
+
+  /** Drops what was written; the file at `path` stays as it was. */
+  abandon(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.temp, { force: true });
+  }
+
+  private open(): number {
     if (this.fd === undefined) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.fd = openSync(this.temp, 'w');
     }
-    writeSync(this.fd, `${lines.join('\n')}\n`);
-    this.count += lines.length;
+    return this.fd;
   }
 
   /** Renames the file into place; with `always`, an empty one replaces an old one too. */
   finish(always = false): number {
-    if (this.fd === undefined) {
-      if (!always) return 0;
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.temp, 'w');
-    }
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    if (this.fd === undefined && !always) return 0;
+    const fd = this.open();
+    fsyncSync(fd);
+    closeSync(fd);
     this.fd = undefined;
     renameSync(this.temp, this.path);
     return this.count;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Identify, OaiHeader } from '../oai/types.ts';
+import type { CommonRecord } from '../formats/common-record.ts';
 
 export type HarvestStatus = 'running' | 'complete' | 'abandoned';
 
@@ -57,10 +58,18 @@ export interface DirtyWork {
   downloadRows: { metric: string; month: string; count: number }[];
 }
 
+/** A stored source record as a common record, with the deleted state its row holds now. */
+export function storedRecord(row: { recordJson: string; deleted: boolean }): CommonRecord {
+  // Set on the parsed object rather than spread into a copy: a merge reads thousands of these.
+  const record = JSON.parse(row.recordJson) as CommonRecord;
+  record.deleted = row.deleted;
+  return record;
+}
+
 /** Which harvest a record is noted for: the skip state is per source, format and record. */
 export type HarvestKey = Pick<HarvestRow, 'sourceId' | 'metadataPrefix' | 'harvestId' | 'full'>;
 
-const SCHEMA_VERSION = 8;
+const SCHEMA_VERSION = 9;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -144,6 +153,9 @@ CREATE TABLE IF NOT EXISTS workdb.works_runs (run_id TEXT PRIMARY KEY, pid INTEG
 CREATE TABLE IF NOT EXISTS workdb.run_touched_works (
   run_id TEXT NOT NULL, work_id TEXT NOT NULL, before TEXT NOT NULL, PRIMARY KEY (run_id, work_id)
 ) WITHOUT ROWID;
+-- Works rewritten or dropped since works.jsonl was written, for the next one to patch in. A
+-- work changed again gets a new seq (never reused), so a snapshot forgets only what it holds.
+CREATE TABLE IF NOT EXISTS workdb.snapshot_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, work_id TEXT NOT NULL UNIQUE);
 `;
 
 /** The tables a version 7 database kept in itself; version 8 moves them to the works file. */
@@ -194,6 +206,9 @@ const MIGRATIONS: Record<number, string> = {
   // v8 counts the touches of a dirty work; its works move to a file of their own (openWorksFile).
   7: `CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY) WITHOUT ROWID;
       ALTER TABLE dirty_works ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;`,
+  // v9 notes the works changed since works.jsonl was written (workdb.snapshot_pending, made
+  // with the works file); older programs, which would not, must not write to it.
+  8: `SELECT 1;`,
 };
 
 export class StateStore {
@@ -293,6 +308,8 @@ export class StateStore {
     this.transaction(() => this.db.exec(markDirtySql('SELECT DISTINCT work_id FROM main.source_records WHERE true')));
     this.transaction(() => {
       for (const table of WORKS_TABLES) this.db.exec(`DELETE FROM workdb.${table}`);
+      // Its changes since works.jsonl are unknown: the next snapshot is written whole.
+      this.db.exec(`DELETE FROM workdb.snapshot_pending; DELETE FROM workdb.meta WHERE key = 'pending_since'`);
       pair.run(storeId);
     });
   }
@@ -507,6 +524,7 @@ export class StateStore {
   saveWork(workId: string, status: string, workJson: string, runId: string): void {
     this.stmt(`INSERT INTO workdb.works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)
                ON CONFLICT (work_id) DO UPDATE SET status = excluded.status, work_json = excluded.work_json, updated_run = excluded.updated_run`).run(workId, status, workJson, runId);
+    this.stmt(`INSERT OR REPLACE INTO workdb.snapshot_pending (work_id) VALUES (?)`).run(workId);
   }
 
   /**
@@ -574,6 +592,41 @@ export class StateStore {
   /** A work with no source records left (its only record moved to another DOI) disappears; inside `transaction`. */
   dropWork(workId: string): void {
     this.stmt(`DELETE FROM workdb.works WHERE work_id = ?`).run(workId);
+    this.stmt(`INSERT OR REPLACE INTO workdb.snapshot_pending (work_id) VALUES (?)`).run(workId);
+  }
+
+  /** The newest change not yet in works.jsonl (0: none); a snapshot read after it holds every change up to it. */
+  snapshotPendingMark(): number {
+    return Number(this.stmt(`SELECT COALESCE(MAX(seq), 0) AS mark FROM workdb.snapshot_pending`).get()!['mark']);
+  }
+
+  snapshotPendingCount(upTo: number): number {
+    return Number(this.stmt(`SELECT COUNT(*) AS n FROM workdb.snapshot_pending WHERE seq <= ?`).get(upTo)!['n']);
+  }
+
+  /** The works changed up to `upTo`, in id order as works.jsonl is, with their JSON now (null: gone). */
+  *snapshotPendingWorks(upTo: number): Generator<{ workId: string; workJson: string | null }> {
+    for (const r of this.stmt(`SELECT p.work_id, w.work_json FROM workdb.snapshot_pending p LEFT JOIN workdb.works w ON w.work_id = p.work_id
+                               WHERE p.seq <= ? ORDER BY p.work_id`).iterate(upTo)) {
+      yield { workId: String(r['work_id']), workJson: (r['work_json'] as string | null) ?? null };
+    }
+  }
+
+  /**
+   * Once a works.jsonl holding every change up to `upTo` is in place: those are forgotten,
+   * and the changes left are noted as following that snapshot (see snapshotPendingSince).
+   */
+  snapshotWritten(upTo: number, snapshotRun: string): void {
+    this.transaction(() => {
+      this.stmt(`DELETE FROM workdb.snapshot_pending WHERE seq <= ?`).run(upTo);
+      this.stmt(`INSERT OR REPLACE INTO workdb.meta (key, value) VALUES ('pending_since', ?)`).run(snapshotRun);
+    });
+  }
+
+  /** The snapshot whose later changes snapshot_pending holds; none for a works file that never saw one written. */
+  snapshotPendingSince(): string | undefined {
+    const row = this.stmt(`SELECT value FROM workdb.meta WHERE key = 'pending_since'`).get();
+    return row ? String(row['value']) : undefined;
   }
 
   /** Live records without a DOI that share a probable-duplicate key with another, grouped. */

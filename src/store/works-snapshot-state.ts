@@ -13,6 +13,13 @@ export interface WorksSnapshotState {
   behind: boolean;
   /** Change files (relative to the output folder) written since, oldest first. */
   changeFilesSince: string[];
+  /** Patched from the previous file, or written whole from the database. */
+  written?: 'patched' | 'whole';
+  /** Why the previous file could not be patched (it is not what was written), when it could not. */
+  patchRefused?: string;
+  /** Size and modification time of works.jsonl as written: a file edited since is written whole. */
+  bytes?: number;
+  mtimeMs?: number;
 }
 
 const KEY = 'works_snapshot';

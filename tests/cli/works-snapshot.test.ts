@@ -1,0 +1,132 @@
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { updateWorks, worksRun } from '../../src/cli/works.ts';
+import { worksFile, writeWorksSnapshot, worksSnapshotLockFile } from '../../src/cli/works-snapshot.ts';
+import { workId } from '../../src/dedupe/merge-work.ts';
+import { COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord } from '../../src/formats/common-record.ts';
+import { acquireLock } from '../../src/store/source-lock.ts';
+import { StateStore } from '../../src/store/state.ts';
+import { worksSnapshotState } from '../../src/store/works-snapshot-state.ts';
+import { tempDir } from '../support/run.ts';
+
+function record(source: string, n: number, title: string, doi: string | null): CommonRecord {
+  const { doiCandidates: _unused, ...fields } = emptyFields();
+  void _unused;
+  return {
+    ...fields, schemaVersion: COMMON_RECORD_SCHEMA_VERSION, id: `${source}:oai:${source}:${n}`, source, identifier: `oai:${source}:${n}`,
+    deleted: false, datestamp: '2024-01-01T00:00:00Z', sets: [], formats: ['oai_dc'], fieldSources: {}, title,
+    creators: [{ name: `Family${n}, A.`, family: `Family${n}`, given: 'A.', orcid: null }], doi,
+    doiInfo: doi ? { original: doi, field: 'dc:relation', reason: 'a bare DOI in dc:relation', others: [] } : null,
+    landingPage: `https://${source}.example/${n}/`,
+  };
+}
+
+function save(state: StateStore, r: CommonRecord, deleted = false): void {
+  state.transaction(() => state.saveSourceRecord(r.source, r.identifier, deleted, workId(r), JSON.stringify(r)));
+}
+
+/** What writing works.jsonl whole from the database gives. */
+const whole = (state: StateStore) => [...state.allWorks()].map((w) => `${w}\n`).join('');
+
+function setup() {
+  const dir = tempDir('oai-works-snapshot-');
+  const out = join(dir, 'out');
+  const state = StateStore.open(join(dir, 'state.sqlite'));
+  let runs = 0;
+  const run = (everyHours = 0, now = new Date()) => updateWorks(worksRun(state, { sourcePriority: [] }, `run-${++runs}`, now, everyHours), out);
+  return { dir, out, state, run };
+}
+
+describe('works.jsonl after a run that changed some works', () => {
+  it('is patched from the previous file, and is byte for byte what writing it whole gives', () => {
+    const { out, state, run } = setup();
+    // Some ids sort before, between and after others; accents sort by UTF-8 bytes.
+    for (let n = 0; n < 40; n++) save(state, record('kar', n, `Paper ${n}`, n % 3 === 0 ? null : `10.1000/${n % 5 === 0 ? 'é' : ''}p${n * 7}`));
+    save(state, record('leeds', 1, 'Paper 1, the copy in Leeds', '10.1000/p7'));
+    const first = run();
+    expect(first.snapshotOf).toMatchObject({ behind: false });
+    expect(worksSnapshotState(state)).toMatchObject({ written: 'whole' });
+
+    save(state, record('kar', 2, 'Paper 2, retitled', '10.1000/p14'));          // changed
+    save(state, record('kar', 4, 'Paper 4, DOI corrected', '10.1000/a-first'));  // moves: one work gone, one added first
+    save(state, record('kar', 5, 'Paper 5', '10.1000/ép35'), true);             // deleted: a tombstone
+    save(state, record('ucl', 1, 'A new paper', '10.1000/zz-last'));             // added last
+    save(state, record('leeds', 1, 'x', '10.1000/p7'), true);                    // a work loses one of two copies
+    const second = run();
+    expect(second).toMatchObject({ added: 2, removed: 2, snapshotWritten: true });
+    expect(worksSnapshotState(state)).toMatchObject({ written: 'patched' });
+    expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(state));
+    expect(second.total).toBe(readFileSync(worksFile(out), 'utf8').trim().split('\n').length);
+    // Nothing is left to patch in: the next run changes nothing and rewrites nothing.
+    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(run()).toMatchObject({ touched: 0, snapshotWritten: false });
+  });
+
+  it('takes in every change of the runs it skipped under works.snapshotEveryHours', () => {
+    const { out, state, run } = setup();
+    for (let n = 0; n < 20; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
+    const start = new Date('2026-11-22T00:00:00Z');
+    run(24, start);
+    save(state, record('kar', 3, 'Retitled in the first skipped run', '10.1000/p3'));
+    expect(run(24, new Date('2026-11-22T06:00:00Z'))).toMatchObject({ snapshotWritten: false });
+    save(state, record('kar', 3, 'Retitled again', '10.1000/p3'));
+    save(state, record('kar', 8, 'Gone', '10.1000/p8'), true);
+    expect(run(24, new Date('2026-11-22T12:00:00Z'))).toMatchObject({ snapshotWritten: false });
+    save(state, record('kar', 30, 'Added in the run that writes it', '10.1000/p30'));
+    expect(run(24, new Date('2026-11-23T01:00:00Z'))).toMatchObject({ snapshotWritten: true });
+    expect(worksSnapshotState(state)).toMatchObject({ written: 'patched', behind: false });
+    const text = readFileSync(worksFile(out), 'utf8');
+    expect(text).toBe(whole(state));
+    expect(text).toContain('Retitled again');
+    expect(text).not.toContain('Retitled in the first skipped run');
+  });
+
+  it('is written whole when the previous file was edited, replaced, or its changes are unknown', () => {
+    const { dir, out, state, run } = setup();
+    for (let n = 0; n < 10; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
+    run();
+    // Edited by hand: its size no longer matches.
+    appendFileSync(worksFile(out), '{"schemaVersion":1,"id":"doi:zz-edited"}\n');
+    save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
+    run();
+    expect(worksSnapshotState(state)).toMatchObject({ written: 'whole' });
+    expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(state));
+    // The works file is lost: every work is recomputed, and the changes since the snapshot are unknown.
+    state.close();
+    rmSync(join(dir, 'state.sqlite-works'));
+    const reopened = StateStore.open(join(dir, 'state.sqlite'));
+    expect(reopened.snapshotPendingSince()).toBeUndefined();
+    const again = updateWorks(worksRun(reopened, { sourcePriority: [] }, 'after-loss'), out);
+    expect(again.snapshotWritten).toBe(true);
+    expect(worksSnapshotState(reopened)).toMatchObject({ written: 'whole' });
+    expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(reopened));
+    reopened.close();
+  });
+
+  it('keeps a change made after the snapshot read its changes for the next one', () => {
+    const { out, state, run } = setup();
+    for (let n = 0; n < 5; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
+    run();
+    save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
+    run();
+    const mark = state.snapshotPendingMark();
+    // Another process recomputes a work after the snapshot took its mark: it stays noted.
+    save(state, record('kar', 2, 'Retitled meanwhile', '10.1000/p2'));
+    updateWorks(worksRun(state, { sourcePriority: [] }, 'other', new Date(), 24), out);
+    expect(state.snapshotPendingMark()).toBeGreaterThan(mark);
+    state.snapshotWritten(mark, 'run-2');
+    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(1);
+  });
+
+  it('waits for another process writing it, and names that process when it gives up', () => {
+    const { out, state, run } = setup();
+    save(state, record('kar', 1, 'Paper', '10.1000/p1'));
+    run();
+    const held = acquireLock(worksSnapshotLockFile(out));
+    expect(held.acquired).toBe(true);
+    expect(() => writeWorksSnapshot(state, out, 'blocked', new Date(), 300)).toThrow(new RegExp(`being written by process ${process.pid} .*gave up after 0 s`));
+    if (held.acquired) held.release();
+    expect(writeWorksSnapshot(state, out, 'free', new Date()).run).toBe('free');
+  });
+});
