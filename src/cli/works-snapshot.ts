@@ -31,12 +31,13 @@ const PATCH_AT_MOST = 0.2;
 export function writeWorksSnapshot(state: StateStore, outDir: string, run: string, now: Date, waitMs = 600_000): WorksSnapshotState {
   const release = waitForLock(worksSnapshotLockFile(outDir), waitMs);
   try {
-    // Changes after this mark may or may not make it into the file; they stay noted for the next.
-    const upTo = state.snapshotPendingMark();
     const path = worksFile(outDir);
+    const canPatch = patchable(state, path, worksSnapshotState(state));
+    // Changes after this mark may or may not make it into the file; they stay noted for the next.
+    const upTo = state.beginSnapshot(run);
     let works: number | undefined;
     let patchRefused: string | undefined;
-    if (patchable(state, path, worksSnapshotState(state), upTo)) {
+    if (canPatch && state.snapshotPendingCount(upTo) <= Math.max(100, canPatch.works * PATCH_AT_MOST)) {
       const changes = (function* () {
         for (const w of state.snapshotPendingWorks(upTo)) yield { id: w.workId, line: w.workJson };
       })();
@@ -56,7 +57,7 @@ export function writeWorksSnapshot(state: StateStore, outDir: string, run: strin
       written, ...(patchRefused ? { patchRefused } : {}), bytes: file.size, mtimeMs: file.mtimeMs,
     };
     saveSnapshotState(state, outDir, snapshot);
-    state.snapshotWritten(upTo, run);
+    state.snapshotWritten(upTo);
     return snapshot;
   } finally {
     release();
@@ -64,15 +65,14 @@ export function writeWorksSnapshot(state: StateStore, outDir: string, run: strin
 }
 
 /**
- * Whether works.jsonl is the file the last snapshot wrote (same size and time, so not edited or
- * replaced since) and every change since is noted, and few enough to patch in.
+ * The last snapshot, if works.jsonl is the file it wrote (same size and time, so not edited or
+ * replaced since) and every change since is noted.
  */
-function patchable(state: StateStore, path: string, previous: WorksSnapshotState | undefined, upTo: number): boolean {
-  if (!previous || previous.bytes === undefined || !existsSync(path)) return false;
+function patchable(state: StateStore, path: string, previous: WorksSnapshotState | undefined): WorksSnapshotState | undefined {
+  if (!previous || previous.bytes === undefined || !existsSync(path)) return undefined;
   const file = statSync(path);
-  if (file.size !== previous.bytes || file.mtimeMs !== previous.mtimeMs) return false;
-  if (state.snapshotPendingSince() !== previous.run) return false;
-  return state.snapshotPendingCount(upTo) <= Math.max(100, previous.works * PATCH_AT_MOST);
+  if (file.size !== previous.bytes || file.mtimeMs !== previous.mtimeMs) return undefined;
+  return state.snapshotPendingSince() === previous.run ? previous : undefined;
 }
 
 /** Takes the lock, waiting while another live process holds it. */

@@ -158,6 +158,14 @@ CREATE TABLE IF NOT EXISTS workdb.run_touched_works (
 CREATE TABLE IF NOT EXISTS workdb.snapshot_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, work_id TEXT NOT NULL UNIQUE);
 `;
 
+/**
+ * Notes a work as changed since works.jsonl, once a snapshot has started noting them: before
+ * the first, the next snapshot is written whole anyway, and a first harvest of a million works
+ * need not note each one.
+ */
+const NOTE_PENDING_SQL = `INSERT OR REPLACE INTO workdb.snapshot_pending (work_id)
+  SELECT ? WHERE EXISTS (SELECT 1 FROM workdb.meta WHERE key = 'pending_since')`;
+
 /** The tables a version 7 database kept in itself; version 8 moves them to the works file. */
 const WORKS_TABLES = ['works', 'works_runs', 'run_touched_works'] as const;
 
@@ -524,7 +532,7 @@ export class StateStore {
   saveWork(workId: string, status: string, workJson: string, runId: string): void {
     this.stmt(`INSERT INTO workdb.works (work_id, status, work_json, updated_run) VALUES (?, ?, ?, ?)
                ON CONFLICT (work_id) DO UPDATE SET status = excluded.status, work_json = excluded.work_json, updated_run = excluded.updated_run`).run(workId, status, workJson, runId);
-    this.stmt(`INSERT OR REPLACE INTO workdb.snapshot_pending (work_id) VALUES (?)`).run(workId);
+    this.stmt(NOTE_PENDING_SQL).run(workId);
   }
 
   /**
@@ -592,12 +600,21 @@ export class StateStore {
   /** A work with no source records left (its only record moved to another DOI) disappears; inside `transaction`. */
   dropWork(workId: string): void {
     this.stmt(`DELETE FROM workdb.works WHERE work_id = ?`).run(workId);
-    this.stmt(`INSERT OR REPLACE INTO workdb.snapshot_pending (work_id) VALUES (?)`).run(workId);
+    this.stmt(NOTE_PENDING_SQL).run(workId);
   }
 
-  /** The newest change not yet in works.jsonl (0: none); a snapshot read after it holds every change up to it. */
-  snapshotPendingMark(): number {
-    return Number(this.stmt(`SELECT COALESCE(MAX(seq), 0) AS mark FROM workdb.snapshot_pending`).get()!['mark']);
+  /**
+   * Starts a snapshot for `run`: from here on every change is noted for the next one, and the
+   * changes up to the mark returned are this one's to take in (a change committed after it is
+   * noted, whether or not the file ends up holding it).
+   */
+  beginSnapshot(run: string): number {
+    let mark = 0;
+    this.transaction(() => {
+      mark = Number(this.stmt(`SELECT COALESCE(MAX(seq), 0) AS mark FROM workdb.snapshot_pending`).get()!['mark']);
+      this.stmt(`INSERT OR REPLACE INTO workdb.meta (key, value) VALUES ('pending_since', ?)`).run(run);
+    });
+    return mark;
   }
 
   snapshotPendingCount(upTo: number): number {
@@ -612,15 +629,9 @@ export class StateStore {
     }
   }
 
-  /**
-   * Once a works.jsonl holding every change up to `upTo` is in place: those are forgotten,
-   * and the changes left are noted as following that snapshot (see snapshotPendingSince).
-   */
-  snapshotWritten(upTo: number, snapshotRun: string): void {
-    this.transaction(() => {
-      this.stmt(`DELETE FROM workdb.snapshot_pending WHERE seq <= ?`).run(upTo);
-      this.stmt(`INSERT OR REPLACE INTO workdb.meta (key, value) VALUES ('pending_since', ?)`).run(snapshotRun);
-    });
+  /** Once a works.jsonl holding every change up to `upTo` is in place: those are forgotten. */
+  snapshotWritten(upTo: number): void {
+    this.stmt(`DELETE FROM workdb.snapshot_pending WHERE seq <= ?`).run(upTo);
   }
 
   /** The snapshot whose later changes snapshot_pending holds; none for a works file that never saw one written. */

@@ -104,19 +104,21 @@ describe('works.jsonl after a run that changed some works', () => {
     reopened.close();
   });
 
-  it('keeps a change made after the snapshot read its changes for the next one', () => {
+  it('notes changes from the first snapshot on, and keeps one made after a snapshot took its mark for the next', () => {
     const { out, state, run } = setup();
     for (let n = 0; n < 5; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
+    // A first harvest notes nothing: its snapshot is written whole anyway.
     run();
+    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
     save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
-    run();
-    const mark = state.snapshotPendingMark();
+    run(24);
+    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(1);
+    const mark = state.beginSnapshot('racing');
     // Another process recomputes a work after the snapshot took its mark: it stays noted.
     save(state, record('kar', 2, 'Retitled meanwhile', '10.1000/p2'));
     updateWorks(worksRun(state, { sourcePriority: [] }, 'other', new Date(), 24), out);
-    expect(state.snapshotPendingMark()).toBeGreaterThan(mark);
-    state.snapshotWritten(mark, 'run-2');
-    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(1);
+    state.snapshotWritten(mark);
+    expect([...state.snapshotPendingWorks(Number.MAX_SAFE_INTEGER)].map((w) => w.workId)).toEqual(['doi:10.1000/p2']);
   });
 
   it('waits for another process writing it, and names that process when it gives up', () => {
