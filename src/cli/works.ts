@@ -26,7 +26,7 @@ export interface WorksSummary {
   probableDuplicatesFile: string;
   /** Whether this run rewrote works.jsonl, and which run the file reflects now. */
   snapshotWritten: boolean;
-  snapshotOf: { run: string; writtenAt: string; behind: boolean; changeFilesSince: number } | null;
+  snapshotOf: { run: string; writtenAt: string; behind: boolean; changeFilesSince: number; written: 'patched' | 'whole' | null } | null;
   /** Time spent recomputing touched works, and rewriting the snapshots. */
   recomputeMs: number;
   snapshotMs: number;
@@ -114,7 +114,7 @@ export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
   if (summary.snapshotWritten || !snapshot) snapshot = writeWorksSnapshot(state, outDir, runId, run.now);
   summary.total = state.workCount();
   summary.probableDuplicates = snapshot.probableDuplicates;
-  summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length };
+  summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null };
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
 }

@@ -202,7 +202,7 @@ describe('works', () => {
     const manifest = () => JSON.parse(readFileSync(join(out, 'works', 'snapshot.json'), 'utf8'));
     const title = () => works(out).get('record:kar:oai:kar.kent.ac.uk:100')!.title!.value;
     const first = await run(hours(0));
-    expect(first.works).toMatchObject({ snapshotWritten: true, snapshotOf: { run: first.runId, behind: false, changeFilesSince: 0 } });
+    expect(first.works).toMatchObject({ snapshotWritten: true, snapshotOf: { run: first.runId, behind: false, changeFilesSince: 0, written: 'whole' } });
     expect(manifest()).toMatchObject({ worksFile: 'works.jsonl', run: first.runId, writtenAt: hours(0).toISOString(), works: 5, behind: false, changeFilesSince: [] });
 
     // An hour later a title changes: the change file has it, works.jsonl waits.
@@ -219,7 +219,7 @@ describe('works', () => {
 
     // A day after it was written, the next run brings it up to date, though it changed nothing itself.
     const third = await run(hours(25));
-    expect(third.works).toMatchObject({ touched: 0, snapshotWritten: true, snapshotOf: { run: third.runId, behind: false, changeFilesSince: 0 } });
+    expect(third.works).toMatchObject({ touched: 0, snapshotWritten: true, snapshotOf: { run: third.runId, behind: false, changeFilesSince: 0, written: 'patched' } });
     expect(title()).toBe('A Kent paper, retitled');
     expect(manifest()).toMatchObject({ run: third.runId, behind: false, changeFilesSince: [] });
 
