@@ -1,7 +1,8 @@
-// works.jsonl and works/probable-duplicates.jsonl: every current work, rewritten whole and
-// renamed into place, then works/snapshot.json saying which run they reflect and which
-// change files came after. Rewriting costs time in proportion to all works, so with
-// `works.snapshotEveryHours` a run that changed few works may leave it to a later run.
+// works.jsonl and works/probable-duplicates.jsonl: every current work, written to a temporary
+// file (works.jsonl patched from the previous one where it can be) and renamed into place,
+// then works/snapshot.json saying which run they reflect and which change files came after.
+// Writing costs time in proportion to all works, so with `works.snapshotEveryHours` a run
+// that changed few works may leave it to a later run.
 import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';

@@ -79,7 +79,7 @@ describe('patchSnapshotFile', () => {
     expect(() => patch('junk\n', [{ id: 'doi:10.1/a', line: null }])).toThrow(SnapshotPatchError);
   });
 
-  it('never creates the target before it is complete', () => {
+  it('leaves no temporary file behind once the file is in place', () => {
     const { path } = patch(file(ids), []);
     expect(existsSync(`${path}.${process.pid}.tmp`)).toBe(false);
   });
