@@ -3,7 +3,7 @@
 // then works/snapshot.json saying which run they reflect and which change files came after.
 // Writing costs time in proportion to all works, so with `works.snapshotEveryHours` a run
 // that changed few works may leave it to a later run.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
 import { patchSnapshotFile, SnapshotPatchError } from '../sinks/snapshot-patch.ts';
@@ -70,9 +70,9 @@ export function writeWorksSnapshot(state: StateStore, outDir: string, run: strin
  * replaced since) and every change since is noted.
  */
 function patchable(state: StateStore, path: string, previous: WorksSnapshotState | undefined): WorksSnapshotState | undefined {
-  if (!previous || previous.bytes === undefined || !existsSync(path)) return undefined;
-  const file = statSync(path);
-  if (file.size !== previous.bytes || file.mtimeMs !== previous.mtimeMs) return undefined;
+  if (previous?.bytes === undefined) return undefined;
+  const file = statSync(path, { throwIfNoEntry: false });
+  if (!file || file.size !== previous.bytes || file.mtimeMs !== previous.mtimeMs) return undefined;
   return state.snapshotPendingSince() === previous.run ? previous : undefined;
 }
 

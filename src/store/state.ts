@@ -609,12 +609,10 @@ export class StateStore {
    * noted, whether or not the file ends up holding it).
    */
   beginSnapshot(run: string): number {
-    let mark = 0;
-    this.transaction(() => {
-      mark = Number(this.stmt(`SELECT COALESCE(MAX(seq), 0) AS mark FROM workdb.snapshot_pending`).get()!['mark']);
+    return this.transaction(() => {
       this.stmt(`INSERT OR REPLACE INTO workdb.meta (key, value) VALUES ('pending_since', ?)`).run(run);
+      return Number(this.stmt(`SELECT COALESCE(MAX(seq), 0) AS mark FROM workdb.snapshot_pending`).get()!['mark']);
     });
-    return mark;
   }
 
   snapshotPendingCount(upTo: number): number {
