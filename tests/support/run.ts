@@ -6,9 +6,19 @@ import { pino } from 'pino';
 import { parseConfig, type HarvestConfig } from '../../src/cli/config.ts';
 import type { RecordLine } from '../../src/sinks/record-line.ts';
 
+/** A directory of its own for a test, removed once the test file has run (tests/support/remove-temp-dirs.ts). */
 export function tempDir(prefix = 'oai-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  createdTempDirs().push(dir);
+  return dir;
 }
+
+/** Kept on globalThis: the setup file that removes them may load its own copy of this module. */
+export function createdTempDirs(): string[] {
+  const holder = globalThis as { [TEMP_DIRS]?: string[] };
+  return (holder[TEMP_DIRS] ??= []);
+}
+const TEMP_DIRS = Symbol.for('oai-harvester.tests.tempDirs');
 
 /** A config for test servers: fast retries, no politeness delay. */
 export function testConfig(sources: Record<string, unknown>[], extra: Record<string, unknown> = {}): HarvestConfig {
