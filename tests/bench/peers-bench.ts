@@ -7,9 +7,10 @@
 //      BENCH_LATENCY_MS (300; 0 skips that part), BENCH_LATENCY_PAGES (200), BENCH_MANY=0 (skip ten sources),
 //      PEERS_DIR (../shared/peers), PEERS_WORK (/tmp/oai-peers), BENCH_LOCAL=1 (our server even if the provider is installed).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeTempDirs, tempDir } from '../support/run.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const N = Number(process.env['BENCH_RECORDS'] ?? 20_000);
@@ -17,16 +18,8 @@ const PAGE = 100;
 const peersDir = resolve(process.env['PEERS_DIR'] ?? join(root, '../shared/peers'));
 const peersWork = process.env['PEERS_WORK'] ?? join(tmpdir(), 'oai-peers');
 
-/** Every tool's output goes in a directory of its own, all removed when the bench exits. */
-const scratchDirs: string[] = [];
-process.on('exit', () => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
-});
-function scratchDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
+// Every tool's output goes in a directory of its own, all removed when the bench exits.
+process.on('exit', removeTempDirs);
 const latencyMs = Number(process.env['BENCH_LATENCY_MS'] ?? 300);
 const latencyPages = Number(process.env['BENCH_LATENCY_PAGES'] ?? 200);
 const shebang = readFileSync(join(root, 'dist/cli/main.js'), 'utf8').split('\n', 1)[0]!;
@@ -77,7 +70,7 @@ async function startServer(provider: boolean, records: number, latency = 0, addr
 
 /** Runs a Node script under the usage hook: wall time, whole-process CPU and peak RSS. */
 async function measured(args: string[]): Promise<{ wallS: number; usage: Usage; stdout: string }> {
-  const dir = scratchDir('oai-usage-');
+  const dir = tempDir('oai-usage-');
   const usageFile = join(dir, 'usage.json');
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', join(root, 'tests/bench/usage-hook.mjs'), ...args], {
@@ -102,7 +95,7 @@ async function walk(url: string, mode: 'walk' | 'chosen'): Promise<Row> {
 }
 
 async function ours(url: string, commonRecord: boolean): Promise<Row> {
-  const dir = scratchDir('oai-bench-');
+  const dir = tempDir('oai-bench-');
   const config = join(dir, 'sources.json');
   writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
   const out = join(dir, 'out');
@@ -131,7 +124,7 @@ function peerPath(): string {
 }
 
 function peer(name: string, url: string): Row | undefined {
-  const dir = scratchDir(`oai-peer-${name}-`);
+  const dir = tempDir(`oai-peer-${name}-`);
   const out = join(dir, name === 'curl' ? 'pages' : 'out');
   try {
     execFileSync(join(peersDir, 'peer-harvest.sh'), [name, url, out], { env: { ...process.env, PATH: peerPath(), PEERS_WORK: peersWork, EXPECT_N: String(N) }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -200,7 +193,7 @@ if (process.env['BENCH_MANY'] !== '0') {
     const nine = hosts.flatMap((h, i) => (i === 2 ? [h.url] : [h.url, h.url])).map((baseUrl, k) => ({ id: `s${k + 1}`, baseUrl }));
     const failing = { id: 'failing', baseUrl: hosts[2]!.failingUrl! };
     const run = async (sources: { id: string; baseUrl: string }[]) => {
-      const dir = scratchDir('oai-many-');
+      const dir = tempDir('oai-many-');
       const config = join(dir, 'sources.json');
       const retry = { maxAttempts: 1000, baseDelayMs: 500, maxDelayMs: 2000, budgetMs: 20_000 };
       writeFileSync(config, JSON.stringify({ concurrency: 10, sources: sources.map((s) => ({ ...s, minDelayMs: 0, concurrency: 1, retry })) }));

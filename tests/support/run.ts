@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -6,15 +6,20 @@ import { pino } from 'pino';
 import { parseConfig, type HarvestConfig } from '../../src/cli/config.ts';
 import type { RecordLine } from '../../src/sinks/record-line.ts';
 
-/** A directory of its own for a test, removed once the test file has run (tests/support/remove-temp-dirs.ts). */
+/** A directory of its own, removed by `removeTempDirs` (after each test file: tests/support/remove-temp-dirs.ts). */
 export function tempDir(prefix = 'oai-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   createdTempDirs().push(dir);
   return dir;
 }
 
+/** Removes every directory `tempDir` made so far. */
+export function removeTempDirs(): void {
+  for (const dir of createdTempDirs().splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
 /** Kept on globalThis: the setup file that removes them may load its own copy of this module. */
-export function createdTempDirs(): string[] {
+function createdTempDirs(): string[] {
   const holder = globalThis as { [TEMP_DIRS]?: string[] };
   return (holder[TEMP_DIRS] ??= []);
 }
