@@ -106,7 +106,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir, works }, runId, state, pool, parser))),
     );
     // Works are recomputed even when a source failed: its committed pages count.
-    const worksSummary = updateWorks(works, outDir);
+    const worksSummary = await updateWorks(works, outDir);
     const stats = summaries.some((s) => s.stats) ? writeStatsOutput(state, outDir, runId, summaries) : undefined;
     options.logger.info({ ...worksSummary }, 'works updated');
     const finishedAt = new Date();

@@ -122,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sets':
         return await inspectCommand(command, rest, values.identifier);
       case 'works':
-        return worksCommand(rest, values);
+        return await worksCommand(rest, values);
       case 'stats':
         return await statsItemCommand(rest, values);
       case 'audit':
@@ -259,7 +259,7 @@ function statusCommand(args: string[], values: Record<string, unknown>): number 
   return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
 }
 
-function worksCommand(args: string[], values: Record<string, unknown>): number {
+async function worksCommand(args: string[], values: Record<string, unknown>): Promise<number> {
   const [sub, doi, ...extra] = args;
   const snapshot = sub === 'snapshot' && doi === undefined;
   if (!snapshot && (sub !== 'show' || !doi || extra.length > 0)) {
@@ -268,15 +268,15 @@ function worksCommand(args: string[], values: Record<string, unknown>): number {
   const { out, stateFile } = outputPaths(values);
   const state = existingState(stateFile);
   try {
-    return snapshot ? worksSnapshotCommand(state, out) : worksShowCommand(state, stateFile, doi!, values);
+    return snapshot ? await worksSnapshotCommand(state, out) : worksShowCommand(state, stateFile, doi!, values);
   } finally {
     state.close();
   }
 }
 
-function worksSnapshotCommand(state: StateStore, out: string): number {
+async function worksSnapshotCommand(state: StateStore, out: string): Promise<number> {
   const now = new Date();
-  const written = writeWorksSnapshot(state, out, `snapshot-${now.toISOString()}`, now);
+  const written = await writeWorksSnapshot(state, out, `snapshot-${now.toISOString()}`, now);
   process.stdout.write(`${written.works} works written to ${worksFile(out)} (${written.probableDuplicates} groups of probable duplicates)\n`);
   return EXIT_OK;
 }

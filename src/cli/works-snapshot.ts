@@ -5,6 +5,7 @@
 // that changed few works may leave it to a later run.
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
 import { patchSnapshotFile, SnapshotPatchError } from '../sinks/snapshot-patch.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
@@ -29,8 +30,8 @@ const PATCH_AT_MOST = 0.2;
  * previous one is the file the state database last wrote, and written whole otherwise. One
  * process at a time: runs of other sources sharing the output folder wait their turn.
  */
-export function writeWorksSnapshot(state: StateStore, outDir: string, run: string, now: Date, waitMs = 600_000): WorksSnapshotState {
-  const release = waitForLock(worksSnapshotLockFile(outDir), waitMs);
+export async function writeWorksSnapshot(state: StateStore, outDir: string, run: string, now: Date, waitMs = 600_000): Promise<WorksSnapshotState> {
+  const release = await waitForLock(worksSnapshotLockFile(outDir), waitMs);
   try {
     const path = worksFile(outDir);
     const canPatch = patchable(state, path, worksSnapshotState(state));
@@ -76,17 +77,19 @@ function patchable(state: StateStore, path: string, previous: WorksSnapshotState
   return state.snapshotPendingSince() === previous.run ? previous : undefined;
 }
 
-/** Takes the lock, waiting while another live process holds it. */
-function waitForLock(path: string, waitMs: number): () => void {
+/**
+ * Takes the lock, waiting while another live process holds it. The wait yields to the event
+ * loop, so a run waiting here still answers SIGINT and SIGTERM and a schedule's timers fire.
+ */
+async function waitForLock(path: string, waitMs: number): Promise<() => void> {
   const deadline = Date.now() + waitMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
     const lock = acquireLock(path);
     if (lock.acquired) return lock.release;
     if (Date.now() >= deadline) {
       throw new Error(`works.jsonl is being written by process ${lock.holder.pid} on ${lock.holder.host} (since ${lock.holder.since}); gave up after ${Math.round(waitMs / 1000)} s (${path})`);
     }
-    Atomics.wait(pause, 0, 0, 100);
+    await sleep(100);
   }
 }
 

@@ -72,7 +72,7 @@ export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
   return batch.length;
 }
 
-export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
+export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksSummary> {
   const { state, runId } = run;
   const summary: WorksSummary = {
     touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: worksFile(outDir), changes: null,
@@ -111,7 +111,7 @@ export function updateWorks(run: WorksRun, outDir: string): WorksSummary {
   // them, and with an interval only once it has passed.
   const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile);
   summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.now, run.snapshotEveryHours));
-  if (summary.snapshotWritten || !snapshot) snapshot = writeWorksSnapshot(state, outDir, runId, run.now);
+  if (summary.snapshotWritten || !snapshot) snapshot = await writeWorksSnapshot(state, outDir, runId, run.now);
   summary.total = state.workCount();
   summary.probableDuplicates = snapshot.probableDuplicates;
   summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { emptyFields, COMMON_RECORD_SCHEMA_VERSION, type CommonRecord } from '../../src/formats/common-record.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { StateStore } from '../../src/store/state.ts';
-import { updateWorks, worksRun } from '../../src/cli/works.ts';
+import { updateWorks, worksRun, type WorksSummary } from '../../src/cli/works.ts';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const sources = ['kar', 'manchester', 'leeds', 'ucl'];
@@ -57,30 +57,31 @@ function load(state: StateStore, ids: Iterable<number>, title: (i: number) => st
  * Each step starts with the writes of the one before on disk, as a run from cron hours after
  * the last would: otherwise its fsyncs also wait for the previous step's gigabytes.
  */
-function timed<T>(work: () => T): { result: T; seconds: number } {
+async function timed<T>(work: () => T | Promise<T>): Promise<{ result: T; seconds: number }> {
   execFileSync('sync');
   const started = performance.now();
-  const result = work();
+  const result = await work();
   return { result, seconds: (performance.now() - started) / 1000 };
 }
 
 const state = StateStore.open(join(dir, 'state.sqlite'));
 const policy = { sourcePriority: [] };
-const loadAll = timed(() => load(state, { [Symbol.iterator]: function* () { for (let i = 0; i < n; i++) yield i; } }, (i) => `Title of record ${i}`));
-const full = timed(() => updateWorks(worksRun(state, policy, 'full'), join(dir, 'out')));
+const loadAll = await timed(() => load(state, { [Symbol.iterator]: function* () { for (let i = 0; i < n; i++) yield i; } }, (i) => `Title of record ${i}`));
+const full = await timed(() => updateWorks(worksRun(state, policy, 'full'), join(dir, 'out')));
 const touched = Math.round(n / 100);
 // Three runs, each touching another 1% and writing works.jsonl (patched from the one before);
 // the first, straight after the full build, is slower on a virtual machine whose memory was
 // never used (its new file needs memory the guest has to be given, where later ones reuse
 // what the file before freed), so all three are printed and the median compared.
-const incrementalRuns = [50, 54, 55].map((offset, i) => {
-  const loaded = timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + offset; } }, (i) => `Corrected title of record ${i}`));
-  const merged = timed(() => updateWorks(worksRun(state, policy, `incremental-${i}`), join(dir, 'out')));
-  return { loadS: loaded.seconds, ...merged };
-});
+const incrementalRuns: ({ loadS: number } & Awaited<ReturnType<typeof timed<WorksSummary>>>)[] = [];
+for (const [i, offset] of [50, 54, 55].entries()) {
+  const loaded = await timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + offset; } }, (i) => `Corrected title of record ${i}`));
+  const merged = await timed(() => updateWorks(worksRun(state, policy, `incremental-${i}`), join(dir, 'out')));
+  incrementalRuns.push({ loadS: loaded.seconds, ...merged });
+}
 // The floor for any run that leaves a whole current works.jsonl: copying the file as it is
 // (in the kernel, copy_file_range) and syncing the copy, with nothing read or changed.
-const copyFloor = timed(() => {
+const copyFloor = await timed(() => {
   const copy = join(dir, 'works-copy.jsonl');
   copyFileSync(incrementalRuns[0]!.result.snapshot, copy);
   const fd = openSync(copy, 'r+');
@@ -95,12 +96,13 @@ const loadSome = { seconds: incremental.loadS };
 // The same again with works.snapshotEveryHours: 24, an hour later: the change file is
 // written, works.jsonl is left for a later run. Three such runs, each touching another 1%:
 // the median, since one run of well under a second varies with the disk.
-const deferredRuns = [51, 52, 53].map((offset, i) => {
-  const loaded = timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + offset; } }, (i) => `Corrected title of record ${i}`));
-  const merged = timed(() => updateWorks(worksRun(state, policy, `deferred-${i}`, new Date(Date.now() + 3_600_000), 24), join(dir, 'out')));
+const deferredRuns: { loadS: number; mergeS: number }[] = [];
+for (const [i, offset] of [51, 52, 53].entries()) {
+  const loaded = await timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + offset; } }, (i) => `Corrected title of record ${i}`));
+  const merged = await timed(() => updateWorks(worksRun(state, policy, `deferred-${i}`, new Date(Date.now() + 3_600_000), 24), join(dir, 'out')));
   if (merged.result.snapshotWritten) throw new Error('the deferred run rewrote works.jsonl');
-  return { loadS: loaded.seconds, mergeS: merged.seconds };
-});
+  deferredRuns.push({ loadS: loaded.seconds, mergeS: merged.seconds });
+}
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const deferred = { seconds: median(deferredRuns.map((r) => r.mergeS)) };
 const loadMore = { seconds: median(deferredRuns.map((r) => r.loadS)) };

@@ -39,12 +39,12 @@ function setup() {
 }
 
 describe('works.jsonl after a run that changed some works', () => {
-  it('is patched from the previous file, and is byte for byte what writing it whole gives', () => {
+  it('is patched from the previous file, and is byte for byte what writing it whole gives', async () => {
     const { out, state, run } = setup();
     // Some ids sort before, between and after others; accents sort by UTF-8 bytes.
     for (let n = 0; n < 40; n++) save(state, record('kar', n, `Paper ${n}`, n % 3 === 0 ? null : `10.1000/${n % 5 === 0 ? 'é' : ''}p${n * 7}`));
     save(state, record('leeds', 1, 'Paper 1, the copy in Leeds', '10.1000/p7'));
-    const first = run();
+    const first = await run();
     expect(first.snapshotOf).toMatchObject({ behind: false });
     expect(worksSnapshotState(state)).toMatchObject({ written: 'whole' });
 
@@ -53,28 +53,28 @@ describe('works.jsonl after a run that changed some works', () => {
     save(state, record('kar', 5, 'Paper 5', '10.1000/ép35'), true);             // deleted: a tombstone
     save(state, record('ucl', 1, 'A new paper', '10.1000/zz-last'));             // added last
     save(state, record('leeds', 1, 'x', '10.1000/p7'), true);                    // a work loses one of two copies
-    const second = run();
+    const second = await run();
     expect(second).toMatchObject({ added: 2, removed: 2, snapshotWritten: true });
     expect(worksSnapshotState(state)).toMatchObject({ written: 'patched' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(state));
     expect(second.total).toBe(readFileSync(worksFile(out), 'utf8').trim().split('\n').length);
     // Nothing is left to patch in: the next run changes nothing and rewrites nothing.
     expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
-    expect(run()).toMatchObject({ touched: 0, snapshotWritten: false });
+    expect(await run()).toMatchObject({ touched: 0, snapshotWritten: false });
   });
 
-  it('takes in every change of the runs it skipped under works.snapshotEveryHours', () => {
+  it('takes in every change of the runs it skipped under works.snapshotEveryHours', async () => {
     const { out, state, run } = setup();
     for (let n = 0; n < 20; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
     const start = new Date('2026-11-22T00:00:00Z');
-    run(24, start);
+    await run(24, start);
     save(state, record('kar', 3, 'Retitled in the first skipped run', '10.1000/p3'));
-    expect(run(24, new Date('2026-11-22T06:00:00Z'))).toMatchObject({ snapshotWritten: false });
+    expect(await run(24, new Date('2026-11-22T06:00:00Z'))).toMatchObject({ snapshotWritten: false });
     save(state, record('kar', 3, 'Retitled again', '10.1000/p3'));
     save(state, record('kar', 8, 'Gone', '10.1000/p8'), true);
-    expect(run(24, new Date('2026-11-22T12:00:00Z'))).toMatchObject({ snapshotWritten: false });
+    expect(await run(24, new Date('2026-11-22T12:00:00Z'))).toMatchObject({ snapshotWritten: false });
     save(state, record('kar', 30, 'Added in the run that writes it', '10.1000/p30'));
-    expect(run(24, new Date('2026-11-23T01:00:00Z'))).toMatchObject({ snapshotWritten: true });
+    expect(await run(24, new Date('2026-11-23T01:00:00Z'))).toMatchObject({ snapshotWritten: true });
     expect(worksSnapshotState(state)).toMatchObject({ written: 'patched', behind: false });
     const text = readFileSync(worksFile(out), 'utf8');
     expect(text).toBe(whole(state));
@@ -82,14 +82,14 @@ describe('works.jsonl after a run that changed some works', () => {
     expect(text).not.toContain('Retitled in the first skipped run');
   });
 
-  it('is written whole when the previous file was edited, replaced, or its changes are unknown', () => {
+  it('is written whole when the previous file was edited, replaced, or its changes are unknown', async () => {
     const { dir, out, state, run } = setup();
     for (let n = 0; n < 10; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
-    run();
+    await run();
     // Edited by hand: its size no longer matches.
     appendFileSync(worksFile(out), '{"schemaVersion":1,"id":"doi:zz-edited"}\n');
     save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
-    run();
+    await run();
     expect(worksSnapshotState(state)).toMatchObject({ written: 'whole' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(state));
     // The works file is lost: every work is recomputed, and the changes since the snapshot are unknown.
@@ -97,38 +97,42 @@ describe('works.jsonl after a run that changed some works', () => {
     rmSync(join(dir, 'state.sqlite-works'));
     const reopened = StateStore.open(join(dir, 'state.sqlite'));
     expect(reopened.snapshotPendingSince()).toBeUndefined();
-    const again = updateWorks(worksRun(reopened, { sourcePriority: [] }, 'after-loss'), out);
+    const again = await updateWorks(worksRun(reopened, { sourcePriority: [] }, 'after-loss'), out);
     expect(again.snapshotWritten).toBe(true);
     expect(worksSnapshotState(reopened)).toMatchObject({ written: 'whole' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(reopened));
     reopened.close();
   });
 
-  it('notes changes from the first snapshot on, and keeps one made after a snapshot took its mark for the next', () => {
+  it('notes changes from the first snapshot on, and keeps one made after a snapshot took its mark for the next', async () => {
     const { out, state, run } = setup();
     for (let n = 0; n < 5; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
     // A first harvest notes nothing: its snapshot is written whole anyway.
-    run();
+    await run();
     expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
     save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
-    run(24);
+    await run(24);
     expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(1);
     const mark = state.beginSnapshot('racing');
     // Another process recomputes a work after the snapshot took its mark: it stays noted.
     save(state, record('kar', 2, 'Retitled meanwhile', '10.1000/p2'));
-    updateWorks(worksRun(state, { sourcePriority: [] }, 'other', new Date(), 24), out);
+    await updateWorks(worksRun(state, { sourcePriority: [] }, 'other', new Date(), 24), out);
     state.snapshotWritten(mark);
     expect([...state.snapshotPendingWorks(Number.MAX_SAFE_INTEGER)].map((w) => w.workId)).toEqual(['doi:10.1000/p2']);
   });
 
-  it('waits for another process writing it, and names that process when it gives up', () => {
+  it('waits for another process writing it, and names that process when it gives up', async () => {
     const { out, state, run } = setup();
     save(state, record('kar', 1, 'Paper', '10.1000/p1'));
-    run();
+    await run();
     const held = acquireLock(worksSnapshotLockFile(out));
     expect(held.acquired).toBe(true);
-    expect(() => writeWorksSnapshot(state, out, 'blocked', new Date(), 300)).toThrow(new RegExp(`being written by process ${process.pid} .*gave up after 0 s`));
-    if (held.acquired) held.release();
-    expect(writeWorksSnapshot(state, out, 'free', new Date()).run).toBe('free');
+    await expect(writeWorksSnapshot(state, out, 'blocked', new Date(), 300)).rejects.toThrow(new RegExp(`being written by process ${process.pid} .*gave up after 0 s`));
+    // Released while it waits: the wait lets the holder's own timers run, and then it writes.
+    const waiting = writeWorksSnapshot(state, out, 'waited', new Date(), 10_000);
+    setTimeout(() => held.acquired && held.release(), 300);
+    expect((await waiting).run).toBe('waited');
+    expect(worksSnapshotState(state)?.run).toBe('waited');
+    expect((await writeWorksSnapshot(state, out, 'free', new Date())).run).toBe('free');
   });
 });
