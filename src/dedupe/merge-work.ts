@@ -1,6 +1,7 @@
 // Several repositories' records of one paper → one work, explainably (README "Merge policy").
 // Pure: the same records and priorities always give the same work.
 import type { CommonRecord, FileRef } from '../formats/common-record.ts';
+import { bestVersion } from '../formats/vocabulary.ts';
 import { WORK_SCHEMA_VERSION, type Chosen, type DateConflict, type TextVersion, type Work, type WorkSource } from './work.ts';
 
 export interface MergePolicy {
@@ -8,13 +9,15 @@ export interface MergePolicy {
   sourcePriority: readonly string[];
 }
 
-const VERSION_RANK: Record<TextVersion, number> = { published: 0, accepted: 1, other: 2 };
+const VERSION_RANK: Record<TextVersion, number> = { published: 0, accepted: 1, submitted: 2, other: 3 };
 
+/**
+ * The version of the text a copy holds: the version its record states (OpenAIRE dc:type,
+ * RIOXX, EP3 document content, a statement in the description), else its files' best.
+ * Records stored before the common record had `version` read from their files alone.
+ */
 export function textVersion(record: CommonRecord): TextVersion {
-  const versions = record.files.map((f) => f.version);
-  if (versions.includes('published')) return 'published';
-  if (versions.includes('accepted')) return 'accepted';
-  return 'other';
+  return record.version?.value ?? bestVersion(record.files.map((f) => f.version)) ?? 'other';
 }
 
 /**

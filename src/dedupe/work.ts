@@ -9,7 +9,7 @@ export interface Chosen<T> {
   from: string;
 }
 
-export type TextVersion = 'published' | 'accepted' | 'other';
+export type TextVersion = 'published' | 'accepted' | 'submitted' | 'other';
 
 /** One repository's copy of the work. */
 export interface WorkSource {

@@ -1,7 +1,7 @@
 // The common record: one shape for every repository and metadata format. Documented field
 // by field in docs of the README ("The common record") and in common-record.schema.json.
 
-export const COMMON_RECORD_SCHEMA_VERSION = 1;
+export const COMMON_RECORD_SCHEMA_VERSION = 2;
 
 /** A date as precise as the source gave it: YYYY, YYYY-MM, YYYY-MM-DD or a UTC timestamp. */
 export type PartialDate = string;
@@ -113,6 +113,11 @@ export interface RecordFields {
   language: string | null;
   publisher: string | null;
   container: Container;
+  /**
+   * The version of the text the record holds, where the record states it: OpenAIRE version
+   * types, RIOXX version, EPrints document content, a statement in the description.
+   */
+  version: Sourced<FileVersion> | null;
   /** Lower-cased DOI: the key works are merged by. Set by the identifiers stage. */
   doi: string | null;
   doiInfo: DoiInfo | null;
@@ -152,7 +157,7 @@ export function emptyFields(): RecordFields {
   return {
     title: null, otherTitles: [], creators: [], contributors: [], abstract: null, subjects: [], keywords: [],
     type: { coar: null, label: null, original: [] }, peerReviewed: null, language: null, publisher: null,
-    container: { title: null, volume: null, issue: null, pages: null, issn: [], isbn: [] },
+    container: { title: null, volume: null, issue: null, pages: null, issn: [], isbn: [] }, version: null,
     doi: null, doiInfo: null, doiCandidates: [], identifiers: [], landingPage: null, files: [], licence: null, rights: [], citation: null,
     divisions: [], funding: [],
     dates: { published: null, accepted: null, deposited: null, firstCompliantDeposit: null, available: null, modified: null },

@@ -1,7 +1,9 @@
 // The EPrints EP3 XML export (/cgi/export/eprint/{id}/XML/…) → common record fields.
 // The only public place for KAR's deposit date, keywords, divisions and file versions.
-import { emptyFields, type DoiSource, type FileRef, type RecordFields, type Sourced } from './common-record.ts';
-import { accessRight, clean, fileVersion, licenceUrl, orcidOf, partialDate, person, resourceType, unique } from './vocabulary.ts';
+import { emptyFields, type DoiSource, type FileRef, type Person, type RecordFields, type Sourced } from './common-record.ts';
+import { orcidOf } from './names.ts';
+import { resourceType } from './resource-types.ts';
+import { accessRight, bestVersion, clean, fileVersion, licenceUrl, partialDate, unique } from './vocabulary.ts';
 import { attributesOf, child, childrenOf, elementOf, items, text, texts, textOf, type XmlElement } from './xml-form.ts';
 
 export const EP3_NS = 'http://eprints.org/ep2/data/2.0';
@@ -88,6 +90,8 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
     f.files.push(ref);
   }
   f.licence = f.files.map((x) => x.licence).find((l) => l !== null) ?? null;
+  const held = bestVersion(f.files.map((x) => x.version));
+  if (held) f.version = { value: held, field: 'ep3 document content' };
 
   // DOI: official_url and related DOI links, then id_number.
   const candidates: DoiSource[] = [];
@@ -108,7 +112,7 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
   return f;
 }
 
-function eprintsPerson(item: unknown): ReturnType<typeof person> {
+function eprintsPerson(item: unknown): Person {
   const el = elementOf(item as never);
   const name = el ? child(el, 'name') : undefined;
   const family = name ? text(name, 'family') : null;

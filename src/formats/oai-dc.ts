@@ -1,48 +1,109 @@
 // oai_dc → common record fields. Dublin Core is thin and ambiguous, so each repository
 // platform's conventions are read explicitly (docs: eprints.md §1.6 and §6).
+import { decodeSetSpec } from '../oai/setspec.ts';
 import type { OaiHeader } from '../oai/types.ts';
-import { emptyFields, type DoiSource, type FileRef, type Identifier, type RecordFields } from './common-record.ts';
-import { accessRight, clean, fileVersion, languageCode, licenceUrl, partialDate, person, resourceType, unique } from './vocabulary.ts';
+import { containerFromEprintsCitation, containerFromSource } from './citation.ts';
+import { emptyFields, type DoiSource, type FileRef, type FileVersion, type Identifier, type RecordFields, type Sourced } from './common-record.ts';
+import { people, person, stripRole } from './names.ts';
+import { coarConcept, isContribution, isJournalPiece, resourceType } from './resource-types.ts';
+import { accessRight, clean, languageCode, licenceUrl, partialDate, statedVersion, unique, VERSION_SENTENCE } from './vocabulary.ts';
 
 export type DublinCore = Record<string, string[]>;
 
 const URL = /^https?:\/\/\S+$/i;
 const FILE_EXTENSION = /\.(pdf|docx?|odt|rtf|txt|xlsx?|csv|zip|tar|gz|pptx?|epub|xml|jpe?g|png|tiff?|mp[34]|wav|html?)$/i;
-const PEER_REVIEW = /^(?:info:eu-repo\/semantics\/)?(non)?peer[- ]?reviewed$/i;
-/** OpenAIRE puts the version of the text among the types. */
-const VERSION_TYPE = /^info:eu-repo\/semantics\/(submittedVersion|acceptedVersion|publishedVersion|updatedVersion|draft)$/i;
+const PEER_REVIEW = /^(?:info:eu-repo\/semantics\/)?(non)?[- ]?(?:peer[- ]?reviewed|refereed)$/i;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 /** EPrints' abstract page: {base}/{id}/ or {base}/id/eprint/{id}/. */
 const EPRINT_PAGE = /^https?:\/\/[^/]+\/(?:id\/eprint\/)?(\d+)\/?$/;
+const NO_ONE = /^(?:anonymous|unknown|n\/?a|none|not available)$/i;
+
+/** Platforms whose records all are one kind of work, and where they write the kind (PMC: dc:subject). */
+const PLATFORMS: { identifier: RegExp; type: string; typesInSubjects?: boolean }[] = [
+  { identifier: /^oai:arXiv\.org:/i, type: 'preprint' },
+  { identifier: /^oai:pubmedcentral\.nih\.gov:/i, type: 'journal article', typesInSubjects: true },
+  // A publisher's own provider: every record is a piece of one of its journals.
+  { identifier: /^oai:nature\.com:/i, type: 'journal article' },
+];
+
+interface DcContext {
+  all: (name: string) => string[];
+  header: OaiHeader;
+  eprintId: string | undefined;
+}
 
 export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
   const f = emptyFields();
   const all = (name: string) => (dc[name] ?? []).map((v) => clean(v)).filter((v): v is string => v !== null);
-  const eprintId = /^oai:[^:]+:(\d+)$/.exec(header.identifier)?.[1];
-  const relations = all('relation');
-  const identifiers = all('identifier');
-
+  const ctx: DcContext = { all, header, eprintId: /^oai:[^:]+:(\d+)$/.exec(header.identifier)?.[1] };
   const titles = all('title');
   f.title = titles[0] ?? null;
   f.otherTitles = titles.slice(1);
-  f.creators = all('creator').map((n) => person(n));
-  f.contributors = all('contributor').map((n) => person(n));
+  Object.assign(f, creatorsOf(ctx));
   const descriptions = all('description').map(plainText).filter((d): d is string => d !== null);
-  f.abstract = descriptions[0] ?? null;
+  // A note on the version ("This is the accepted manuscript.") is not the abstract.
+  f.abstract = descriptions.find((d) => !VERSION_SENTENCE.test(d)) ?? descriptions[0] ?? null;
   f.subjects = unique(all('subject'));
   f.publisher = all('publisher')[0] ?? null;
+  readType(ctx, f);
+  f.version = versionOf(ctx, descriptions);
+  // EPrints lists each document's language before the record's own, which comes last.
+  const languages = all('language');
+  f.language = languageCode(ctx.eprintId ? languages.at(-1) : languages[0]);
+  readLinks(ctx, f);
+  readContainer(ctx, f);
+  f.doiCandidates = doiCandidates(ctx, f.citation, descriptions);
+  f.funding = fundingOf(all('relation'));
+  readDates(ctx, f);
+  return f;
+}
 
-  // Types: the label first, PeerReviewed/NonPeerReviewed as a flag (EPrints, OpenAIRE).
+/** Creators, or the contributors whose role is author when a platform lists authors that way. */
+function creatorsOf({ all }: DcContext): Pick<RecordFields, 'creators' | 'contributors'> {
+  const named = (values: string[]) => values.flatMap(people).map((n) => person(n)).filter((p) => p.name !== '' && !NO_ONE.test(p.name));
+  const contributors = all('contributor');
+  const creators = named(all('creator'));
+  if (creators.length > 0) return { creators, contributors: named(contributors) };
+  const authors = contributors.filter((c) => ['author', 'creator'].includes(stripRole(c).role ?? ''));
+  return { creators: named(authors), contributors: named(contributors.filter((c) => !authors.includes(c))) };
+}
+
+function readType({ all, header }: DcContext, f: RecordFields): void {
   const types = all('type');
   const review = types.map((t) => PEER_REVIEW.exec(t)).find((m) => m !== null);
   if (review) f.peerReviewed = review[1] === undefined;
-  f.type = resourceType(types.filter((t) => !PEER_REVIEW.test(t) && !VERSION_TYPE.test(t)));
-  const textVersion = fileVersion(types.map((t) => VERSION_TYPE.exec(t)?.[1]).find((v) => v !== undefined));
+  if (f.peerReviewed === null && types.some((t) => /\b(?:scholarly\/)?refereed\b/i.test(t) && !/non-?refereed/i.test(t))) f.peerReviewed = true;
+  // Version-only labels (…/acceptedVersion, "published version") say nothing of the kind of work.
+  const labels = types.filter((t) => !PEER_REVIEW.test(t) && !(statedVersion(t) && !coarConcept(t)));
+  const platform = PLATFORMS.find((p) => p.identifier.test(header.identifier));
+  // Sets and series named for a kind of work (EPrints "types=article", Zenodo "software",
+  // Digital Commons "Master's Theses and Project Reports") say what plain "Text" does not.
+  const fromSets = header.setSpecs.map(decodeSetSpec).map((s) => s.replace(/^(?:types?=|publication:)/, '')).filter((s) => !/[:=]/.test(s));
+  const series = [...all('source'), ...all('relation')].filter((v) => !URL.test(v) && !/^(?:info|doi|urn|hdl):/i.test(v));
+  const fallback = [...(platform?.typesInSubjects ? all('subject') : []), ...series, ...fromSets, ...(platform ? [platform.type] : [])];
+  f.type = resourceType(labels, fallback);
+}
 
-  // EPrints lists each document's language before the record's own, which comes last.
-  const languages = all('language');
-  f.language = languageCode(eprintId ? languages.at(-1) : languages[0]);
+/** The version of the text, where a type label or a sentence about the record states it. */
+function versionOf({ all }: DcContext, descriptions: string[]): Sourced<FileVersion> | null {
+  for (const t of all('type')) {
+    const v = statedVersion(t);
+    if (v) return { value: v, field: 'dc:type' };
+  }
+  for (const [field, values] of [['dc:description', descriptions], ['dc:rights', all('rights')]] as const) {
+    for (const text of values) {
+      const v = VERSION_SENTENCE.test(text) ? statedVersion(text.slice(0, 120)) : null;
+      if (v) return { value: v, field };
+    }
+  }
+  return null;
+}
 
+/** Landing page, files, rights, licence, citation and other identifiers. */
+function readLinks(ctx: DcContext, f: RecordFields): void {
+  const { all, eprintId } = ctx;
+  const relations = all('relation');
+  const identifiers = all('identifier');
   // Landing page: EPrints' {base}/{id}/, else a handle, else an arXiv abstract page.
   const urls = unique([...relations, ...identifiers].filter((v) => URL.test(v)));
   f.landingPage =
@@ -62,13 +123,11 @@ export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
   f.files = fileUrls.map((url, i): FileRef => ({
     url,
     mimeType: mimeType(formats.length === fileUrls.length ? formats[i] : formats.length === 1 ? formats[0] : undefined),
-    version: textVersion,
+    version: f.version?.value ?? null,
     licence: rightsValues.length === fileUrls.length ? licenceUrl(rightsValues[i]!) : null,
     access: null,
     embargoUntil: null,
   }));
-
-  // Rights: a licence, an access right, or words.
   for (const value of rightsValues) {
     const licence = licenceUrl(value);
     const access = accessRight(value);
@@ -76,13 +135,9 @@ export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
     else if (access) for (const file of f.files) file.access ??= access;
     else f.rights.push(value);
   }
-  const openAccess = rightsValues.map(accessRight).find((a) => a !== null);
 
   // Citation: EPrints' plain-text identifier (not a URL, not a URI).
-  const citation = identifiers.find((v) => !URL.test(v) && !/^[a-z][\w.+-]*:\S+$/i.test(v) && v.includes(' ') && v.length > 20);
-  f.citation = citation ?? null;
-
-  // Other identifiers.
+  f.citation = identifiers.find((v) => !URL.test(v) && !/^[a-z][\w.+-]*:\S+$/i.test(v) && v.includes(' ') && v.length > 20) ?? null;
   const ids: Identifier[] = [];
   for (const value of [...identifiers, ...relations]) {
     const id = otherIdentifier(value);
@@ -92,48 +147,102 @@ export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
     if (u !== f.landingPage && !fileUrls.includes(u) && !/doi\.org\//i.test(u) && !ids.some((i) => i.value === u)) ids.push({ scheme: 'url', value: u });
   }
   f.identifiers = uniqueIdentifiers(ids);
+}
 
-  // Container: the ISSN, and journal/volume/issue/pages where a citation or source says them.
+/** The ISSN, ISBN and journal/volume/issue/pages where a source, citation or bibo field says them. */
+function readContainer(ctx: DcContext, f: RecordFields): void {
+  const { all } = ctx;
   const source = all('source');
-  const issnText = [...source, ...(citation ? [citation] : [])].join(' ');
-  f.container.issn = unique([...issnText.matchAll(/ISSN[:\s]*(\d{4}-?\d{3}[\dX])/gi)].map((m) => hyphenIssn(m[1]!)));
+  const issnText = [...source, ...(f.citation ? [f.citation] : []), ...all('issn')].join(' ');
+  const ids = f.identifiers;
+  f.container.issn = unique([...issnText.matchAll(/(?:ISSN[:\s]*|^|\s)(\d{4}-?\d{3}[\dX])\b/gi)].map((m) => hyphenIssn(m[1]!)));
   f.container.issn.push(...ids.filter((i) => i.scheme === 'issn').map((i) => i.value).filter((v) => !f.container.issn.includes(v)));
   f.container.isbn = ids.filter((i) => i.scheme === 'isbn').map((i) => i.value);
-  Object.assign(f.container, containerFrom(source[0], citation));
+  // bibo (CyberLeninka): the journal is the first bibliographicCitation, numbers in their own fields.
+  const bibo = { volume: all('volume')[0] ?? null, issue: all('issue')[0] ?? null, pages: all('pages')[0] ?? null };
+  const journal = all('bibliographicCitation').find((c) => !/^[\s\d-]*$/.test(c) && !/^\d{4}-\d{3}[\dX]$/.test(c));
+  if (journal && (bibo.volume || bibo.issue || bibo.pages)) {
+    Object.assign(f.container, { title: journal, ...bibo });
+    return;
+  }
+  // A named container: dc:source, then the citation (EPrints' default citation of an article,
+  // or a citation another platform writes in dc:identifier), then other citation-like text.
+  const contribution = isContribution(f.type.coar);
+  const citations = [...all('identifier'), ...all('relation')].filter((v) => v !== f.citation && !URL.test(v) && /\s/.test(v) && /\d/.test(v));
+  const parsed =
+    source.map((s) => containerFromSource(s, contribution)).find((c) => c !== undefined) ??
+    (f.citation && ctx.eprintId && isJournalPiece(f.type.coar) ? containerFromEprintsCitation(f.citation) : undefined) ??
+    [...(f.citation ? [f.citation] : []), ...citations].map((c) => containerFromSource(c)).find((c) => c !== undefined);
+  if (parsed) Object.assign(f.container, parsed);
+}
 
-  // DOI: relations (official_url, id_number, altIdentifier) before identifiers before text.
+/**
+ * Where the DOI may be: the record's own identifiers (dc:identifier, OpenAIRE altIdentifier)
+ * before dc:relation, which often names other objects; then dc:source; then a DOI in a
+ * sentence about where this work was published (a description or rights statement).
+ */
+function doiCandidates({ all }: DcContext, citation: string | null, descriptions: string[]): DoiSource[] {
   const candidates: DoiSource[] = [];
-  for (const v of relations) candidates.push({ value: v, field: 'dc:relation', rank: 2 });
-  for (const v of identifiers) candidates.push({ value: v, field: v === citation ? 'dc:identifier (citation)' : 'dc:identifier', rank: 3 });
-  for (const v of source) candidates.push({ value: v, field: 'dc:source', rank: 3 });
-  f.doiCandidates = candidates;
+  for (const v of all('identifier')) candidates.push({ value: v, field: v === citation ? 'dc:identifier (citation)' : 'dc:identifier', rank: 2 });
+  for (const v of all('relation')) {
+    const alt = /^info:eu-repo\/semantics\/altIdentifier\//i.test(v);
+    candidates.push({ value: v, field: alt ? 'dc:relation (altIdentifier)' : 'dc:relation', rank: alt ? 2 : 3 });
+  }
+  for (const v of all('source')) candidates.push({ value: v, field: 'dc:source', rank: 4 });
+  for (const [field, values] of [['dc:description', descriptions], ['dc:rights', all('rights')]] as const) {
+    for (const v of values) for (const statement of selfCitations(v)) candidates.push({ value: statement, field, rank: 4 });
+  }
+  return candidates;
+}
 
-  // Funding (OpenAIRE): info:eu-repo/grantAgreement/{funder}/{programme}/{award}/…
+/** Phrases that introduce this work's own published form, so a DOI after them is its DOI. */
+const SELF_CITATION = /\b(?:this is (?:the|an?) [^.]{0,60}?(?:manuscript|version|article|paper)|published (?:in|as|at|by|online)|final (?:version|publication|published version)|original(?:ly)? (?:published|publication|version|is available)|first (?:appeared|published)|(?:is|are) available (?:at|from|online)|citation\s*:|cite (?:as|this)|please cite|doi of (?:this|the) (?:article|paper))/gi;
+
+function selfCitations(text: string): string[] {
+  if (!/10\.\d{4}/.test(text)) return [];
+  return [...text.matchAll(SELF_CITATION)].map((m) => text.slice(m.index, m.index + 300));
+}
+
+/** OpenAIRE grant relations: info:eu-repo/grantAgreement/{funder}/{programme}/{award}/… */
+function fundingOf(relations: string[]): RecordFields['funding'] {
+  const funding: RecordFields['funding'] = [];
   for (const v of relations) {
     const grant = /^info:eu-repo\/grantAgreement\/([^/]+)\/([^/]*)\/([^/]+)/i.exec(v);
-    if (grant) f.funding.push({ funder: decodeURIComponent(grant[1]!), funderId: null, award: decodeURIComponent(grant[3]!) });
+    if (grant) funding.push({ funder: decodeURIComponent(grant[1]!), funderId: null, award: decodeURIComponent(grant[3]!) });
   }
+  return funding;
+}
 
-  // Dates: dc:date does not say which date it is. Timestamps are DSpace accession and
-  // availability; an OpenAIRE embargo end is a date of access; the rest is publication.
+/**
+ * dc:date does not say which date it is. Plain dates are publication dates (the earliest,
+ * when an online and an issue date are both given). Timestamps are DSpace accession and
+ * availability, unless they are the only dates and all equal (DSpace copies accession into
+ * issued) or there is one (Digital Commons writes the publication day as a timestamp).
+ */
+function readDates({ all, header }: DcContext, f: RecordFields): void {
   const dates = all('date');
-  const embargo = dates.map((d) => /^info:eu-repo\/date\/embargoEnd\/(.+)$/i.exec(d)?.[1]).find((d) => d !== undefined);
-  const stamps = dates.filter((d) => TIMESTAMP.test(d)).map((d) => partialDate(d)).filter((d): d is string => d !== null).sort();
+  const stamps = dates.filter((d) => TIMESTAMP.test(d)).sort();
   const plain = dates.filter((d) => !TIMESTAMP.test(d) && !d.startsWith('info:')).map((d) => partialDate(d)).filter((d): d is string => d !== null);
-  if (plain[0]) f.dates.published = { value: plain[0], field: 'dc:date' };
-  else if (stamps.length === 1 && !/\/handle\//.test(f.landingPage ?? '')) f.dates.published = { value: stamps[0]!, field: 'dc:date' };
-  if (stamps.length > 0 && (plain.length > 0 || stamps.length > 1)) {
-    f.dates.deposited = { value: stamps[0]!, field: 'dc:date (accession timestamp)' };
-    if (stamps.length > 1) f.dates.available = { value: stamps.at(-1)!, field: 'dc:date (available timestamp)' };
+  const earliest = plain.reduce<string | undefined>((best, d) => (!best || d < best || (d.startsWith(best) && d.length > best.length) ? d : best), undefined);
+  const distinctStamps = unique(stamps.map((s) => partialDate(s)).filter((d): d is string => d !== null));
+  if (earliest) f.dates.published = { value: earliest, field: 'dc:date' };
+  else if (distinctStamps.length === 1 && (stamps.length > 1 || !isDspace(f))) f.dates.published = { value: stamps[0]!.slice(0, 10), field: 'dc:date' };
+  if (distinctStamps.length > 0 && (plain.length > 0 || stamps.length > 1 || isDspace(f))) {
+    f.dates.deposited = { value: distinctStamps[0]!, field: 'dc:date (accession timestamp)' };
+    if (stamps.length > 1) f.dates.available = { value: distinctStamps.at(-1)!, field: 'dc:date (available timestamp)' };
   }
-  const embargoEnd = partialDate(embargo);
+  const embargoEnd = partialDate(dates.map((d) => /^info:eu-repo\/date\/embargoEnd\/(.+)$/i.exec(d)?.[1]).find((d) => d !== undefined));
   if (embargoEnd) {
     f.dates.available = { value: embargoEnd, field: 'dc:date (embargoEnd)' };
     for (const file of f.files) file.embargoUntil = embargoEnd;
   }
+  const openAccess = all('rights').map(accessRight).find((a) => a !== null);
   if (openAccess) for (const file of f.files) file.access ??= openAccess;
   if (header.datestamp) f.dates.modified = { value: partialDate(header.datestamp) ?? header.datestamp, field: 'header datestamp' };
-  return f;
+}
+
+function isDspace(f: RecordFields): boolean {
+  return /\/handle\/|hdl\.handle\.net\//.test(f.landingPage ?? '');
 }
 
 function mimeType(format: string | undefined): string | null {
@@ -184,29 +293,6 @@ function uniqueIdentifiers(ids: Identifier[]): Identifier[] {
   });
 }
 
-/**
- * Journal, volume, issue and pages from an OpenAIRE dc:source ("Physica B, ISSN …, Vol.
- * 413, N. 2") or an EPrints default citation ("… Journal, 71 (710). e711-e718. ISSN …").
- */
-function containerFrom(source: string | undefined, citation: string | undefined): Partial<RecordFields['container']> {
-  if (source) {
-    // Pure writes a Harvard citation: Author YEAR, 'Title', Journal, vol. 71, no. 710, pp. …
-    const head = source.split(/,\s*(?:ISSN|Vol\.?|Volume|\d{4}\b)/i)[0]!;
-    const title = clean(/['"\u2019\u201D],\s*([^,]+)$/.exec(head)?.[1] ?? head);
-    const volume = /\bVol(?:ume)?\.?\s*([\w-]+)/i.exec(source)?.[1] ?? null;
-    const issue = /\b(?:N(?:o|um)?\.?|Issue)\s*(\d[\w-]*)/i.exec(source)?.[1] ?? null;
-    const pages = /\bpp?\.\s*([A-Za-z]?\d+\s*[-–]\s*[A-Za-z]?\d+)/i.exec(source)?.[1] ?? null;
-    if (title && (volume || /ISSN/i.test(source))) return { title, volume, issue, pages };
-  }
-  if (citation) {
-    const m = /\.\s+([^.()]+?),\s*(\d+)\s*\(([^)]+)\)\.?\s*(?:(?:pp?\.\s*)?([A-Za-z]?\d+\s*[-–]\s*[A-Za-z]?\d+|Art(?:icle)?\.?\s*(?:No\.?)?\s*\w+)\.)?/.exec(citation);
-    if (m) return { title: m[1]!.trim(), volume: m[2]!, issue: m[3]!.trim(), pages: m[4]?.replace(/\s+/g, '') ?? null };
-    const journal = /\.\s+([^.<>]{3,}?)\.\s+ISSN\b/.exec(citation);
-    if (journal) return { title: journal[1]!.trim() };
-  }
-  return {};
-}
-
 const HTML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
 /** Descriptions sent as (escaped) HTML, as Zenodo does, become plain text. */
@@ -220,3 +306,4 @@ export function plainText(value: string): string | null {
   }
   return clean(text.replace(/<\/(?:p|div|li|h\d)>|<br\s*\/?>/gi, '\n').replace(/<[^>]+>/g, ''));
 }
+

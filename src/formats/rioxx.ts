@@ -1,6 +1,8 @@
 // RIOXX v2 (`rioxx`) and v3 (`rioxx3`) → common record fields (docs: eprints.md §5).
 import { emptyFields, type DoiSource, type FileRef, type RecordFields } from './common-record.ts';
-import { accessRight, fileVersion, languageCode, licenceUrl, orcidOf, partialDate, person, resourceType, unique } from './vocabulary.ts';
+import { orcidOf, person } from './names.ts';
+import { resourceType } from './resource-types.ts';
+import { accessRight, bestVersion, fileVersion, languageCode, licenceUrl, partialDate, unique } from './vocabulary.ts';
 import { attributesOf, childrenOf, elementOf, text, texts, textOf, type XmlElement } from './xml-form.ts';
 
 export const RIOXX2_NS = 'http://www.rioxx.net/schema/v2.0/rioxx/';
@@ -49,6 +51,7 @@ export function fromRioxx(root: XmlElement, version: 2 | 3): RecordFields {
   if (version === 2) {
     f.type = resourceType(texts(root, 'type'));
     const fileVersionValue = fileVersion(text(root, 'version') ?? undefined);
+    if (fileVersionValue) f.version = { value: fileVersionValue, field: field('rioxxterms:version') };
     const licences = childrenOf(root, 'license_ref');
     const licence = licences.map((l) => textOf(l).trim()).find((l) => l !== '') ?? null;
     f.licence = licence;
@@ -91,6 +94,8 @@ export function fromRioxx(root: XmlElement, version: 2 | 3): RecordFields {
         candidates.push({ value: url, field: field('dc:relation cite-as'), rank: 2 });
       }
     }
+    const held = bestVersion(f.files.map((x) => x.version));
+    if (held) f.version = { value: held, field: field('dc:relation@coar_version') };
     if (firstDeposit) f.dates.firstCompliantDeposit = { value: firstDeposit, field: field('dc:relation@deposit_date') };
     if (firstExposed) f.dates.available = { value: firstExposed, field: field('dc:relation@resource_exposed_date') };
     f.licence = f.files.map((x) => x.licence).find((l) => l !== null) ?? null;

@@ -1,70 +1,6 @@
-// Controlled vocabularies shared by the formats: COAR resource types, languages, licences,
-// names, partial dates. Pure lookups.
-import type { AccessRight, FileVersion, Person, ResourceType } from './common-record.ts';
-
-const COAR = 'http://purl.org/coar/resource_type/';
-const TYPES: Record<string, [string, string]> = {
-  article: ['c_6501', 'journal article'],
-  journalarticle: ['c_6501', 'journal article'],
-  journalarticlereview: ['c_6501', 'journal article'],
-  review: ['c_efa0', 'review'],
-  book: ['c_2f33', 'book'],
-  monograph: ['c_2f33', 'book'],
-  booksection: ['c_3248', 'book part'],
-  bookpart: ['c_3248', 'book part'],
-  bookchapter: ['c_3248', 'book part'],
-  chapter: ['c_3248', 'book part'],
-  conferenceitem: ['c_c94f', 'conference object'],
-  conferenceorworkshopitem: ['c_c94f', 'conference object'],
-  conferenceobject: ['c_c94f', 'conference object'],
-  conferencepaper: ['c_5794', 'conference paper'],
-  conferencepaperproceedingabstract: ['c_c94f', 'conference object'],
-  conferenceproceedings: ['c_f744', 'conference proceedings'],
-  thesis: ['c_46ec', 'thesis'],
-  doctoralthesis: ['c_db06', 'doctoral thesis'],
-  phdthesis: ['c_db06', 'doctoral thesis'],
-  masterthesis: ['c_bdcc', 'master thesis'],
-  mastersthesis: ['c_bdcc', 'master thesis'],
-  bachelorthesis: ['c_7a1f', 'bachelor thesis'],
-  report: ['c_93fc', 'report'],
-  monographseries: ['c_93fc', 'report'],
-  workingpaper: ['c_8042', 'working paper'],
-  preprint: ['c_816b', 'preprint'],
-  dataset: ['c_ddb1', 'dataset'],
-  software: ['c_5ce6', 'software'],
-  patent: ['c_15cd', 'patent'],
-  image: ['c_c513', 'image'],
-  video: ['c_12ce', 'video'],
-  audio: ['c_18cc', 'sound'],
-  lecture: ['c_8544', 'lecture'],
-  letter: ['c_0857', 'letter'],
-  text: ['c_18cf', 'text'],
-  exhibition: ['c_c94f', 'conference object'],
-  other: ['c_1843', 'other'],
-};
-const COAR_LABELS = new Map([
-  ...Object.values(TYPES).map(([id, label]) => [`${COAR}${id}`, label] as const),
-  // Types that only arrive as COAR URIs (RIOXX v3).
-  [`${COAR}c_2df8fbb1`, 'research article'], [`${COAR}c_dcae04bc`, 'review article'], [`${COAR}c_beb9`, 'data paper'],
-  [`${COAR}c_6670`, 'conference poster'], [`${COAR}c_7ad9`, 'website'], [`${COAR}c_86bc`, 'book review'],
-  [`${COAR}c_545b`, 'letter to the editor'], [`${COAR}c_ba08`, 'editorial'], [`${COAR}c_998f`, 'newspaper article'],
-]);
-
-/** The first label that maps to COAR, with every label kept as given. */
-export function resourceType(labels: readonly string[]): ResourceType {
-  for (const raw of labels) {
-    const label = raw.trim();
-    const uri = /^https?:\/\/purl\.org\/coar\/resource_type\/(c_[0-9a-f]+)/i.exec(label);
-    if (uri) {
-      const id = `${COAR}${uri[1]!.toLowerCase()}`;
-      return { coar: id, label: COAR_LABELS.get(id) ?? null, original: [...labels] };
-    }
-    const key = label.replace(/^info:eu-repo\/semantics\//i, '').toLowerCase().replace(/[^a-z]/g, '');
-    const hit = TYPES[key];
-    if (hit) return { coar: `${COAR}${hit[0]}`, label: hit[1], original: [...labels] };
-  }
-  return { coar: null, label: null, original: [...labels] };
-}
+// Controlled vocabularies shared by the formats: languages, licences, access rights, text
+// versions, partial dates. Pure lookups. Resource types: resource-types.ts; names: names.ts.
+import type { AccessRight, FileVersion } from './common-record.ts';
 
 const LANGUAGES: Record<string, string> = {
   eng: 'en', english: 'en', spa: 'es', spanish: 'es', espanol: 'es', fre: 'fr', fra: 'fr', french: 'fr', francais: 'fr',
@@ -128,60 +64,111 @@ export function fileVersion(value: string | undefined): FileVersion | null {
   return null;
 }
 
-const ORCID = /(\d{4}-\d{4}-\d{4}-\d{3}[\dX])/;
+const VERSION_ORDER: readonly FileVersion[] = ['published', 'accepted', 'submitted'];
 
-export function orcidOf(value: string | undefined | null): string | null {
-  const m = value ? ORCID.exec(value) : null;
-  return m ? m[1]! : null;
+/** The best version among a record's files: the version of record over the accepted manuscript over the submitted one. */
+export function bestVersion(versions: readonly (FileVersion | null)[]): FileVersion | null {
+  return VERSION_ORDER.find((v) => versions.includes(v)) ?? null;
 }
 
-/** "Family, Given" as EPrints, DSpace and arXiv write names; other shapes keep the name only. */
-export function person(name: string, orcid: string | null = null): Person {
-  let written = name.replace(/\s+/g, ' ').trim();
-  const inName = orcidOf(written);
-  if (inName) written = written.replace(/\s*[(\[]?\s*(?:https?:\/\/orcid\.org\/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]\s*[)\]]?\s*/, ' ').trim();
-  const comma = written.indexOf(',');
-  const family = comma > 0 ? written.slice(0, comma).trim() : null;
-  const given = comma > 0 ? written.slice(comma + 1).replace(/\s*\([^)]*\)\s*$/, '').trim() || null : null;
-  return { name: written, family, given, orcid: orcid ?? inName };
+/**
+ * The version of the text a statement names: a type label ("accepted version", "Article,
+ * scholarly/refereed, author accepted manuscript", OpenAIRE's …/acceptedVersion), or a
+ * sentence such as "This is the author accepted manuscript." in a description or rights.
+ */
+export function statedVersion(text: string): FileVersion | null {
+  const v = text.toLowerCase();
+  if (/\b(?:accepted ?(?:version|manuscript)|author'?s'? accepted|postprint|post-print|final draft post-refereeing)\b|^am$/.test(v)) return 'accepted';
+  if (/\b(?:published ?version|publisher'?s'? (?:version|pdf)|version of record|final published version)\b|^vor$/.test(v)) return 'published';
+  if (/\b(?:submitted ?(?:version|manuscript)|pre-?print|author'?s'? original|original submitted)\b|^(?:ao|smur)$/.test(v)) return 'submitted';
+  return null;
 }
+
+/** A sentence that states the version of the text the record holds, as repositories write it. */
+export const VERSION_SENTENCE = /^(?:this (?:is|item is) (?:the|an?) |this version is the |version: )/i;
 
 const PARTIAL = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
+
+const PLAIN_DATE = /^\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?$/;
+const CANONICAL_STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /**
  * A date kept as precise as given: "2021", "2021-09", "2021-09-30", or a UTC timestamp
  * "2021-07-30T08:45:00Z" (EPrints' "2021-07-30 08:45:00" is UTC). Never invents a day.
  */
-const PLAIN_DATE = /^\d{4}(?:-(?!00)\d{2}(?:-(?!00)\d{2})?)?$/;
-const CANONICAL_STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
-
 export function partialDate(value: string | undefined): string | null {
   if (!value) return null;
   const v = value.trim();
   // The common shapes need no work.
   if (PLAIN_DATE.test(v) || CANONICAL_STAMP.test(v)) return v;
   const m = PARTIAL.exec(v);
-  if (!m) {
-    // Free text such as "March 2021" or "2021-03-00": keep what is certain.
-    const ym = /^(\d{4})-(\d{2})-00$/.exec(v) ?? /^(\d{4})-(\d{2})$/.exec(v);
-    if (ym) return `${ym[1]}-${ym[2]}`;
-    const y = /\b(1[5-9]\d{2}|20\d{2})\b/.exec(v);
-    return y ? y[1]! : null;
-  }
+  if (!m) return freeTextDate(v);
   const [, year, month, day, time, zone] = m;
-  if (month === undefined || month === '00') return year!;
-  if (day === undefined || day === '00') return `${year}-${month}`;
+  if (month === undefined || !validMonth(month)) return year!;
+  if (day === undefined || !validDay(year!, month, day)) return `${year}-${month}`;
   if (time === undefined) return `${year}-${month}-${day}`;
   const iso = `${year}-${month}-${day}T${time.length === 5 ? `${time}:00` : time}${zone ? (zone === 'Z' ? 'Z' : zone) : 'Z'}`;
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? `${year}-${month}-${day}` : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTH_NAME = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?';
+
+/**
+ * Dates written other ways: "2007/12/20"; "12-20-2007" (month first) or "20.12.2007" (day
+ * first) only when one number exceeds 12, so that one reading alone is possible;
+ * "20 December 2007", "December 20, 2007", "March 2021"; else the year, if one is certain.
+ */
+function freeTextDate(v: string): string | null {
+  const ymd = /^(\d{4})[/.](\d{1,2})(?:[/.](\d{1,2}))?$/.exec(v) ?? /^(\d{4})-(\d{2})-00$/.exec(v);
+  if (ymd) return datePart(ymd[1]!, ymd[2]!, ymd[3]);
+  const numeric = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(v);
+  if (numeric) {
+    const [a, b] = [Number(numeric[1]), Number(numeric[2])];
+    if (a > 12 && b <= 12) return datePart(numeric[3]!, numeric[2]!, numeric[1]);
+    if (b > 12 && a <= 12) return datePart(numeric[3]!, numeric[1]!, numeric[2]);
+    return numeric[3]!;
+  }
+  const dayMonth = new RegExp(`^(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH_NAME},?\\s+(\\d{4})$`, 'i').exec(v);
+  if (dayMonth) return datePart(dayMonth[3]!, monthNumber(dayMonth[2]!), dayMonth[1]);
+  const monthDay = new RegExp(`^${MONTH_NAME}\\s+(?:(\\d{1,2})(?:st|nd|rd|th)?,?\\s+)?(\\d{4})$`, 'i').exec(v);
+  if (monthDay) return datePart(monthDay[3]!, monthNumber(monthDay[1]!), monthDay[2]);
+  const y = /\b(1[5-9]\d{2}|20\d{2})\b/.exec(v);
+  return y ? y[1]! : null;
+}
+
+function monthNumber(name: string): string {
+  return String(MONTHS.indexOf(name.slice(0, 3).toLowerCase()) + 1);
+}
+
+/** As precise as the parts are valid: a day the month lacks leaves the month. */
+function datePart(year: string, month: string, day: string | undefined): string {
+  const mm = month.padStart(2, '0');
+  if (!validMonth(mm)) return year;
+  const dd = day?.padStart(2, '0');
+  return dd !== undefined && validDay(year, mm, dd) ? `${year}-${mm}-${dd}` : `${year}-${mm}`;
+}
+
+function validMonth(month: string): boolean {
+  const m = Number(month);
+  return m >= 1 && m <= 12;
+}
+
+function validDay(year: string, month: string, day: string): boolean {
+  const d = Number(day);
+  return d >= 1 && d <= new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+}
+
 const NEEDS_COLLAPSE = /\s\s|[\t\n\r\f\v\u00A0]/;
+/** Zero-width spaces and joiners, word joiners, BOMs and soft hyphens: invisible, never meant. */
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
+const NON_ASCII = /[^\x00-\x7F]/;
 
 export function clean(value: string | undefined | null): string | null {
   if (value === undefined || value === null) return null;
-  const v = (NEEDS_COLLAPSE.test(value) ? value.replace(/\s+/g, ' ') : value).trim();
+  const visible = NON_ASCII.test(value) ? value.replace(INVISIBLE, '') : value;
+  const v = (NEEDS_COLLAPSE.test(visible) ? visible.replace(/\s+/g, ' ') : visible).trim();
   return v === '' ? null : v;
 }
 

@@ -12,8 +12,10 @@ export interface DoiCandidate {
   form: DoiForm;
   /** The field it came from, e.g. "dc:relation" or "rioxxterms:version_of_record". */
   field: string;
-  /** Lower is more trustworthy; see rankOf. */
+  /** Lower is more trustworthy: the field's rank, then explicit forms before DOIs inside text. */
   rank: number;
+  /** Minted by a repository for its own copy (Zenodo, OSF, …), not by the publisher. */
+  repository: boolean;
   raw: string;
 }
 
@@ -42,7 +44,7 @@ const VALID = [
 /** Funder Registry DOIs name funders, not works; never a record's DOI. */
 const FUNDER_PREFIX = '10.13039/';
 
-/** DOIs minted by repositories for their own copies (Unpaywall's list): kept, ranked last. */
+/** DOIs minted by repositories for their own copies (Unpaywall's list): kept, and for texts ranked last. */
 const REPOSITORY_PREFIXES = ['10.17605/osf.io', '10.14279/depositonce', '10.17169/refubium', '10.3929/ethz-', '10.5281/zenodo.'];
 
 const WRAPPERS: { pattern: RegExp; url: boolean }[] = [
@@ -55,8 +57,16 @@ const WRAPPERS: { pattern: RegExp; url: boolean }[] = [
   { pattern: /^(?:dx\.)?doi\.org\//i, url: true },
 ];
 
-/** References to other works and datasets in OpenAIRE's vocabulary: not this record's DOI. */
-const NOT_THIS_RECORD = /^info:eu-repo\/semantics\/(?:reference|dataset|isReferencedBy|references)\//i;
+/**
+ * Relations to other objects: OpenAIRE's cited works and datasets, and DataCite/DSpace-style
+ * qualified relations ("IsSupplementTo: doi:…", "isPartOf 10.…", "HasVersion …"). A part, a
+ * version, a package, a supplement or a cited work is never this record's DOI.
+ */
+const NOT_THIS_RECORD = new RegExp(
+  String.raw`^(?:info:eu-repo\/semantics\/(?:reference|dataset|isReferencedBy|references|isPartOf|hasPart|isVersionOf|hasVersion|isSupplementTo|isSupplementedBy)\/` +
+    String.raw`|(?:is|has)?\s*(?:part|partof|haspart|version|versionof|newversionof|previousversionof|supplementto|supplementedby|referencedby|references|cites|citedby|continues|continuedby|documents|documentedby|derivedfrom|sourceof|requires|requiredby|compiles|compiledby|describes|describedby|reviews|reviewedby|obsoletes|obsoletedby|originalformof|variantformof|relatedto|relation)\s*[:=]\s*)`,
+  'i',
+);
 
 const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
 const IN_TEXT = /(?:https?:\/\/(?:dx\.|www\.)?doi\.org\/|doi\s*:\s*|\b)(10\.\d{4,9}(?:\.\d+)*\/[^\s"<>]+)/gi;
@@ -67,6 +77,12 @@ const IN_TEXT = /(?:https?:\/\/(?:dx\.|www\.)?doi\.org\/|doi\s*:\s*|\b)(10\.\d{4
  */
 export function normalizeDoi(value: string): string | undefined {
   return parseIdentifierValue(value)?.doi;
+}
+
+/** A DOI whose suffix is an ISBN-13 names a whole book (Springer's 10.1007/978-3-319-…). */
+export function isBookDoi(doi: string): boolean {
+  const suffix = doi.slice(doi.indexOf('/') + 1);
+  return /^[\d-]+$/.test(suffix) && suffix.replace(/-/g, '').length === 13;
 }
 
 export function doiKey(doi: string): string {
@@ -100,17 +116,26 @@ export function findDois(value: string, field: string, fieldRank: number): DoiCa
   return found;
 }
 
+export interface DoiChoiceOptions {
+  /**
+   * A repository's own DOI comes after the publisher's, so that copies of one paper merge by
+   * the publisher's DOI (true for texts). A dataset's or software's repository DOI is its own.
+   */
+  repositoryDoisLast: boolean;
+}
+
 /**
- * The record's DOI: the most trustworthy candidate (explicit identifiers beat DOIs found
- * in text; repository-minted DOIs come last), the first written among equals.
+ * The record's DOI: the most trustworthy candidate (the field's rank, explicit identifiers
+ * before DOIs found in text), the first written among equals.
  */
-export function chooseDoi(candidates: readonly DoiCandidate[]): DoiChoice | undefined {
+export function chooseDoi(candidates: readonly DoiCandidate[], options: DoiChoiceOptions = { repositoryDoisLast: true }): DoiChoice | undefined {
   const byKey = new Map<string, DoiCandidate>();
   for (const c of candidates) {
     const held = byKey.get(c.key);
     if (!held || c.rank < held.rank) byKey.set(c.key, c);
   }
-  const all = [...byKey.values()].sort((a, b) => a.rank - b.rank);
+  const last = (c: DoiCandidate) => (options.repositoryDoisLast && c.repository ? 1 : 0);
+  const all = [...byKey.values()].sort((a, b) => last(a) - last(b) || a.rank - b.rank);
   const best = all[0];
   if (!best) return undefined;
   const others = all.slice(1).map((c) => `${c.doi} (${c.field}, ${describe(c.form)})`);
@@ -124,9 +149,8 @@ function describe(form: DoiForm): string {
 
 function candidate(doi: string, form: DoiForm, field: string, fieldRank: number, raw: string): DoiCandidate {
   const key = doiKey(doi);
-  let rank = fieldRank + (form === 'text' ? 10 : form === 'bare' || form === 'prefixed' ? 1 : 0);
-  if (REPOSITORY_PREFIXES.some((p) => key.startsWith(p))) rank += 100;
-  return { doi, key, form, field, rank, raw };
+  const rank = (fieldRank + (form === 'text' ? 10 : 0)) * 10 + (form === 'bare' || form === 'prefixed' ? 1 : 0);
+  return { doi, key, form, field, rank, raw, repository: REPOSITORY_PREFIXES.some((p) => key.startsWith(p)) };
 }
 
 function clean(value: string): string {
@@ -161,8 +185,12 @@ function parseIdentifierValue(value: string): { doi: string; form: DoiForm } | u
   return { doi, form: fromUrl ? 'url' : wrapped ? 'prefixed' : 'bare' };
 }
 
+/**
+ * A query or fragment ends a DOI URL. A "?" followed by no parameter is not a query but a
+ * character the record lost ("10.1242/?jeb.124362"), and is dropped alone.
+ */
 function stripQuery(url: string): string {
-  return url.replace(/[?#].*$/, '');
+  return url.replace(/\?(?=[^=&#]+$)/, '').replace(/[?#].*$/, '');
 }
 
 function percentDecode(value: string): string {
@@ -173,7 +201,10 @@ function percentDecode(value: string): string {
   }
 }
 
-/** Drops trailing punctuation and brackets that close nothing inside the DOI. */
+/**
+ * Drops trailing punctuation and brackets that close nothing inside the DOI; closes a bracket
+ * the record left open ("…(2006/085" loses its ")" when a citation is cut short).
+ */
 function tidy(value: string): string | undefined {
   let doi = value.replace(/^(10\.\d+(?:\.\d+)*)\/\/+/, '$1/');
   for (let changed = true; changed; ) {
@@ -190,6 +221,8 @@ function tidy(value: string): string | undefined {
       }
     }
   }
+  const unclosed = count(doi, '(') - count(doi, ')');
+  if (unclosed > 0 && !doi.endsWith('(')) doi += ')'.repeat(unclosed);
   return /^10\.\d+(?:\.\d+)*\/./.test(doi) ? doi : undefined;
 }
 

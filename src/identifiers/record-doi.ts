@@ -1,20 +1,21 @@
 // The identifiers stage of the common record: the DOI candidates its formats found become
 // the record's DOI, with the reason it was chosen (docs: eprints.md §6–7).
 import type { CommonRecord, UnresolvedRecord } from '../formats/common-record.ts';
-import { chooseDoi, findDois, type DoiCandidate } from './doi.ts';
+import { isPart, isText } from '../formats/resource-types.ts';
+import { chooseDoi, findDois, isBookDoi, type DoiCandidate } from './doi.ts';
 
 export function resolveDoi(record: UnresolvedRecord): CommonRecord {
   const { doiCandidates, ...rest } = record;
   const found: (DoiCandidate & { format?: string | undefined })[] = [];
+  const part = record.type.coar !== null && isPart(record.type.coar);
   for (const source of doiCandidates) {
     for (const candidate of findDois(source.value, source.field, source.rank)) {
-      // Zenodo's dc:relation names the concept DOI of all versions; its dc:identifier is the
-      // record's own. Among repository-minted DOIs, the identifier wins.
-      if (source.field === 'dc:relation' && candidate.rank >= 100) candidate.rank += 2;
+      // A chapter or conference paper carrying its book's DOI: the container's, not its own.
+      if (part && isBookDoi(candidate.doi)) continue;
       found.push({ ...candidate, format: source.format });
     }
   }
-  const choice = chooseDoi(found);
+  const choice = chooseDoi(found, { repositoryDoisLast: record.type.coar === null || isText(record.type.coar) });
   if (!choice) return { ...rest, doi: null, doiInfo: null };
   const format = found.find((c) => c.key === choice.key && c.field === choice.field)?.format;
   return {

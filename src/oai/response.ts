@@ -150,6 +150,11 @@ function isOaiDc(key: string, root: XmlElement): boolean {
   return declared === undefined || declared === OAI_DC_NS;
 }
 
+function resourceOf(attrs: Record<string, string>): string {
+  for (const name in attrs) if (localName(name) === 'resource') return attrs[name]!;
+  return '';
+}
+
 function dublinCore(root: XmlElement): RecordMetadata {
   const dc: Record<string, string[]> = {};
   let lang: Record<string, (string | null)[]> | undefined;
@@ -166,8 +171,10 @@ function dublinCore(root: XmlElement): RecordMetadata {
         texts.push(v);
         continue;
       }
-      texts.push(textOf(v));
-      const l = attributesOf(v)['xml:lang'];
+      const attrs = attributesOf(v);
+      // An element that names a resource instead of holding text (<rdf:type rdf:resource="…"/>).
+      texts.push(textOf(v) || resourceOf(attrs));
+      const l = attrs['xml:lang'];
       if (l !== undefined) {
         lang ??= {};
         const langs = (lang[name] ??= []);

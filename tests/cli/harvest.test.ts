@@ -41,7 +41,7 @@ describe('harvest', () => {
     expect(live.setSpecs).toEqual(['7374617475733D707562', '74797065733D61727469636C65']);
     // Each line carries the common record beside the raw metadata.
     expect(live.record).toMatchObject({
-      id: `kar:${live.identifier}`, schemaVersion: 1, formats: ['oai_dc'], sets: ['status=pub', 'types=article'],
+      id: `kar:${live.identifier}`, schemaVersion: 2, formats: ['oai_dc'], sets: ['status=pub', 'types=article'],
       type: { label: 'journal article' }, peerReviewed: true, doi: `10.5555/test.${live.identifier.split(':').at(-1)}`,
       dates: { modified: { value: live.datestamp, field: 'header datestamp' } },
     });

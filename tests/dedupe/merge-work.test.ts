@@ -34,6 +34,24 @@ describe('mergeWork', () => {
     expect(work.files.map((f) => [f.version, f.from])).toEqual([['published', b.id], ['accepted', a.id]]);
   });
 
+  it('ranks a Pure copy with no files by the publishedVersion its dc:type states: title, abstract and container from it', () => {
+    const kar = kent();
+    const pure = manchester({ withoutFiles: true });
+    expect(pure.files).toEqual([]);
+    expect(pure.version).toEqual({ value: 'published', field: 'dc:type' });
+    expect(kar.version).toEqual({ value: 'accepted', field: 'ep3 document content' });
+    const work = mergeWork(workId(kar), [kar, pure], { sourcePriority: ['kar'] });
+    expect(work.sources.map((s) => [s.id, s.version])).toEqual([[pure.id, 'published'], [kar.id, 'accepted']]);
+    expect(work.title?.from).toBe(pure.id);
+    expect(work.abstract).toEqual({ value: 'This study highlights tensions between PCN policy and locally commissioned services.', from: pure.id });
+    expect(work.variants.abstract).toEqual([{ value: expect.stringContaining('uneven advantages'), from: kar.id }]);
+    // Parsed from Pure's Harvard citation in dc:source.
+    expect(work.container).toEqual({
+      value: { title: 'British Journal of General Practice', volume: '71', issue: '710', pages: 'e711-e718', issn: ['1478-5242'], isbn: [] },
+      from: pure.id,
+    });
+  });
+
   it('lets a configured source priority decide between copies of the same version', () => {
     const a = kent();
     const b = { ...kent(), id: 'other:oai:x:1', source: 'other', abstract: 'Another abstract' };

@@ -25,7 +25,7 @@ describe('a KAR record', () => {
     expect(record).toMatchObject({
       id: 'kar:oai:kar.kent.ac.uk:89524',
       doi: '10.3399/bjgp.2020.0917',
-      doiInfo: { original: '10.3399/BJGP.2020.0917', field: 'dc:relation' },
+      doiInfo: { original: '10.3399/BJGP.2020.0917', field: 'dc:identifier' },
       landingPage: 'https://kar.kent.ac.uk/89524/',
       type: { coar: 'http://purl.org/coar/resource_type/c_6501', label: 'journal article', original: ['Article'] },
       peerReviewed: true,

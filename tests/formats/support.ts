@@ -11,7 +11,11 @@ import type { OaiRecord, RecordMetadata } from '../../src/oai/types.ts';
 
 /** The records of a captured OAI-PMH response (or of a bare <record> sample). */
 export function recordsIn(file: string): OaiRecord[] {
-  let bytes = readFileSync(file);
+  return recordsInXml(readFileSync(file));
+}
+
+export function recordsInXml(xml: Buffer | string): OaiRecord[] {
+  let bytes = Buffer.isBuffer(xml) ? xml : Buffer.from(xml);
   const text = bytes.toString('utf8');
   if (!/<(?:\w+:)?OAI-PMH[\s>]/.test(text)) bytes = Buffer.from(`<OAI-PMH><GetRecord>${text.replace(/^<\?xml[^>]*\?>/, '')}</GetRecord></OAI-PMH>`);
   const { root } = parseOaiXml(bytes);
@@ -33,9 +37,14 @@ export function kentRecord(): CommonRecord {
   return resolveDoi(commonRecord('kar', r.header, [readFields('oai_dc', r.metadata!, r.header), readFields('ep3', metadataOf(join(FIXTURES, 'kar-89524-ep3.xml')), r.header)]));
 }
 
-/** Manchester's Pure record of the same paper: the version of record. */
-export function manchesterRecord(): CommonRecord {
-  const result = normalizeRecord('manchester', 'oai_dc', recordsIn(join(FIXTURES, 'pure-manchester-oai_dc.xml'))[0]!);
+/**
+ * Manchester's Pure record of the same paper: the version of record. `withoutFiles` leaves
+ * out its file link, as Pure records often have none: only dc:type then says the version.
+ */
+export function manchesterRecord({ withoutFiles = false } = {}): CommonRecord {
+  let xml = readFileSync(join(FIXTURES, 'pure-manchester-oai_dc.xml'), 'utf8');
+  if (withoutFiles) xml = xml.replace(/\s*<dc:identifier>[^<]*\.pdf<\/dc:identifier>/, '');
+  const result = normalizeRecord('manchester', 'oai_dc', recordsInXml(xml)[0]!);
   if ('reject' in result) throw new Error(result.reject);
   return resolveDoi(result.record);
 }
