@@ -1,9 +1,9 @@
 // The audit's outputs as text: CSV rows and the summary per repository, year and division.
-import type { DepositAudit, Verdict } from './deposit-audit.ts';
+import type { DepositAudit, UnknownCause, Verdict } from './deposit-audit.ts';
 
 const COLUMNS = [
   'rule', 'work', 'doi', 'source', 'record', 'title', 'deposit', 'deposit_field', 'reference', 'reference_date', 'reference_counted',
-  'reference_field', 'deadline', 'lag_days', 'verdict', 'reason', 'in_scope', 'divisions', 'landing_page',
+  'reference_field', 'deadline', 'lag_days', 'verdict', 'reason', 'in_scope', 'divisions', 'landing_page', 'fix',
 ] as const;
 
 export function csvHeader(): string {
@@ -13,7 +13,7 @@ export function csvHeader(): string {
 export function csvRow(a: DepositAudit): string {
   const values = [
     a.rule, a.work, a.doi, a.source, a.record, a.title, a.deposit?.value, a.deposit?.field, a.reference?.date, a.reference?.value,
-    a.reference?.counted, a.reference?.field, a.deadline, a.lagDays, a.verdict, a.reason, a.inScope, a.divisions.join('; '), a.landingPage,
+    a.reference?.counted, a.reference?.field, a.deadline, a.lagDays, a.verdict, a.reason, a.inScope, a.divisions.join('; '), a.landingPage, a.fix,
   ];
   return values.map(csvField).join(',');
 }
@@ -37,6 +37,15 @@ export interface AuditSummary {
   byRepositoryMonth: Record<string, Record<string, Tally>>;
   /** Copies with a lag, counted per bin of LAG_BINS, in order. */
   lagHistogram: { bin: string; count: number }[];
+  /** Unknown copies by what is missing and repository, most first, with the setting that fixes it. */
+  unknown: UnknownGroup[];
+}
+
+export interface UnknownGroup {
+  cause: UnknownCause;
+  source: string;
+  count: number;
+  fix: string | null;
 }
 
 /** Deposit lag bins, in days after the reference date (counted at the end of its period). */
@@ -53,7 +62,9 @@ export const LAG_BINS: readonly { bin: string; upTo: number }[] = [
 export function summarise(rule: string, audits: Iterable<DepositAudit>): AuditSummary {
   const summary: AuditSummary = {
     rule, total: tally(), byRepository: {}, byYear: {}, byDivision: {}, byRepositoryMonth: {}, lagHistogram: LAG_BINS.map(({ bin }) => ({ bin, count: 0 })),
+    unknown: [],
   };
+  const unknown = new Map<string, UnknownGroup>();
   for (const a of audits) {
     const when = a.reference?.counted ?? a.deposit?.value ?? 'unknown';
     const year = when === 'unknown' ? when : when.slice(0, 4);
@@ -64,10 +75,21 @@ export function summarise(rule: string, audits: Iterable<DepositAudit>): AuditSu
     }
     for (const division of a.divisions.length > 0 ? a.divisions : ['(none)']) (summary.byDivision[division] ??= tally())[a.verdict]++;
     if (a.lagDays !== null) summary.lagHistogram[LAG_BINS.findIndex((b) => a.lagDays! <= b.upTo)]!.count++;
+    if (a.cause) {
+      const key = `${a.cause}\u0000${a.source}\u0000${a.fix ?? ''}`;
+      const group = unknown.get(key) ?? unknown.set(key, { cause: a.cause, source: a.source, count: 0, fix: a.fix }).get(key)!;
+      group.count++;
+    }
   }
+  summary.unknown = [...unknown.values()].sort((x, y) => y.count - x.count || x.source.localeCompare(y.source) || x.cause.localeCompare(y.cause));
   return summary;
 }
 
 function tally(): Tally {
   return { 'on time': 0, late: 0, unknown: 0 };
+}
+
+/** One line per group of unknown copies: what is missing, where, and what fixes it. */
+export function unknownLines(groups: readonly UnknownGroup[]): string[] {
+  return groups.map((g) => `unknown: ${g.count} ${g.count === 1 ? 'copy' : 'copies'} of ${g.source}: ${g.cause}; ${g.fix ? `to fix it, ${g.fix}` : 'the repository does not record it in the formats harvested'}`);
 }

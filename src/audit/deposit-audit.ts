@@ -6,6 +6,8 @@ import { addMonths, daysBetween, endOfPeriod } from './ref-dates.ts';
 
 export type AuditRule = 'ref2021' | 'ref2029';
 export type Verdict = 'on time' | 'late' | 'unknown';
+/** Why a copy cannot be judged. */
+export type UnknownCause = 'no deposit date' | 'no acceptance date' | 'only dc:date' | 'no publication or acceptance date';
 
 export interface DepositAudit {
   rule: AuditRule;
@@ -24,6 +26,10 @@ export interface DepositAudit {
   lagDays: number | null;
   verdict: Verdict;
   reason: string;
+  /** For an unknown verdict, what is missing; null otherwise. */
+  cause: UnknownCause | null;
+  /** The configuration setting that would bring the missing date, when one would. */
+  fix: string | null;
   /** REF2029's rule covers outputs published from 2026-01-01; earlier ones are judged as if it did. */
   inScope: boolean;
 }
@@ -48,11 +54,14 @@ export function auditWork(work: Work, records: readonly CommonRecord[], rule: Au
         deposit: depositDate ? { value: depositDate.value, field: depositDate.field } : null,
         inScope: rule === 'ref2021' || (published !== null && endOfPeriod(published.value) >= REF2029_START),
       };
-      return { ...base, ...judge(rule, base.deposit, accepted, published) };
+      const judgement = judge(rule, base.deposit, accepted, published);
+      const missing = record ? { formats: record.formats, identifier: record.identifier } : { formats: [], identifier: copy.identifier };
+      if (judgement.cause === 'no deposit date') judgement.reason = `no deposit date in the harvested formats (${missing.formats.join(', ') || 'none'}); ${judgement.reason}`;
+      return { ...base, ...judgement, fix: judgement.cause ? fixFor(judgement.cause, copy.source, missing) : null };
     });
 }
 
-type Judgement = Pick<DepositAudit, 'reference' | 'deadline' | 'lagDays' | 'verdict' | 'reason'>;
+type Judgement = Pick<DepositAudit, 'reference' | 'deadline' | 'lagDays' | 'verdict' | 'reason' | 'cause'>;
 type Dated = { value: string; field: string } | null;
 
 /** On time or late against one reference date, counted at the end of its period, plus three months. */
@@ -66,23 +75,24 @@ function verdictAgainst(kind: 'accepted' | 'published', date: { value: string; f
     deadline,
     lagDays: daysBetween(counted, deposit.value),
     verdict: onTime ? 'on time' : 'late',
+    cause: null,
     reason: `deposited ${deposit.value.slice(0, 10)}, ${onTime ? 'within' : 'more than'} three months of ${kind === 'accepted' ? 'acceptance' : 'publication'}${partial}; deadline ${deadline}`,
   };
 }
 
 function judge(rule: AuditRule, deposit: Dated, accepted: Dated, published: Dated): Judgement {
-  const unknown = (reason: string): Judgement => ({ reference: null, deadline: null, lagDays: null, verdict: 'unknown', reason });
+  const unknown = (cause: UnknownCause, reason: string): Judgement => ({ reference: null, deadline: null, lagDays: null, verdict: 'unknown', cause, reason });
   const dcDateOnly = !accepted && published?.field === 'dc:date';
   // With no date to judge by, that is the reason given, whatever else is missing.
-  if (dcDateOnly) return unknown(`no acceptance date; the only date is dc:date ${published!.value}, which does not say what kind of date it is`);
-  if (!deposit) return unknown('no deposit date is exposed (the OAI datestamp is a modification date and is never used)');
+  if (dcDateOnly) return unknown('only dc:date', `no acceptance date; the only date is dc:date ${published!.value}, which does not say what kind of date it is`);
+  if (!deposit) return unknown('no deposit date', 'the OAI datestamp is a modification date and is never used');
 
   if (rule === 'ref2029') {
     // Publication + 3 months, or acceptance + 3 months as a proxy.
     const byPublication = published ? verdictAgainst('published', published, deposit) : null;
     const byAcceptance = accepted ? verdictAgainst('accepted', accepted, deposit) : null;
     const chosen = [byPublication, byAcceptance].find((j) => j?.verdict === 'on time') ?? byPublication ?? byAcceptance;
-    return chosen ?? unknown('no publication or acceptance date');
+    return chosen ?? unknown('no publication or acceptance date', 'no publication or acceptance date');
   }
   const order: ('accepted' | 'published')[] = ['accepted', 'published'];
   for (const kind of order) {
@@ -91,12 +101,31 @@ function judge(rule: AuditRule, deposit: Dated, accepted: Dated, published: Date
     // REF2021 judges by publication only for outputs accepted before April 2018, or with no acceptance date before then.
     if (rule === 'ref2021' && kind === 'published' && (accepted ? accepted.value >= REF2021_ACCEPTANCE_CUTOFF : endOfPeriod(date.value) >= REF2021_ACCEPTANCE_CUTOFF)) {
       if (accepted) break;
-      return unknown('no acceptance date (REF2021 judges by acceptance for outputs from April 2018)');
+      return unknown('no acceptance date', 'no acceptance date (REF2021 judges by acceptance for outputs from April 2018)');
     }
     const judgement = verdictAgainst(kind, date, deposit);
     // Late by acceptance: REF2021 still passes a deposit within three months of publication if accepted before April 2018.
     if (judgement.verdict === 'late' && kind === 'accepted' && accepted!.value < REF2021_ACCEPTANCE_CUTOFF && published) continue;
     return judgement;
   }
-  return unknown(rule === 'ref2021' ? 'no acceptance date' : 'no publication or acceptance date');
+  return rule === 'ref2021' ? unknown('no acceptance date', 'no acceptance date') : unknown('no publication or acceptance date', 'no publication or acceptance date');
+}
+
+/**
+ * The setting that brings a missing date: for an EPrints repository its EP3 export (the
+ * deposit date, and the acceptance date where it records one), for others RIOXX (v2 gives the
+ * acceptance date, v3 the files' deposit dates). Null when those formats were harvested already:
+ * then the repository does not record the date.
+ */
+function fixFor(cause: UnknownCause, source: string, copy: { formats: readonly string[]; identifier: string }): string | null {
+  const again = `, then harvest it again with \`oai-harvester run --source ${source} --full\` so records already held are fetched`;
+  const eprints = /^oai:[^:]+:\d+$/.test(copy.identifier);
+  if (eprints && !copy.formats.includes('ep3')) {
+    return `set "enrich": ["eprints-export"] on source "${source}" (the EPrints export has the deposit date, and the acceptance date where the repository records one)${again}`;
+  }
+  const rioxx = cause === 'no deposit date' ? ['rioxx3'] : ['rioxx', 'rioxx3'];
+  const missing = rioxx.filter((f) => !copy.formats.includes(f));
+  if (missing.length === 0) return null;
+  const what = cause === 'no deposit date' ? 'RIOXX v3 has each file\'s deposit date' : 'RIOXX has the acceptance date';
+  return `add "richerFormats": ${JSON.stringify(missing)} to source "${source}" if the repository offers them (${what})${again}`;
 }

@@ -68,6 +68,7 @@ ${tallyTable('Year', summary.byYear, 'year-table')}
 ${tallyTable('Division', summary.byDivision, 'division-table')}
 </div>
 </section>
+${unknownSection(summary.unknown)}
 <section id="listed">
 <h2>Late and unknown (${input.listed.length})</h2>
 ${listedTable(input.listed, input.downloads)}
@@ -75,6 +76,16 @@ ${listedTable(input.listed, input.downloads)}
 </body>
 </html>
 `;
+}
+
+/** Why copies could not be judged, per repository, and the setting that brings the missing date. */
+function unknownSection(groups: AuditSummary['unknown']): string {
+  if (groups.length === 0) return '';
+  const rows = groups.map((g) => [esc(g.source), esc(g.cause), num(g.count), g.fix ? esc(`To fix it, ${g.fix}.`) : 'The repository does not record it in the formats harvested.']);
+  return `<section id="unknown">
+<h2>Why copies are unknown</h2>
+${table(['Repository', 'Missing', 'Copies', 'What fixes it'], rows, 'unknown-table')}
+</section>`;
 }
 
 function card(verdict: Verdict, count: number, total: number): string {

@@ -27,6 +27,7 @@ export interface AuditFiles {
   report: string;
   rows: number;
   totals: AuditSummary['total'];
+  unknown: AuditSummary['unknown'];
 }
 
 /** The audits of every active work, one copy at a time, filtered by source and period. */
@@ -76,7 +77,7 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
     generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, downloads,
   });
   writeFileAtomic(reportFile, html);
-  return { jsonl: jsonl.path, csv: csv.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total };
+  return { jsonl: jsonl.path, csv: csv.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total, unknown: summary.unknown };
 }
 
 /** The metric a person means by downloads: IRStats2's, else COUNTER's total requests; every month from the first to the last. */

@@ -11,6 +11,7 @@ import type { JsonlAppender } from '../sinks/jsonl-appender.ts';
 import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import { EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from './eprints-export.ts';
+import type { ViewExports } from './eprints-view-export.ts';
 import type { ListSummary, SourceSummary } from './summary.ts';
 import { workId } from '../dedupe/merge-work.ts';
 import { matchKey } from '../dedupe/match-key.ts';
@@ -26,7 +27,7 @@ export interface PageSink {
   mergeFormats: boolean;
   /** Records without a DOI that share title, year and first creator become one work. */
   mergeProbableDuplicates: boolean;
-  enrich: { http: HttpClient; template: string } | undefined;
+  enrich: { http: HttpClient; template: string; views?: ViewExports | undefined } | undefined;
   /** Which harvest records are noted under (a partitioned harvest's windows share one); default the page's own. */
   recordKey?: HarvestKey | undefined;
 }
@@ -56,13 +57,7 @@ export async function commitPage(
   try {
     const needed = state.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
     // Enrichment: only new and changed live records; unchanged ones were enriched before.
-    const exports = new Map<string, ExportOutcome>();
-    if (sink.enrich) {
-      const { http, template } = sink.enrich;
-      const wanted = page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson);
-      const outcomes = await Promise.all(wanted.map((item) => fetchEprintsExport(http, template, item.header)));
-      wanted.forEach((item, i) => exports.set(item.header.identifier, outcomes[i]!));
-    }
+    const exports = sink.enrich ? await enrichments(page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson), sink.enrich, result) : new Map<string, Enrichment>();
     for (let i = 0; i < page.items.length; i++) {
       const item = page.items[i]!;
       const { header } = item;
@@ -84,12 +79,8 @@ export async function commitPage(
           matchKey: merged ? merged.matchKey : (item.matchKey ?? null),
         });
       }
-      const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? 'ok' : `unavailable: ${exported.unavailable}` }) : undefined;
+      const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? (exported.fromView ? 'ok (browse view)' : 'ok') : `unavailable: ${exported.unavailable}` }) : undefined;
       lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
-      if (exported) {
-        if ('fields' in exported) result.exportsFetched++;
-        else result.exportsUnavailable++;
-      }
       if (item.reject) {
         rejectLines.push(rejectLine({
           source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject,
@@ -148,12 +139,47 @@ export async function commitPage(
   summary.repairedChars += page.repairedChars;
 }
 
+type Enrichment = ExportOutcome & { fromView?: boolean };
+
+/**
+ * The EP3 fields of the page's new and changed records: from a browse view of their year
+ * where the repository offers one (one request for a year's items), else one export each.
+ */
+async function enrichments(
+  wanted: readonly NormalizedJsonRecord[],
+  enrich: NonNullable<PageSink['enrich']>,
+  result: ListSummary,
+): Promise<Map<string, Enrichment>> {
+  const exports = new Map<string, Enrichment>();
+  if (enrich.views) {
+    const { fields, requests } = await enrich.views.fieldsFor(wanted.map((item) => ({ header: item.header, year: viewYear(item.fieldsJson!) })));
+    result.exportViewRequests += requests;
+    result.exportsFromViews += fields.size;
+    for (const [identifier, f] of fields) exports.set(identifier, { fields: f, fromView: true });
+  }
+  const rest = wanted.filter((item) => !exports.has(item.header.identifier));
+  const outcomes = await Promise.all(rest.map((item) => fetchEprintsExport(enrich.http, enrich.template, item.header)));
+  rest.forEach((item, i) => {
+    const outcome = outcomes[i]!;
+    exports.set(item.header.identifier, outcome);
+    if ('fields' in outcome) result.exportsFetched++;
+    else result.exportsUnavailable++;
+  });
+  return exports;
+}
+
+/** The year EPrints' year view lists a record under: its `date`, which oai_dc writes as dc:date. */
+function viewYear(fieldsJson: string): string | null {
+  const published = (JSON.parse(fieldsJson) as FormatFields['fields']).dates.published;
+  return published?.field === 'dc:date' ? published.value.slice(0, 4) : null;
+}
+
 /** This format's fields merged with a fresh export and the record's other formats held in the state. */
 function mergedRecord(
   state: StateStore,
   sourceId: string,
   item: NormalizedJsonRecord,
-  exported: ExportOutcome | undefined,
+  exported: Enrichment | undefined,
 ): { json: string; doi: string | null; matchKey: string | null } {
   const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
   if (exported && 'fields' in exported) formats.push(exported.fields);

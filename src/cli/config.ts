@@ -35,6 +35,8 @@ export interface SourceConfig {
   enrich: string[];
   /** URL template of the EPrints export, with {id}; derived from baseUrl when unset. */
   exportUrl: string | undefined;
+  /** URL template of an EPrints year browse-view export, with {year}; derived when unset; false: per-item exports only. */
+  exportViewUrl: string | false | undefined;
   retry: RetryPolicy;
   /** Cron expression for `schedule` (the source's own, else the config's default); undefined: not scheduled. */
   schedule: string | undefined;
@@ -71,7 +73,7 @@ export class ConfigError extends Error {
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
-  'commonRecord', 'enrich', 'exportUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours', 'partitions',
+  'commonRecord', 'enrich', 'exportUrl', 'exportViewUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours', 'partitions',
 ]);
 const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
@@ -205,6 +207,11 @@ function parseSource(
   if (exportUrl !== undefined && (!exportUrl.includes('{id}') || !URL.canParse(exportUrl.replace(/\{id\}/g, '1')))) {
     fail(where('exportUrl'), 'must be a URL with {id} where the EPrints id goes');
   }
+  const exportViewUrl = raw['exportViewUrl'];
+  if (exportViewUrl !== undefined && exportViewUrl !== false &&
+      (typeof exportViewUrl !== 'string' || !exportViewUrl.includes('{year}') || !/^https?:\/\//i.test(exportViewUrl) || !URL.canParse(exportViewUrl.replace(/\{year\}/g, '2021')))) {
+    fail(where('exportViewUrl'), 'must be an http(s) URL with {year} where the year goes, or false');
+  }
   if ((enrich as string[]).length > 0 && !commonRecord) fail(where('enrich'), 'needs the common record (commonRecord: true)');
   // false keeps a source out of the config's default schedule (it is still harvested by `run`).
   const ownSchedule = raw['schedule'];
@@ -233,6 +240,7 @@ function parseSource(
     richerFormats: (richer as string[]).filter((p) => !(metadataPrefixes as string[]).includes(p)),
     enrich: enrich as string[],
     exportUrl,
+    exportViewUrl: exportViewUrl as string | false | undefined,
     retry,
     schedule: ownSchedule === false ? undefined : ((ownSchedule as string | undefined) ?? defaultSchedule),
     staleAfterHours: staleAfterHours as number | undefined,

@@ -14,12 +14,13 @@ import { HARVEST_WORKER_URL } from './harvest-worker-url.ts';
 import type { NormalizedJsonRecord, NormalizeOptions } from './harvest-worker.ts';
 import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { defaultExportTemplate, EPRINTS_EXPORT } from './eprints-export.ts';
+import { defaultViewTemplate, ViewExports } from './eprints-view-export.ts';
 import { commitPage, type PageSink } from './commit-page.ts';
 import { recomputeDirtyWorks, updateWorks, worksRun, type WorksRun } from './works.ts';
 import { fetchSourceStats } from './stats-run.ts';
 import { writeStatsOutput } from './stats-output.ts';
 import {
-  configError, describeError, emptyList, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary,
+  configError, describeError, emptyList, enrichmentSummary, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary,
 } from './summary.ts';
 
 export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
@@ -260,13 +261,16 @@ async function harvestLockedSource(
     }
   }
 
+  let enrichedBy: ViewExports | undefined;
   if (identify) {
+    const run: SourceRun = { source, prefixes, client, state, options, summary, log, views: viewExports(source, http, state, log) };
+    enrichedBy = run.views;
     lists: for (const metadataPrefix of prefixes) {
       for (const set of source.sets.length > 0 ? source.sets : [undefined]) {
         if (options.signal?.aborted) break lists;
         const lists = partitioned(source, metadataPrefix, set, state, options)
-          ? await harvestPartitioned(source, prefixes, metadataPrefix, set, identify, client, state, options, summary, log)
-          : [await harvestList(source, prefixes, metadataPrefix, set, identify.granularity, client, state, options, summary, log)];
+          ? await harvestPartitioned(run, metadataPrefix, set, identify)
+          : [await harvestList(run, metadataPrefix, set, identify.granularity)];
         summary.lists.push(...lists);
         for (const list of lists) {
           if (!list.error) continue;
@@ -293,6 +297,7 @@ async function harvestLockedSource(
     }
   }
 
+  if (source.enrich.includes(EPRINTS_EXPORT)) summary.enrichment = enrichmentSummary(summary.lists, enrichedBy?.tally.unavailable ?? null);
   summary.requests = http.stats.requests;
   summary.retries = http.stats.retries;
   summary.wireBytes = http.stats.wireBytes;
@@ -330,18 +335,28 @@ function partitioned(source: SourceConfig, metadataPrefix: string, set: string |
 }
 
 /** The windows of a whole list, harvested `source.concurrency` at a time; the list is complete when all are. */
-async function harvestPartitioned(
-  source: SourceConfig,
-  prefixes: readonly string[],
-  metadataPrefix: string,
-  set: string | undefined,
-  identify: Identify,
-  client: OaiClient,
-  state: StateStore,
-  options: RunOptions,
-  summary: SourceSummary,
-  log: Logger,
-): Promise<ListSummary[]> {
+/** What harvesting one source's lists needs, made once per source and run. */
+interface SourceRun {
+  source: SourceConfig;
+  /** Every format harvested for the source this run (several make one record). */
+  prefixes: readonly string[];
+  client: OaiClient;
+  state: StateStore;
+  options: RunOptions;
+  summary: SourceSummary;
+  log: Logger;
+  /** EPrints browse-view exports, shared by the source's lists; undefined when not used. */
+  views: ViewExports | undefined;
+}
+
+function viewExports(source: SourceConfig, http: HttpClient, state: StateStore, log: Logger): ViewExports | undefined {
+  if (!source.enrich.includes(EPRINTS_EXPORT) || source.exportViewUrl === false) return undefined;
+  const template = source.exportViewUrl ?? defaultViewTemplate(source.baseUrl);
+  return template ? new ViewExports({ http, template, state, sourceId: source.id, log }) : undefined;
+}
+
+async function harvestPartitioned(run: SourceRun, metadataPrefix: string, set: string | undefined, identify: Identify): Promise<ListSummary[]> {
+  const { source, state, options, log } = run;
   const listKey = listKeyOf(metadataPrefix, set);
   const { granularity } = identify;
   let plan = runningPlan(state, source.id, listKey);
@@ -370,9 +385,7 @@ async function harvestPartitioned(
       queue.add(() =>
         options.signal?.aborted
           ? emptyList(windowListKey(current, i), metadataPrefix, set, { name: 'Interrupted', message: 'stopped before this window started', kind: 'source' })
-          : harvestList(source, prefixes, metadataPrefix, set, granularity, client, state, options, summary, log, {
-            key: windowListKey(current, i), from: w.from, until: w.until, recordKey,
-          }),
+          : harvestList(run, metadataPrefix, set, granularity, { key: windowListKey(current, i), from: w.from, until: w.until, recordKey }),
       ),
     ),
   );
@@ -380,19 +393,8 @@ async function harvestPartitioned(
   return lists;
 }
 
-async function harvestList(
-  source: SourceConfig,
-  prefixes: readonly string[],
-  metadataPrefix: string,
-  set: string | undefined,
-  granularity: Granularity,
-  client: OaiClient,
-  state: StateStore,
-  options: RunOptions,
-  summary: SourceSummary,
-  log: Logger,
-  window?: ListWindow,
-): Promise<ListSummary> {
+async function harvestList(run: SourceRun, metadataPrefix: string, set: string | undefined, granularity: Granularity, window?: ListWindow): Promise<ListSummary> {
+  const { source, prefixes, client, state, options, summary, log } = run;
   const listKey = window?.key ?? listKeyOf(metadataPrefix, set);
   const listLog = log.child({ list: listKey });
   const full = window?.recordKey.full ?? options.full === true;
@@ -438,7 +440,7 @@ async function harvestList(
   const result: ListSummary = {
     list: listKey, metadataPrefix, set: set ?? null, harvestId: harvest.harvestId, resumed,
     from: harvest.fromArg, until: harvest.untilArg, status: 'incomplete', pages: 0, records: 0, deleted: 0,
-    unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, restarts: 0, received: 0, completeListSize: null,
+    unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, exportViewRequests: 0, exportsFromViews: 0, restarts: 0, received: 0, completeListSize: null,
     output: null, rejectsFile: null,
   };
   const exportTemplate = source.enrich.includes(EPRINTS_EXPORT) ? (source.exportUrl ?? defaultExportTemplate(source.baseUrl)) : undefined;
@@ -472,7 +474,7 @@ async function harvestList(
   const sink: PageSink = {
     appender, rejects, state, sourceId: source.id, metadataPrefix, mergeFormats,
     mergeProbableDuplicates: options.config.works.mergeProbableDuplicates,
-    enrich: exportTemplate ? { http: client.http, template: exportTemplate } : undefined,
+    enrich: exportTemplate ? { http: client.http, template: exportTemplate, views: run.views } : undefined,
     recordKey: window?.recordKey,
   };
   try {

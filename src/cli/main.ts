@@ -22,6 +22,7 @@ import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
 import { worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { writeAudit } from './audit.ts';
+import { unknownLines } from '../audit/audit-report.ts';
 import { runSchedule } from './schedule.ts';
 import { formatStatus, statusReport } from './status.ts';
 
@@ -306,7 +307,8 @@ function auditCommand(args: string[], values: Record<string, unknown>): number {
       rule, from: values['from'] as string | undefined, to: values['to'] as string | undefined, sources: values['source'] as string[] | undefined,
     });
     const t = files.totals;
-    process.stdout.write(`${rule}: ${files.rows} copies: ${t['on time']} on time, ${t.late} late, ${t.unknown} unknown\n${files.jsonl}\n${files.csv}\n${files.summary}\n${files.report}\n`);
+    const why = unknownLines(files.unknown).map((l) => `${l}\n`).join('');
+    process.stdout.write(`${rule}: ${files.rows} copies: ${t['on time']} on time, ${t.late} late, ${t.unknown} unknown\n${why}${files.jsonl}\n${files.csv}\n${files.summary}\n${files.report}\n`);
     return EXIT_OK;
   } finally {
     state.close();

@@ -1,4 +1,4 @@
-import type { RunSummary } from './harvest.ts';
+import type { RunSummary, SourceSummary } from './harvest.ts';
 
 /** The short table printed after a run: one row per source, then the reasons for failures. */
 export function runTable(run: RunSummary): string {
@@ -14,10 +14,19 @@ export function runTable(run: RunSummary): string {
   const format = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const lines = [format(header), ...rows.map(format)];
   for (const s of run.sources) {
+    if (s.enrichment && s.enrichment.method !== 'none needed') lines.push(`${s.source}: ${enrichmentLine(s.enrichment)}`);
     if (s.error) lines.push(`${s.source}: ${oneLineReason(s.error)}`);
   }
   lines.push(`summary: ${run.summaryFile}`);
   return lines.join('\n');
+}
+
+function enrichmentLine(e: NonNullable<SourceSummary['enrichment']>): string {
+  const parts = [];
+  if (e.fromViews > 0) parts.push(`${e.fromViews} from ${e.viewRequests} browse-view ${e.viewRequests === 1 ? 'export' : 'exports'}`);
+  if (e.perRecord + e.unavailable > 0) parts.push(`${e.perRecord} fetched one by one${e.unavailable > 0 ? `, ${e.unavailable} unavailable` : ''}`);
+  const why = e.viewsUnavailable ? ` (no browse-view export: ${e.viewsUnavailable})` : '';
+  return `EPrints exports: ${parts.join('; ')}${why}`;
 }
 
 export function oneLineReason(error: { message: string; verb?: string | undefined; url?: string | undefined }): string {

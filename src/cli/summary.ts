@@ -39,9 +39,12 @@ export interface ListSummary {
   unchanged: number;
   /** Records whose metadata could not be read into the common record (see the rejects file). */
   rejects: number;
-  /** EPrints exports fetched for enrichment, and those the repository would not give. */
+  /** EPrints exports fetched one record at a time for enrichment, and those the repository would not give. */
   exportsFetched: number;
   exportsUnavailable: number;
+  /** EPrints browse-view exports fetched (one per year), and the records whose fields came from one. */
+  exportViewRequests: number;
+  exportsFromViews: number;
   restarts: number;
   /** Records received by the whole harvest (over every run that worked on it). */
   received: number;
@@ -73,6 +76,27 @@ export interface SourceSummary {
   durationMs: number;
   held: { live: number; deleted: number };
   stats?: StatsSummary;
+  /** Sources with `enrich`: how the EPrints exports were fetched this run. */
+  enrichment?: EnrichmentSummary;
+}
+
+export interface EnrichmentSummary {
+  /** `browse views`: year views gave every export; `per record`: one request each; both; or nothing to fetch. */
+  method: 'browse views' | 'per record' | 'browse views and per record' | 'none needed';
+  viewRequests: number;
+  fromViews: number;
+  perRecord: number;
+  unavailable: number;
+  /** The repository gave no browse-view export (URL and reason), so records were fetched one by one. */
+  viewsUnavailable: string | null;
+}
+
+export function enrichmentSummary(lists: readonly ListSummary[], viewsUnavailable: string | null): EnrichmentSummary {
+  const sum = (f: (l: ListSummary) => number) => lists.reduce((n, l) => n + f(l), 0);
+  const fromViews = sum((l) => l.exportsFromViews);
+  const perRecord = sum((l) => l.exportsFetched + l.exportsUnavailable);
+  const method = fromViews > 0 && perRecord > 0 ? 'browse views and per record' : fromViews > 0 ? 'browse views' : perRecord > 0 ? 'per record' : 'none needed';
+  return { method, viewRequests: sum((l) => l.exportViewRequests), fromViews, perRecord: sum((l) => l.exportsFetched), unavailable: sum((l) => l.exportsUnavailable), viewsUnavailable };
 }
 
 export interface RunSummary {
@@ -92,7 +116,7 @@ export interface RunSummary {
 export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
   return {
     list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
-    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, restarts: 0, received: 0,
+    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, exportViewRequests: 0, exportsFromViews: 0, restarts: 0, received: 0,
     completeListSize: null, output: null, rejectsFile: null, error,
   };
 }

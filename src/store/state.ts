@@ -727,6 +727,19 @@ export class StateStore {
     ).map((r) => ({ format: r.format, fieldsJson: r.fields_json }));
   }
 
+  /** Per identifier, the datestamp its fields in one format were held at (absent: none held). One query per page. */
+  heldFormatDatestamps(sourceId: string, format: string, identifiers: readonly string[]): Map<string, string> {
+    const held = new Map<string, string>();
+    for (let i = 0; i < identifiers.length; i += 500) {
+      const chunk = identifiers.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT identifier, datestamp FROM format_fields WHERE source_id = ? AND format = ? AND identifier IN (${chunk.map(() => '?').join(',')})`)
+        .all(sourceId, format, ...chunk) as { identifier: string; datestamp: string }[];
+      for (const r of rows) held.set(r.identifier, r.datestamp);
+    }
+    return held;
+  }
+
   /** A deleted record has no formats left to merge. */
   dropFormatFields(sourceId: string, identifier: string): void {
     this.stmt(`DELETE FROM format_fields WHERE source_id = ? AND identifier = ?`).run(sourceId, identifier);

@@ -52,7 +52,7 @@ describe('oai-harvester audit', () => {
       verdict: 'unknown', reason: 'no acceptance date; the only date is dc:date 2021, which does not say what kind of date it is',
     });
     const csv = readFileSync(join(out, 'audit', 'deposit-audit.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('rule,work,doi,source,record,title,deposit,deposit_field,reference,reference_date,reference_counted,reference_field,deadline,lag_days,verdict,reason,in_scope,divisions,landing_page');
+    expect(csv[0]).toBe('rule,work,doi,source,record,title,deposit,deposit_field,reference,reference_date,reference_counted,reference_field,deadline,lag_days,verdict,reason,in_scope,divisions,landing_page,fix');
     expect(csv).toHaveLength(4);
     expect(csv.find((l) => l.includes(KAR_ID))).toContain(',24,on time,"deposited 2021-07-30, within three months of acceptance; deadline 2021-10-06",true,D3412; D3400,');
     const summary = JSON.parse(readFileSync(join(out, 'audit', 'summary.json'), 'utf8'));
@@ -68,5 +68,33 @@ describe('oai-harvester audit', () => {
     expect(rows.map((r) => r['record'])).toEqual([`kar:${KAR_ID}`]);
     expect(rows.find((r) => r['record'] === `kar:${KAR_ID}`)).toMatchObject({ rule: 'ref2029', verdict: 'on time', inScope: false, reference: { date: 'published' } });
     expect((await cli(['audit', '--rule', 'ref2030', '--out', out])).code).toBe(2);
+  });
+});
+
+describe('oai-harvester audit on an oai_dc-only source', () => {
+  let dcOnly = '';
+  beforeAll(async () => {
+    const kent = new FixtureRepository();
+    kent.set(KAR_ID, '2023-02-10T14:05:11Z', { metadata: FixtureRepository.metadataOf(join(FIXTURES, 'kar-89524-oai_dc.xml')) });
+    repositories.push(kent);
+    dcOnly = tempDir();
+    const run = await harvest({ config: testConfig([{ id: 'kar', baseUrl: await kent.start() }]), outDir: dcOnly, logger: captureLogger().logger });
+    expect(run.ok).toBe(true);
+  });
+
+  it('says why each copy is unknown and which setting brings the missing date, on the terminal, in the rows and in the report', async () => {
+    const result = await cli(['audit', '--out', dcOnly]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ref2021: 1 copies: 0 on time, 0 late, 1 unknown$/m);
+    const fix = 'set "enrich": ["eprints-export"] on source "kar" (the EPrints export has the deposit date, and the acceptance date where the repository records one), ' +
+      'then harvest it again with `oai-harvester run --source kar --full` so records already held are fetched';
+    expect(result.stdout).toContain(`unknown: 1 copy of kar: only dc:date; to fix it, ${fix}\n`);
+    const [row] = jsonl(join(dcOnly, 'audit', 'deposit-audit.jsonl'));
+    expect(row).toMatchObject({ verdict: 'unknown', cause: 'only dc:date', fix });
+    const summary = JSON.parse(readFileSync(join(dcOnly, 'audit', 'summary.json'), 'utf8'));
+    expect(summary.unknown).toEqual([{ cause: 'only dc:date', source: 'kar', count: 1, fix }]);
+    const report = readFileSync(join(dcOnly, 'audit', 'report.html'), 'utf8');
+    expect(report).toContain('<h2>Why copies are unknown</h2>');
+    expect(report).toContain(`<td>kar</td><td class="num">only dc:date</td><td class="num">1</td><td class="num">To fix it, ${fix.replaceAll('"', '&quot;')}.</td>`);
   });
 });

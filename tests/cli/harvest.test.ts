@@ -5,6 +5,7 @@ import { harvest } from '../../src/cli/harvest.ts';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';
+import { runTable } from '../../src/cli/report.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -283,6 +284,66 @@ describe('harvest', () => {
     expect(second.ok).toBe(true);
     expect(exportRequests() - before).toBe(1);
     expect(second.sources[0]!.lists[0]).toMatchObject({ records: 1, exportsFetched: 1 });
+  });
+
+  it('takes EPrints exports from browse views, one request per year, and fetches one by one only what no view lists', async () => {
+    let clock = new Date('2030-06-01T12:00:00Z');
+    // 60 records over three years; every 20th has no date, so no year view lists it.
+    const feed = new Feed({ records: 60, now: () => clock, dateOf: (id) => (id % 20 === 0 ? null : `${2019 + (id % 3)}-0${1 + (id % 9)}`) });
+    server = await startOaiServer({ feeds: { kar: feed } });
+    const base = server.feedUrl('kar');
+    const config = testConfig([{
+      id: 'kar', baseUrl: base, enrich: ['eprints-export'], exportUrl: `${base}/export/{id}`, exportViewUrl: `${base}/exportview/year/{year}/XML/{year}.xml`,
+    }]);
+    const out = tempDir();
+    const { logger } = captureLogger();
+    const requests = (kind: string) => server!.requests.filter((r) => r.path.includes(`/${kind}/`));
+
+    const first = await harvest({ config, outDir: out, logger });
+    expect(first.ok).toBe(true);
+    expect(requests('exportview').map((r) => r.path).sort()).toEqual(['2019', '2020', '2021'].map((y) => `/feed/kar/exportview/year/${y}/XML/${y}.xml`));
+    expect(requests('export').map((r) => r.path).sort()).toEqual(['/feed/kar/export/20', '/feed/kar/export/40', '/feed/kar/export/60']);
+    expect(first.sources[0]!.enrichment).toEqual({
+      method: 'browse views and per record', viewRequests: 3, fromViews: 57, perRecord: 3, unavailable: 0, viewsUnavailable: null,
+    });
+    const lines = outputLines(out);
+    expect(lines).toHaveLength(60);
+    for (const line of lines) {
+      const id = Number(line.identifier.split(':').at(-1));
+      const record = line.record as Record<string, any>;
+      expect(record.formats).toEqual(['ep3', 'oai_dc']);
+      expect(record.dates.deposited).toEqual({ value: new Date(Date.parse('2021-07-30T08:45:18Z') + id * 86_400_000).toISOString().replace(/\.000Z$/, 'Z'), field: 'ep3 datestamp' });
+      expect(line.enrichment).toEqual({ 'eprints-export': id % 20 === 0 ? 'ok' : 'ok (browse view)' });
+    }
+    expect(runTable(first)).toContain('kar: EPrints exports: 57 from 3 browse-view exports; 3 fetched one by one');
+
+    // Next day one record changed: too few for a view, so it is fetched on its own.
+    clock = new Date('2030-06-02T12:00:00Z');
+    feed.touch(7, '2030-06-02T09:00:00Z');
+    const [views, items] = [requests('exportview').length, requests('export').length];
+    const second = await harvest({ config, outDir: out, logger });
+    expect(requests('exportview').length - views).toBe(0);
+    expect(requests('export').length - items).toBe(1);
+    expect(second.sources[0]!.enrichment).toMatchObject({ method: 'per record', perRecord: 1, fromViews: 0 });
+  });
+
+  it('falls back to one EPrints export per record when the repository offers no browse views, and says so', async () => {
+    const feed = new Feed({ records: 30, faults: { noExportViews: true } });
+    server = await startOaiServer({ feeds: { kar: feed } });
+    const base = server.feedUrl('kar');
+    const config = testConfig([{
+      id: 'kar', baseUrl: base, enrich: ['eprints-export'], exportUrl: `${base}/export/{id}`, exportViewUrl: `${base}/exportview/year/{year}/XML/{year}.xml`,
+    }]);
+    const out = tempDir();
+    const { logger, lines: logs } = captureLogger();
+    const summary = await harvest({ config, outDir: out, logger });
+    expect(summary.ok).toBe(true);
+    // One view asked for, refused; then every record on its own.
+    expect(server.requests.filter((r) => r.path.includes('/exportview/'))).toHaveLength(1);
+    expect(server.requests.filter((r) => r.path.includes('/export/'))).toHaveLength(30);
+    expect(summary.sources[0]!.enrichment).toMatchObject({ method: 'per record', viewRequests: 1, fromViews: 0, perRecord: 30, viewsUnavailable: expect.stringContaining('404') });
+    expect(logs.some((l) => l['verb'] === 'exportview' && String(l['msg']).includes('one record at a time'))).toBe(true);
+    expect(outputLines(out).every((l) => (l.record as Record<string, any>).dates.deposited?.field === 'ep3 datestamp')).toBe(true);
   });
 
   it('keeps state inside the output folder, so two folders never share it', async () => {

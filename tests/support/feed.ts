@@ -35,6 +35,8 @@ export interface Faults {
   emptyPagesFrom?: number;
   /** EPrints export answers: HTTP status per record id (default 200). */
   exportStatus?: Record<number, number>;
+  /** EPrints browse-view exports (/exportview/year/…) answer 404, as on a repository without them. */
+  noExportViews?: boolean;
 }
 
 export interface FeedOptions {
@@ -54,6 +56,8 @@ export interface FeedOptions {
   latencyMs?: number;
   /** Datestamps are spread this far apart from 2021-01-01 (default a minute). */
   datestampStepMs?: number;
+  /** The record's EPrints `date` (dc:date; null: none), which its year's browse view lists it under. */
+  dateOf?: (id: number) => string | null;
 }
 
 export class Feed {
@@ -66,6 +70,7 @@ export class Feed {
   padding: string;
   faults: Faults;
   formats: string[];
+  dateOf: (id: number) => string | null;
 
   constructor(options: FeedOptions = {}) {
     const count = options.records ?? 250;
@@ -77,6 +82,7 @@ export class Feed {
     this.faults = options.faults ?? {};
     this.latencyMs = options.latencyMs ?? 0;
     this.formats = options.formats ?? ['oai_dc'];
+    this.dateOf = options.dateOf ?? ((id) => `2021-0${1 + (id % 9)}`);
     const base = Date.parse('2021-01-01T00:00:00Z');
     for (let i = 1; i <= count; i++) {
       this.records.push({

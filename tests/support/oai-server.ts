@@ -63,6 +63,7 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     if (kind === 'feed') {
       const feed = feeds[rest[0] ?? ''];
       if (feed && rest[1] === 'export') return serveExport(res, feed, Number(rest[2]));
+      if (feed && rest[1] === 'exportview' && rest[2] === 'year') return serveExportView(res, feed, rest[3] ?? '');
       if (feed) return serveFeed(req, res, feed, params);
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -79,7 +80,16 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     const record = feed.records.find((r) => r.id === id);
     const status = feed.faults.exportStatus?.[id] ?? (record && !record.deleted ? 200 : 404);
     if (status !== 200) return void res.writeHead(status, { 'content-type': 'text/html' }).end(`<html><body>${status}</body></html>`);
-    res.writeHead(200, { 'content-type': 'application/vnd.eprints.data+xml; charset=utf-8' }).end(exportXml(record!));
+    res.writeHead(200, { 'content-type': 'application/vnd.eprints.data+xml; charset=utf-8' })
+      .end(`<?xml version='1.0' encoding='utf-8'?>\n<eprints xmlns='http://eprints.org/ep2/data/2.0'>\n${eprintXml(feed, record!)}</eprints>\n`);
+  }
+
+  /** /feed/<name>/exportview/year/<year>/XML/<file>: every live record of that year in one EP3 XML export. */
+  function serveExportView(res: ServerResponse, feed: Feed, year: string): void {
+    if (feed.faults.noExportViews) return void res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>Not Found</body></html>');
+    const items = feed.records.filter((r) => !r.deleted && feed.dateOf(r.id)?.startsWith(year)).map((r) => eprintXml(feed, r));
+    res.writeHead(200, { 'content-type': 'application/vnd.eprints.data+xml; charset=utf-8' })
+      .end(`<?xml version='1.0' encoding='utf-8'?>\n<eprints xmlns='http://eprints.org/ep2/data/2.0'>\n${items.join('')}</eprints>\n`);
   }
 
   function serveSequence(res: ServerResponse, name: string, params: Record<string, string>): void {
@@ -280,7 +290,7 @@ function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: bool
 <dc:description>An abstract of record ${r.id}, with tab\there and a line
 break. ${feed.padding}</dc:description>
 <dc:publisher>Test Press</dc:publisher>
-<dc:date>2021-0${1 + (r.id % 9)}</dc:date>
+${feed.dateOf(r.id) ? `<dc:date>${feed.dateOf(r.id)}</dc:date>` : ''}
 <dc:type>Article</dc:type>
 <dc:type>PeerReviewed</dc:type>
 <dc:format>application/pdf</dc:format>
@@ -291,11 +301,11 @@ break. ${feed.padding}</dc:description>
 </metadata></record>`;
 }
 
-function exportXml(r: { id: number; datestamp: string; title: string }): string {
+/** One record's <eprint> element, as the per-item and the browse-view exports hold it. */
+function eprintXml(feed: Feed, r: { id: number; datestamp: string; title: string }): string {
   const deposited = new Date(Date.parse('2021-07-30T08:45:18Z') + r.id * 86_400_000).toISOString().replace('T', ' ').slice(0, 19);
-  return `<?xml version='1.0' encoding='utf-8'?>
-<eprints xmlns='http://eprints.org/ep2/data/2.0'>
-  <eprint id='https://repo.test.example/id/eprint/${r.id}'>
+  const date = feed.dateOf(r.id);
+  return `  <eprint id='https://repo.test.example/id/eprint/${r.id}'>
     <eprintid>${r.id}</eprintid>
     <documents><document><files><file><filename>paper.pdf</filename><mime_type>application/pdf</mime_type>
       <url>https://repo.test.example/${r.id}/1/paper.pdf</url></file></files>
@@ -307,11 +317,10 @@ function exportXml(r: { id: number; datestamp: string; title: string }): string 
     <title>${escapeXml(r.title)}</title>
     <divisions><item>D${r.id % 5}</item></divisions>
     <keywords>alpha, beta, gamma${r.id}</keywords>
-    <dates><item><date>2021-0${1 + (r.id % 9)}</date><date_type>published</date_type></item><item><date>2021-06-15</date><date_type>accepted</date_type></item></dates>
+    <dates>${date ? `<item><date>${date}</date><date_type>published</date_type></item>` : ''}<item><date>2021-06-15</date><date_type>accepted</date_type></item></dates>
     <id_number>10.5555/test.${r.id}</id_number>
     <refereed>TRUE</refereed>
   </eprint>
-</eprints>
 `;
 }
 
