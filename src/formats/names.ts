@@ -10,7 +10,7 @@ const ORCID_IN_NAME = /\s*[(\[]?\s*(?:https?:\/\/orcid\.org\/)?\d{4}-\d{4}-\d{4}
 const ROLE = /\s*[(\[]\s*(author|creator|editor|eds?\.?|ed\.|contributor|advisor|adviser|supervisor|thesis advisor|degree supervisor|committee member|committee chair|translator|compiler|illustrator|photographer|publisher|recipient|composer|lyricist|artist|performer|conductor|funder|depicted|interviewer|interviewee|speaker|researcher|sponsor|other)\s*[)\]]\s*$/i;
 const ET_AL = /,?\s+et\.?\s+al\.?$/i;
 /** Academic degrees and titles: not part of the name. Generational suffixes (Jr., III) are. */
-const DEGREE = /,?\s+(?:Ph\.?\s?D\.?|D\.?Phil\.?|M\.?D\.?|M\.?Sc?\.?|M\.?A\.?|M\.?B\.?A\.?|B\.?Sc?\.?|B\.?A\.?|R\.?N\.?|Ed\.?D\.?|Psy\.?D\.?|J\.?D\.?|D\.?D\.?S\.?|FRCP|MPH|DrPH)(?=$|[\s,])/g;
+const DEGREE = /,?\s+(?:Ph\.?\s?D\.?|D\.?Phil\.?|M\.?\s?D\.?|M\.?Sc?\.?|M\.?A\.?|M\.?B\.?A\.?|B\.?Sc?\.?|B\.?A\.?|R\.?N\.?|Ed\.?D\.?|Psy\.?D\.?|J\.?D\.?|D\.?D\.?S\.?|FRCP|MPH|DrPH)(?=$|[\s,])/g;
 const HONORIFIC = /^(?:Dr|Prof|Professor|Mr|Mrs|Ms|Sir|Dame)\.?\s+(?=\S)/i;
 
 export function orcidOf(value: string | undefined | null): string | null {
@@ -39,11 +39,19 @@ export function stripRole(name: string): { name: string; role: string | null } {
 
 /** "Murphy, James L., 1941-": library authority forms add life dates. */
 const LIFE_DATES = /,?\s*\(?\b(?:1[5-9]|20)\d{2}\s*-\s*(?:(?:1[5-9]|20)\d{2})?\)?\s*$/;
+/** "Walder, Heather, AUTHOR (University of Wisconsin-Madison)": a role in capitals, then an affiliation. */
+const CAPITAL_ROLE = /,\s*(?:AUTHOR|EDITOR|CONTRIBUTOR|CREATOR|COMPILER|TRANSLATOR|PRINCIPAL INVESTIGATOR)\b.*$/;
+/** ", Howard University", ". Director. Health Sciences Library": an affiliation or post after the name. */
+const AFFILIATION = /(?:,\s*[^,]*\b(?:University|College|Institute|Universit[éeà]|Hospital|Laborator(?:y|ies)|Department|School of)\b[^,]*|\.\s+(?:Director|Professor|Dean|Librarian|Chair|Head)\b.*)$/;
+/** "Norris '44, Mary", "Van Pelt 1875, Samuel", "Harbison, Helen, '47": alumni class years. */
+const CLASS_YEAR = /\s+['’]\d{2}\b|,?\s+['’]\d{2}$|\s+1[89]\d{2}(?=,)/g;
 /** "Office of Science and Innovation( inc. Barnett, T": a member list the repository cut short. */
 const INCLUDING = /\s*\(\s*(?:inc\.?|incl\.?|including)\s[^)]*$/i;
 
 function stripDegrees(name: string): string {
-  let stripped = name.replace(INCLUDING, '').replace(LIFE_DATES, '').replace(DEGREE, '').replace(HONORIFIC, '');
+  let stripped = name.replace(CAPITAL_ROLE, '').replace(INCLUDING, '').replace(LIFE_DATES, '').replace(CLASS_YEAR, '').replace(DEGREE, '').replace(HONORIFIC, '');
+  // An affiliation after "Family, Given" (the name keeps at least its family and given parts).
+  if ((stripped.match(/,/g) ?? []).length >= 2 || /\.\s+(?:Director|Professor|Dean|Librarian|Chair|Head)\b/.test(stripped)) stripped = stripped.replace(AFFILIATION, '');
   // Titles written after the comma: "Tan, Prof. Dr. Uner", "Liu, Mr. Peilei".
   const comma = stripped.indexOf(',');
   if (comma > 0) {

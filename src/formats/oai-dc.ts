@@ -5,7 +5,7 @@ import type { OaiHeader } from '../oai/types.ts';
 import { containerFromEprintsCitation, containerFromSource } from './citation.ts';
 import { emptyFields, type DoiSource, type FileRef, type FileVersion, type Identifier, type RecordFields, type Sourced } from './common-record.ts';
 import { people, person, stripRole } from './names.ts';
-import { coarConcept, isContribution, isJournalPiece, resourceType } from './resource-types.ts';
+import { coarConcept, isContribution, isJournalPiece, resourceType, seriesType } from './resource-types.ts';
 import { accessRight, clean, languageCode, licenceUrl, partialDate, statedVersion, unique, VERSION_SENTENCE } from './vocabulary.ts';
 
 export type DublinCore = Record<string, string[]>;
@@ -19,8 +19,10 @@ const EPRINT_PAGE = /^https?:\/\/[^/]+\/(?:id\/eprint\/)?(\d+)\/?$/;
 const NO_ONE = /^(?:anonymous|unknown|n\/?a|none|not available)$/i;
 
 /** Platforms whose records all are one kind of work, and where they write the kind (PMC: dc:subject). */
-const PLATFORMS: { identifier: RegExp; type: string; typesInSubjects?: boolean }[] = [
+const PLATFORMS: { identifier: RegExp; type: string; typesInSubjects?: boolean; always?: boolean }[] = [
   { identifier: /^oai:arXiv\.org:/i, type: 'preprint' },
+  // Dryad holds only data: its "Article" label names the paper a data package supports.
+  { identifier: /^oai:datadryad\.org:/i, type: 'dataset', always: true },
   { identifier: /^oai:pubmedcentral\.nih\.gov:/i, type: 'journal article', typesInSubjects: true },
   // A publisher's own provider: every record is a piece of one of its journals.
   { identifier: /^oai:nature\.com:/i, type: 'journal article' },
@@ -36,7 +38,8 @@ export function fromOaiDc(dc: DublinCore, header: OaiHeader): RecordFields {
   const f = emptyFields();
   const all = (name: string) => (dc[name] ?? []).map((v) => clean(v)).filter((v): v is string => v !== null);
   const ctx: DcContext = { all, header, eprintId: /^oai:[^:]+:(\d+)$/.exec(header.identifier)?.[1] };
-  const titles = all('title');
+  // Titles with inline markup (<em>Noturus stimosus</em>) read as plain text.
+  const titles = all('title').map(plainText).filter((t): t is string => t !== null);
   f.title = titles[0] ?? null;
   f.otherTitles = titles.slice(1);
   Object.assign(f, creatorsOf(ctx));
@@ -64,7 +67,9 @@ function creatorsOf({ all }: DcContext): Pick<RecordFields, 'creators' | 'contri
   const contributors = all('contributor');
   const creators = named(all('creator'));
   if (creators.length > 0) return { creators, contributors: named(contributors) };
-  const authors = contributors.filter((c) => ['author', 'creator'].includes(stripRole(c).role ?? ''));
+  // Authors first; a score's composer or a compilation's compiler when no one is named author.
+  const byRole = (roles: string[]) => contributors.filter((c) => roles.includes(stripRole(c).role ?? ''));
+  const authors = [byRole(['author', 'creator']), byRole(['composer', 'compiler', 'artist', 'photographer'])].find((a) => a.length > 0) ?? [];
   return { creators: named(authors), contributors: named(contributors.filter((c) => !authors.includes(c))) };
 }
 
@@ -78,10 +83,12 @@ function readType({ all, header }: DcContext, f: RecordFields): void {
   const platform = PLATFORMS.find((p) => p.identifier.test(header.identifier));
   // Sets and series named for a kind of work (EPrints "types=article", Zenodo "software",
   // Digital Commons "Master's Theses and Project Reports") say what plain "Text" does not.
-  const fromSets = header.setSpecs.map(decodeSetSpec).map((s) => s.replace(/^(?:types?=|publication:)/, '')).filter((s) => !/[:=]/.test(s));
-  const series = [...all('source'), ...all('relation')].filter((v) => !URL.test(v) && !/^(?:info|doi|urn|hdl):/i.test(v));
+  // A set named "research" or "data" is a collection, not a kind of work.
+  const fromSets = header.setSpecs.map(decodeSetSpec).map((s) => s.replace(/^(?:types?=|publication:)/, ''))
+    .filter((s) => !/[:=]/.test(s) && !/^(?:research|data|text|other|misc|documents?)$/i.test(s));
+  const series = [...all('source'), ...all('relation')].filter((v) => !URL.test(v)).map(seriesType).filter((t): t is string => t !== undefined);
   const fallback = [...(platform?.typesInSubjects ? all('subject') : []), ...series, ...fromSets, ...(platform ? [platform.type] : [])];
-  f.type = resourceType(labels, fallback);
+  f.type = platform?.always ? { ...resourceType([platform.type]), original: labels } : resourceType(labels, fallback);
 }
 
 /** The version of the text, where a type label or a sentence about the record states it. */

@@ -157,7 +157,7 @@ function specificity(id: string): number {
  */
 export function resourceType(labels: readonly string[], fallback: readonly string[] = []): ResourceType {
   let best = mostSpecific(labels, coarConcept);
-  const hint = mostSpecific(fallback, (l) => coarConcept(l) ?? seriesConcept(l));
+  const hint = mostSpecific(fallback, coarConcept);
   if (hint && (!best || specificity(best) === 0 || BROADER[hint] === best)) best = hint;
   return best ? { coar: `${COAR_TYPES}${best}`, label: CONCEPTS[best]![0], original: [...labels] } : { coar: null, label: null, original: [...labels] };
 }
@@ -179,8 +179,10 @@ const SERIES: [RegExp, string][] = [
   [/\bworking papers?\b/i, 'c_8042'],
 ];
 
-export function seriesConcept(name: string): string | undefined {
-  return SERIES.find(([pattern]) => pattern.test(name))?.[1];
+/** The COAR type URI a series name implies, if any. */
+export function seriesType(name: string): string | undefined {
+  const id = SERIES.find(([pattern]) => pattern.test(name))?.[1];
+  return id ? `${COAR_TYPES}${id}` : undefined;
 }
 
 function mostSpecific(labels: readonly string[], concept: (label: string) => string | undefined): string | undefined {

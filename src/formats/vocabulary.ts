@@ -79,13 +79,15 @@ export function bestVersion(versions: readonly (FileVersion | null)[]): FileVers
 export function statedVersion(text: string): FileVersion | null {
   const v = text.toLowerCase();
   if (/\b(?:accepted ?(?:version|manuscript)|author'?s'? accepted|postprint|post-print|final draft post-refereeing)\b|^am$/.test(v)) return 'accepted';
-  if (/\b(?:published ?version|publisher'?s'? (?:version|pdf)|version of record|final published version)\b|^vor$/.test(v)) return 'published';
+  // Elsevier's notice: "this is the author's version of a work that was accepted for publication".
+  if (/\bauthor'?s'? (?:final )?version of (?:a|the) (?:work|article|paper) (?:that|which) (?:was|has been) accepted\b/.test(v)) return 'accepted';
+  if (/\b(?:published ?version|publisher'?s?'? (?:version|pdf)|version of record|final published version)\b|^vor$/.test(v)) return 'published';
   if (/\b(?:submitted ?(?:version|manuscript)|pre-?print|author'?s'? original|original submitted)\b|^(?:ao|smur)$/.test(v)) return 'submitted';
   return null;
 }
 
 /** A sentence that states the version of the text the record holds, as repositories write it. */
-export const VERSION_SENTENCE = /^(?:this (?:is|item is) (?:the|an?) |this version is the |version: )/i;
+export const VERSION_SENTENCE = /^(?:notice:\s*)?(?:this (?:is|item is) (?:the|an?) |this version is the |version: )/i;
 
 const PARTIAL = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
 
