@@ -102,7 +102,7 @@ export function partialDate(value: string | undefined): string | null {
   if (!value) return null;
   const v = value.trim();
   // The common shapes need no work.
-  if (PLAIN_DATE.test(v) || CANONICAL_STAMP.test(v)) return v;
+  if ((PLAIN_DATE.test(v) && (v.length < 10 || validDay(v.slice(0, 4), v.slice(5, 7), v.slice(8)))) || CANONICAL_STAMP.test(v)) return v;
   const m = PARTIAL.exec(v);
   if (!m) return freeTextDate(v);
   const [, year, month, day, time, zone] = m;

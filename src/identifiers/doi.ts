@@ -64,7 +64,7 @@ const WRAPPERS: { pattern: RegExp; url: boolean }[] = [
  */
 const NOT_THIS_RECORD = new RegExp(
   String.raw`^(?:info:eu-repo\/semantics\/(?:reference|dataset|isReferencedBy|references|isPartOf|hasPart|isVersionOf|hasVersion|isSupplementTo|isSupplementedBy)\/` +
-    String.raw`|(?:is|has)?\s*(?:part|partof|haspart|version|versionof|newversionof|previousversionof|supplementto|supplementedby|referencedby|references|cites|citedby|continues|continuedby|documents|documentedby|derivedfrom|sourceof|requires|requiredby|compiles|compiledby|describes|describedby|reviews|reviewedby|obsoletes|obsoletedby|originalformof|variantformof|relatedto|relation)\s*[:=]\s*)`,
+    String.raw`|(?:is|has)?\s*(?:part|partof|haspart|version|versionof|newversionof|previousversionof|supplementto|supplementedby|referencedby|references|cites|citedby|continues|continuedby|documents|documentedby|derivedfrom|sourceof|requires|requiredby|compiles|compiledby|describes|describedby|reviews|reviewedby|obsoletes|obsoletedby|originalformof|variantformof|relatedto|relation)(?:\s*[:=]\s*|\s+(?=doi:|https?:|10\.)))`,
   'i',
 );
 
