@@ -13,11 +13,16 @@ export const EPRINTS_EXPORT = 'eprints-export';
  * {perl_url}/export/eprint/{id}/XML/eprint-{id}.xml (cgi/export ignores the file name).
  */
 export function defaultExportTemplate(baseUrl: string): string | undefined {
+  return eprintsCgiTemplate(baseUrl, '/export/eprint/{id}/XML/eprint-{id}.xml');
+}
+
+/** {perl_url}/oai2 → {perl_url}{path}, the placeholders in braces kept as written; undefined for other base URLs. */
+export function eprintsCgiTemplate(baseUrl: string, path: string): string | undefined {
   const url = new URL(baseUrl);
   if (!/\/oai2\/?$/.test(url.pathname)) return undefined;
-  url.pathname = url.pathname.replace(/\/oai2\/?$/, '/export/eprint/{id}/XML/eprint-{id}.xml');
+  url.pathname = url.pathname.replace(/\/oai2\/?$/, path);
   url.search = '';
-  return url.href.replace(/%7Bid%7D/g, '{id}');
+  return url.href.replace(/%7B(\w+)%7D/g, '{$1}');
 }
 
 export type ExportOutcome = { fields: FormatFields } | { unavailable: string };

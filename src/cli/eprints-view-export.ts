@@ -9,6 +9,7 @@ import { parseXmlDocument } from '../oai/xml.ts';
 import type { OaiHeader } from '../oai/types.ts';
 import { readFields, type FormatFields } from '../formats/registry.ts';
 import { partialDate } from '../formats/vocabulary.ts';
+import { eprintsCgiTemplate } from './eprints-export.ts';
 import type { StateStore } from '../store/state.ts';
 
 /** A year's view is fetched when a page holds at least this many records of it needing an export. */
@@ -16,11 +17,7 @@ export const VIEW_MIN_RECORDS = 5;
 
 /** {perl_url}/oai2 → {perl_url}/exportview/year/{year}/XML/{year}.xml (the file name is ignored). */
 export function defaultViewTemplate(baseUrl: string): string | undefined {
-  const url = new URL(baseUrl);
-  if (!/\/oai2\/?$/.test(url.pathname)) return undefined;
-  url.pathname = url.pathname.replace(/\/oai2\/?$/, '/exportview/year/{year}/XML/{year}.xml');
-  url.search = '';
-  return url.href.replace(/%7Byear%7D/g, '{year}');
+  return eprintsCgiTemplate(baseUrl, '/exportview/year/{year}/XML/{year}.xml');
 }
 
 export interface ViewWanted {

@@ -52,4 +52,15 @@ describe('EPrints export enrichment', () => {
     );
     expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['crossref'] }] })).toThrow('field "enrich"');
   });
+
+  it('derives the year browse-view export URL, and takes an explicit one or false', async () => {
+    const { defaultViewTemplate } = await import('../../src/cli/eprints-view-export.ts');
+    expect(defaultViewTemplate('https://kar.kent.ac.uk/cgi/oai2')).toBe('https://kar.kent.ac.uk/cgi/exportview/year/{year}/XML/{year}.xml');
+    expect(defaultViewTemplate('https://dspace.example.org/oai/request')).toBeUndefined();
+    const source = (exportViewUrl: unknown) => ({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['eprints-export'], exportViewUrl }] });
+    expect(parse(source('https://x/cgi/exportview/year/')) ).toThrow('source "a" field "exportViewUrl": must be an http(s) URL with {year}');
+    expect(parse(source('file:///tmp/{year}.xml'))).toThrow('field "exportViewUrl"');
+    expect(parse(source(false))).not.toThrow();
+    expect(parse(source('https://x/cgi/exportview/year/{year}/XML/{year}.xml'))).not.toThrow();
+  });
 });
