@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,9 +20,20 @@ describe('source lock', () => {
     const path = join(tempDir(), 'kar.lock');
     writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: '2026-01-01T00:00:00Z' }));
     expect(acquireLock(path)).toMatchObject({ acquired: true, tookOverFrom: { pid: 2 ** 22 + 12345 } });
+    // Junk left by an old version is taken once it is old; a young one may be a lock being written.
     const junk = join(tempDir(), 'junk.lock');
     writeFileSync(junk, 'not json');
+    expect(acquireLock(junk).acquired).toBe(false);
+    utimesSync(junk, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect(acquireLock(junk).acquired).toBe(true);
+  });
+
+  it('leaves no file of its own behind but the lock (and the folder\'s mutex), and none after release', () => {
+    const dir = tempDir();
+    const lock = acquireLock(join(dir, 'kar.lock'));
+    expect(readdirSync(dir).sort()).toEqual(['.mutex.sqlite', 'kar.lock']);
+    if (lock.acquired) lock.release();
+    expect(readdirSync(dir)).toEqual(['.mutex.sqlite']);
   });
 
   it('respects a lock held on another host, where liveness cannot be checked', () => {
