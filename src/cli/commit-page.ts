@@ -1,6 +1,8 @@
 // One page into the output and the state: lines and rejects written and synced first, then
 // records, merged formats and the checkpoint committed in one transaction.
+import type { Logger } from 'pino';
 import type { HttpClient } from '../oai/http.ts';
+import { trustedServerTime } from '../oai/dates.ts';
 import { HarvestError } from '../oai/errors.ts';
 import type { ListPage } from '../oai/types.ts';
 import type { NormalizedJsonRecord } from './harvest-worker.ts';
@@ -30,6 +32,10 @@ export interface PageSink {
   enrich: { http: HttpClient; template: string; views?: ViewExports | undefined } | undefined;
   /** Which harvest records are noted under (a partitioned harvest's windows share one); default the page's own. */
   recordKey?: HarvestKey | undefined;
+  /** Where a page's problems with the server's data are logged. */
+  log?: Logger | undefined;
+  /** A distrusted responseDate is logged once per list. */
+  distrustNoted?: boolean;
 }
 
 /**
@@ -90,6 +96,11 @@ export async function commitPage(
     }
     const outputOffset = await sink.appender.append(lines);
     const rejectsOffset = await sink.rejects.append(rejectLines);
+    const anchor = trustedServerTime(page.responseDate, new Date());
+    if (anchor.distrust && !sink.distrustNoted) {
+      sink.distrustNoted = true;
+      sink.log?.warn({ verb: 'ListRecords', url: page.url }, `${anchor.distrust}; the next incremental run starts from our clock instead`);
+    }
     state.transaction(() => {
       for (const item of page.items) state.noteRecord(sink.recordKey ?? harvest, item.header);
       if (sink.mergeFormats) {
@@ -107,7 +118,7 @@ export async function commitPage(
       }
       state.checkpoint(harvest.harvestId, {
         token: page.token?.value || null,
-        responseDate: page.responseDate,
+        responseDate: anchor.value,
         written: lines.length,
         deleted,
         unchanged,

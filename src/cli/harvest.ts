@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
-import { fromWithOverlap, toProtocolDate } from '../oai/dates.ts';
+import { fromWithOverlap, toProtocolDate, trustedServerTime } from '../oai/dates.ts';
 import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError, StoppedError } from '../oai/errors.ts';
 import { HttpClient, HttpPool, type RetryEvent } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
@@ -422,8 +422,11 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
   if (!harvest) {
     const configFrom = window ? undefined : source.from ? toProtocolDate(source.from, granularity, 'from') : undefined;
     if (from === undefined && !full && !window) {
-      const last = state.lastCompleteResponseDate(source.id, listKey);
-      const incremental = last ? fromWithOverlap(last, source.overlapMinutes * 60_000, granularity) : undefined;
+      const last = state.lastComplete(source.id, listKey);
+      // A server date stored before dates were checked may be junk or far ahead: then our clock at the time.
+      const anchor = last ? trustedServerTime(last.responseDate ?? '', new Date(last.at)) : undefined;
+      if (anchor?.distrust) listLog.warn({ verb: 'ListRecords', url: source.baseUrl }, `${anchor.distrust}; starting from our clock when the list was last complete`);
+      const incremental = anchor ? fromWithOverlap(anchor.value, source.overlapMinutes * 60_000, granularity) : undefined;
       from = [configFrom, incremental].filter((d): d is string => d !== undefined).sort().at(-1);
     }
     from ??= configFrom;
@@ -476,6 +479,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
     mergeProbableDuplicates: options.config.works.mergeProbableDuplicates,
     enrich: exportTemplate ? { http: client.http, template: exportTemplate, views: run.views } : undefined,
     recordKey: window?.recordKey,
+    log: listLog,
   };
   try {
     for (;;) {

@@ -25,3 +25,22 @@ export function fromWithOverlap(instant: string, overlapMs: number, granularity:
   const iso = new Date(at - overlapMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return granularity === 'YYYY-MM-DD' ? iso.slice(0, 10) : iso;
 }
+
+/** A server clock this far ahead of ours is wrong: trusting it would skip every change made until then. */
+export const MAX_CLOCK_AHEAD_MS = 86_400_000;
+
+/**
+ * The server's time (a responseDate) as an anchor for the next incremental harvest, or ours
+ * when the server's is not a date or is more than a day ahead of ours, with the reason.
+ */
+export function trustedServerTime(serverTime: string, ours: Date): { value: string; distrust?: string } {
+  const at = Date.parse(serverTime);
+  const own = ours.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (!/^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)?$/.test(serverTime.trim()) || Number.isNaN(at)) {
+    return { value: own, distrust: `the server's responseDate "${serverTime.slice(0, 40)}" is not a date` };
+  }
+  if (at - ours.getTime() > MAX_CLOCK_AHEAD_MS) {
+    return { value: own, distrust: `the server's clock (${serverTime}) is more than a day ahead of ours (${own})` };
+  }
+  return { value: serverTime.trim() };
+}

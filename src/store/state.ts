@@ -356,10 +356,14 @@ export class StateStore {
   }
 
   lastCompleteResponseDate(sourceId: string, listKey: string): string | undefined {
-    const row = this.stmt(`SELECT last_complete_response_date AS d FROM lists WHERE source_id = ? AND list_key = ?`).get(sourceId, listKey) as
-      | { d: string | null }
-      | undefined;
-    return row?.d ?? undefined;
+    return this.lastComplete(sourceId, listKey)?.responseDate ?? undefined;
+  }
+
+  /** When the list was last harvested whole: by the server's clock, and by ours. */
+  lastComplete(sourceId: string, listKey: string): { responseDate: string | null; at: string } | undefined {
+    const row = this.stmt(`SELECT last_complete_response_date AS d, last_complete_at AS at FROM lists WHERE source_id = ? AND list_key = ?`)
+      .get(sourceId, listKey) as { d: string | null; at: string | null } | undefined;
+    return row && (row.d !== null || row.at !== null) ? { responseDate: row.d, at: row.at ?? new Date(0).toISOString() } : undefined;
   }
 
   runningHarvest(sourceId: string, listKey: string): HarvestRow | undefined {

@@ -37,6 +37,8 @@ export interface Faults {
   exportStatus?: Record<number, number>;
   /** EPrints browse-view exports (/exportview/year/…) answer 404, as on a repository without them. */
   noExportViews?: boolean;
+  /** Every response carries this responseDate instead of the server clock's. */
+  responseDate?: string;
 }
 
 export interface FeedOptions {

@@ -241,7 +241,7 @@ function envelope(feed: Feed, params: Record<string, string>, inner: string): st
   return `<?xml version='1.0' encoding='UTF-8'?>
 <?xml-stylesheet type='text/xsl' href='/oai2.xsl' ?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<responseDate>${stamp(feed.now().getTime())}</responseDate>
+<responseDate>${feed.faults.responseDate ?? stamp(feed.now().getTime())}</responseDate>
 <request${attrs}>http://127.0.0.1/oai2</request>
 ${inner}
 </OAI-PMH>
