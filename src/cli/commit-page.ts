@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { HttpClient } from '../oai/http.ts';
 import { trustedServerTime } from '../oai/dates.ts';
-import { HarvestError } from '../oai/errors.ts';
+import { HarvestError, TokenLoopError } from '../oai/errors.ts';
 import type { ListPage } from '../oai/types.ts';
 import type { NormalizedJsonRecord } from './harvest-worker.ts';
 import { commonRecord } from '../formats/merge.ts';
@@ -32,6 +32,11 @@ export interface PageSink {
   enrich: { http: HttpClient; template: string; views?: ViewExports | undefined } | undefined;
   /** Which harvest records are noted under (a partitioned harvest's windows share one); default the page's own. */
   recordKey?: HarvestKey | undefined;
+  /** Pages in a row holding only records of the pages just before before the list counts as a loop. */
+  maxRepeatedPages: number;
+  repeatedPages?: number;
+  /** The records of the last `maxRepeatedPages` pages of this pass (identifier and datestamp). */
+  recentPages?: Set<string>[];
   /** Where a page's problems with the server's data are logged. */
   log?: Logger | undefined;
   /** A distrusted responseDate is logged once per list. */
@@ -58,8 +63,11 @@ export async function commitPage(
   const rejectLines: string[] = [];
   const written: NormalizedJsonRecord[] = [];
   const records: { identifier: string; deleted: boolean; doi: string | null; recordJson: string | null; matchKey: string | null }[] = [];
-  // A page may repeat a record (broken servers); it is written once.
+  // A page may repeat a record (broken servers); it is written once, and of two versions of
+  // it the newest datestamp is the one written and held.
   const onPage = new Set<string>();
+  const newest = newestOnPage(page.items);
+  const current = (i: number) => newest.get(page.items[i]!.header.identifier) === i;
   try {
     const needed = state.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
     // Enrichment: only new and changed live records; unchanged ones were enriched before.
@@ -69,7 +77,7 @@ export async function commitPage(
       const { header } = item;
       if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
       const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
-      if (onPage.has(key) || !needed[i]) {
+      if (onPage.has(key) || !needed[i] || !current(i)) {
         unchanged++;
         continue;
       }
@@ -102,7 +110,7 @@ export async function commitPage(
       sink.log?.warn({ verb: 'ListRecords', url: page.url }, `${anchor.distrust}; the next incremental run starts from our clock instead`);
     }
     state.transaction(() => {
-      for (const item of page.items) state.noteRecord(sink.recordKey ?? harvest, item.header);
+      page.items.forEach((item, i) => current(i) && state.noteRecord(sink.recordKey ?? harvest, item.header));
       if (sink.mergeFormats) {
         for (const item of written) {
           const { identifier, datestamp } = item.header;
@@ -129,12 +137,19 @@ export async function commitPage(
       });
     });
   } catch (error) {
-    const first = page.items[0]?.header.identifier;
-    const last = page.items.at(-1)?.header.identifier;
     throw new HarvestError(`could not commit a page: ${(error as Error).message}`, {
-      url: page.url, verb: 'ListRecords', stage: 'output',
-      ...(first ? { firstId: first } : {}), ...(last ? { lastId: last } : {}),
+      url: page.url, verb: 'ListRecords', stage: 'output', ...pageIds(page),
     }, { cause: error });
+  }
+  // A loop under new tokens: page after page of records the last pages of this pass already held.
+  sink.repeatedPages = repeatsRecentPages(sink, page) ? (sink.repeatedPages ?? 0) + 1 : 0;
+  if (sink.repeatedPages >= sink.maxRepeatedPages) {
+    state.restartHarvest(harvest.harvestId, 'the server repeated records already harvested in this list, page after page');
+    throw new TokenLoopError(
+      `${sink.repeatedPages} pages in a row held only records already harvested in this list, under new tokens: the server is looping; ` +
+        'the next run starts the list again, skipping the records already written',
+      { url: page.url, verb: 'ListRecords', stage: 'list', ...pageIds(page) },
+    );
   }
   result.pages++;
   result.records += lines.length;
@@ -151,6 +166,36 @@ export async function commitPage(
 }
 
 type Enrichment = ExportOutcome & { fromView?: boolean };
+
+function pageIds(page: ListPage<NormalizedJsonRecord>): { firstId?: string; lastId?: string } {
+  const first = page.items[0]?.header.identifier;
+  const last = page.items.at(-1)?.header.identifier;
+  return { ...(first ? { firstId: first } : {}), ...(last ? { lastId: last } : {}) };
+}
+
+/**
+ * Whether every record of the page was on one of the last pages of this pass: memory stays at
+ * a few pages whatever the list's size, and a restarted list (which repeats what it wrote
+ * before) is not taken for a loop, as its pass starts afresh.
+ */
+function repeatsRecentPages(sink: PageSink, page: ListPage<NormalizedJsonRecord>): boolean {
+  const keys = page.items.map((item) => `${item.header.identifier}\u0000${item.header.datestamp}`);
+  const recent = (sink.recentPages ??= []);
+  const repeated = keys.length > 0 && keys.every((k) => recent.some((p) => p.has(k)));
+  recent.push(new Set(keys));
+  if (recent.length > sink.maxRepeatedPages) recent.shift();
+  return repeated;
+}
+
+/** Per identifier, the index of its newest version on the page (the first of equal datestamps). */
+function newestOnPage(items: readonly NormalizedJsonRecord[]): Map<string, number> {
+  const newest = new Map<string, number>();
+  items.forEach((item, i) => {
+    const held = newest.get(item.header.identifier);
+    if (held === undefined || item.header.datestamp > items[held]!.header.datestamp) newest.set(item.header.identifier, i);
+  });
+  return newest;
+}
 
 /**
  * The EP3 fields of the page's new and changed records: from a browse view of their year

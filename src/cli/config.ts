@@ -25,6 +25,8 @@ export interface SourceConfig {
   readTimeoutMs: number;
   maxResponseBytes: number;
   maxEmptyPages: number;
+  /** Pages in a row holding only records already harvested in the list before it counts as a loop. */
+  maxRepeatedPages: number;
   /** Normalise records into the common record (default); false keeps raw metadata only. */
   commonRecord: boolean;
   /** Formats harvested as well when the server offers them (e.g. rioxx), merged per record. */
@@ -72,7 +74,7 @@ export class ConfigError extends Error {
 
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
-  'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'retry',
+  'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'maxRepeatedPages', 'retry',
   'commonRecord', 'enrich', 'exportUrl', 'exportViewUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours', 'partitions',
 ]);
 const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
@@ -235,6 +237,7 @@ function parseSource(
     readTimeoutMs: integer('readTimeoutMs', 120_000, 1),
     maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     maxEmptyPages: integer('maxEmptyPages', 10, 1),
+    maxRepeatedPages: integer('maxRepeatedPages', 10, 1),
     commonRecord: commonRecord as boolean,
     stats,
     richerFormats: (richer as string[]).filter((p) => !(metadataPrefixes as string[]).includes(p)),

@@ -480,6 +480,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
     enrich: exportTemplate ? { http: client.http, template: exportTemplate, views: run.views } : undefined,
     recordKey: window?.recordKey,
     log: listLog,
+    maxRepeatedPages: source.maxRepeatedPages,
   };
   try {
     for (;;) {
@@ -505,6 +506,9 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
             'the server refused the resumptionToken twice; restarting the list from its original from/until, skipping records already written');
           state.restartHarvest(harvest.harvestId, error.message);
           token = undefined;
+          // A new pass: what it meets again is not a loop.
+          sink.recentPages = [];
+          sink.repeatedPages = 0;
           continue;
         }
         throw error;

@@ -63,6 +63,13 @@ export class NotOaiResponseError extends HarvestError {}
 /** The body is XML-ish but broken: truncated, mismatched, DOCTYPE, bad encoding. */
 export class XmlError extends HarvestError {}
 
+/**
+ * The response breaks the protocol in a way that makes it unsafe to go on: an <error> beside
+ * records or a token, where the protocol allows one or the other. The list stops at the last
+ * committed page, so the next run asks for this page again.
+ */
+export class ProtocolViolationError extends HarvestError {}
+
 // --- list flow -------------------------------------------------------------------------
 
 /** The server handed back a resumptionToken it had already given in this list. */
@@ -154,7 +161,7 @@ export interface SerializedError {
 
 const PLAIN_CLASSES: Record<string, new (message: string, context: ErrorContext) => HarvestError> = {
   HarvestError, NetworkError, ResponseTooLargeError, RetryBudgetExhaustedError, NotOaiResponseError, XmlError,
-  TokenLoopError, EmptyPagesError,
+  ProtocolViolationError, TokenLoopError, EmptyPagesError,
 };
 
 export function errorToJson(error: unknown): SerializedError {

@@ -1,5 +1,5 @@
 // OAI-PMH documents → typed values. Pure functions over the parsed tree.
-import { oaiErrorFrom, XmlError, type ErrorContext, type OaiError } from './errors.ts';
+import { oaiErrorFrom, ProtocolViolationError, XmlError, type ErrorContext, type OaiError } from './errors.ts';
 import {
   attributesOf, childOf, childrenOf, childText, elementOf, localName, textOf,
   type XmlElement, type XmlValue,
@@ -20,6 +20,14 @@ export function readEnvelope(root: XmlElement, verb: Verb, context: ErrorContext
   const errorValues = childrenOf(root, 'error');
   if (errorValues.length > 0) {
     const errors = errorValues.map((e) => ({ code: attributesOf(e)['code'] ?? 'unknown', message: textOf(e).trim() }));
+    const beside = elementOf(childOf(root, verb));
+    if (beside && Object.keys(beside).some((k) => k !== '@' && k !== '#text')) {
+      throw new ProtocolViolationError(
+        `the response has an OAI-PMH error (${errors.map((e) => e.code).join(', ')}) and <${verb}> content beside it; ` +
+          'the list is not known to be complete, so it stops at the last committed page',
+        { ...context, stage: 'oai' },
+      );
+    }
     return { responseDate, payload: undefined, error: oaiErrorFrom(errors, { ...context, stage: 'oai' }) };
   }
   const payload = elementOf(childOf(root, verb));

@@ -73,3 +73,61 @@ describe('server dates', () => {
     expectEachOnce(out, 30);
   });
 });
+
+describe('the list flow', () => {
+  it('an OAI error on a page that also carries records and a token fails the list, naming the page; the rerun finishes it', async () => {
+    const feed = new Feed({ records: 250, pageSize: 100, faults: { errorBesideRecords: { page: 1, times: 1 } } });
+    const { out, run } = await setup(feed);
+    const first = await run();
+    expect(first.ok).toBe(false);
+    expect(first.sources[0]!.error).toMatchObject({ name: 'ProtocolViolationError', verb: 'ListRecords', url: expect.stringContaining('resumptionToken=') });
+    expect(first.sources[0]!.error!.message).toContain('OAI-PMH error (noRecordsMatch) and <ListRecords> content beside it');
+    expect(first.sources[0]!.records).toBe(100);
+    const second = await run();
+    expect(second.ok).toBe(true);
+    expectEachOnce(out, 250);
+    expect(outputLines(out)).toHaveLength(250);
+  });
+
+  it('a loop under new tokens (the same records page after page) is stopped by progress, not by token comparison', async () => {
+    const feed = new Feed({ records: 500, pageSize: 50, faults: { disguisedLoop: { page: 2 } } });
+    const { out, run } = await setup(feed, { maxRepeatedPages: 3 });
+    const first = await run();
+    expect(first.ok).toBe(false);
+    expect(first.sources[0]!.error).toMatchObject({ name: 'TokenLoopError', url: expect.stringContaining('resumptionToken='), firstId: 'oai:test.example:101' });
+    expect(first.sources[0]!.error!.message).toMatch(/^3 pages in a row held only records already harvested in this list/);
+    // Pages 1-3 were new; three more repeats of page 3 ended it.
+    expect(listRequests().length).toBeLessThanOrEqual(7);
+    delete feed.faults.disguisedLoop;
+    const second = await run();
+    expect(second.sources[0]!.error ?? null).toBeNull();
+    expectEachOnce(out, 500);
+    expect(outputLines(out)).toHaveLength(500);
+  });
+
+  it('writes and holds the newest of two versions of a record on one page', async () => {
+    const feed = new Feed({ records: 20, faults: { olderVersionAfter: { page: 0, id: 5 } } });
+    const { out, run } = await setup(feed);
+    const first = await run();
+    expect(first.ok).toBe(true);
+    const fives = outputLines(out).filter((l) => l.identifier === 'oai:test.example:5');
+    expect(fives).toHaveLength(1);
+    expect(fives[0]!.datestamp).toBe(feed.records[4]!.datestamp);
+    // The state holds the newest: the next run, served the current version, writes nothing.
+    delete feed.faults.olderVersionAfter;
+    const second = await run({ full: false });
+    expect(second.sources[0]!.records).toBe(0);
+  });
+});
+
+describe('hostile content', () => {
+  it('a CDATA section holding a pasted web page, DOCTYPE and all, is text, not a refused DOCTYPE', async () => {
+    const { out, run } = await setup(new Feed({ records: 15, faults: { cdataDoctype: true } }));
+    const summary = await run();
+    expect(summary.ok).toBe(true);
+    const line = outputLines(out)[0]!;
+    expect((line.metadata as { dc: Record<string, string[]> }).dc['description']![0]).toContain('<!DOCTYPE html><html><body><p>Pasted</p></body></html>');
+    expect((line.record as Record<string, any>).abstract).toMatch(/Pasted$/);
+    expectEachOnce(out, 15);
+  });
+});

@@ -64,7 +64,8 @@ describe('schedule', () => {
 
     expect(new Set(outputLines(out, 'a').map((l) => l.identifier)).size).toBe(200);
     expect(new Set(outputLines(out, 'b').map((l) => l.identifier)).size).toBe(200);
-    expect(existsSync(join(out, 'locks')) ? readdirSync(join(out, 'locks')) : []).toEqual([]);
+    // No lock is left held (the folder's mutex file stays; it holds no lock between runs).
+    expect(existsSync(join(out, 'locks')) ? readdirSync(join(out, 'locks')).filter((f) => f !== '.mutex.sqlite') : []).toEqual([]);
     const status = statusReport(config, out, join(out, 'state.sqlite'));
     expect(status.sources.map((s) => s.health)).toEqual(['ok', 'ok', 'never harvested']);
   }, 60_000);

@@ -39,6 +39,16 @@ export interface Faults {
   noExportViews?: boolean;
   /** Every response carries this responseDate instead of the server clock's. */
   responseDate?: string;
+  /** Page k carries an OAI <error> beside its records and token, N times. */
+  errorBesideRecords?: { page: number; times: number };
+  /** From page k on, every page repeats page k's records under a new token: a loop no token comparison sees. */
+  disguisedLoop?: { page: number };
+  /** Page k's body is sent one byte every `everyMs`, forever slow but never idle for long. */
+  trickle?: { page: number; everyMs: number };
+  /** Every description holds a CDATA section pasted from a web page, DOCTYPE and all. */
+  cdataDoctype?: boolean;
+  /** Page k lists record r twice: its current version and, after it, an older one. */
+  olderVersionAfter?: { page: number; id: number };
 }
 
 export interface FeedOptions {

@@ -181,20 +181,39 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
         }
         if (matching.length === 0) return send(200, errorDoc('noRecordsMatch', 'No items match. None. None at all. Not even deleted ones.'));
         const empty = f.emptyPagesFrom !== undefined && page >= f.emptyPagesFrom;
-        const slice = empty ? [] : matching.slice(offset, offset + feed.pageSize);
+        const looping = f.disguisedLoop !== undefined && page >= f.disguisedLoop.page;
+        const from = looping ? f.disguisedLoop!.page * feed.pageSize : offset;
+        let slice = empty ? [] : matching.slice(from, from + feed.pageSize);
+        if (f.olderVersionAfter?.page === page) {
+          const current = slice.find((r) => r.id === f.olderVersionAfter!.id);
+          if (current) slice = [...slice, { ...current, datestamp: '2001-01-01T00:00:00Z', title: `${current.title} (old)` }];
+        }
         const nextOffset = empty ? offset + 1 : offset + feed.pageSize;
         let token = '';
-        if (nextOffset < matching.length || empty) {
+        if (nextOffset < matching.length || empty || looping) {
           const next = { ...args, offset: String(nextOffset) };
           if (f.tokenLoop && f.tokenLoop.page === page) next.offset = String(Math.max(0, offset - feed.pageSize));
           token = encodeToken(next);
         }
         const prefix = args['metadataPrefix'] ?? 'oai_dc';
         const items = slice.map((r) => (verb === 'ListRecords' ? recordXml(feed, r, prefix) : headerXml(feed, r))).join('\n');
-        const tokenXml = nextOffset < matching.length || empty
+        const tokenXml = nextOffset < matching.length || empty || looping
           ? `<resumptionToken completeListSize="${matching.length}" cursor="${offset}">${token}</resumptionToken>`
           : `<resumptionToken completeListSize="${matching.length}" cursor="${offset}"/>`;
-        let body = respond(`<${verb}>\n${items}\n${tokenXml}</${verb}>`);
+        const beside = f.errorBesideRecords?.page === page && f.errorBesideRecords.times > 0;
+        if (beside) f.errorBesideRecords!.times--;
+        let body = respond(`${beside ? '<error code="noRecordsMatch">No more records</error>\n' : ''}<${verb}>\n${items}\n${tokenXml}</${verb}>`);
+        if (f.trickle?.page === page) {
+          const payload = Buffer.from(body, 'utf8');
+          res.writeHead(200, { 'content-type': 'text/xml' });
+          let at = 0;
+          const drip = setInterval(() => {
+            if (res.destroyed || at >= payload.length) return void (clearInterval(drip), res.end());
+            res.write(payload.subarray(at, ++at));
+          }, f.trickle.everyMs);
+          res.on('close', () => clearInterval(drip));
+          return;
+        }
         if (f.truncated && f.truncated.page === page && f.truncated.times > 0) {
           f.truncated.times--;
           body = body.slice(0, Math.floor(body.length * 0.6));
@@ -288,7 +307,7 @@ function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: bool
 <dc:creator>Other, Person B.</dc:creator>
 <dc:subject>Subject ${r.id % 13}</dc:subject>
 <dc:description>An abstract of record ${r.id}, with tab\there and a line
-break. ${feed.padding}</dc:description>
+break. ${feed.padding}${feed.faults.cdataDoctype ? '<![CDATA[<!DOCTYPE html><html><body><p>Pasted</p></body></html>]]>' : ''}</dc:description>
 <dc:publisher>Test Press</dc:publisher>
 ${feed.dateOf(r.id) ? `<dc:date>${feed.dateOf(r.id)}</dc:date>` : ''}
 <dc:type>Article</dc:type>
