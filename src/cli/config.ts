@@ -23,6 +23,8 @@ export interface SourceConfig {
   overlapMinutes: number;
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  /** The longest a whole request may take (a body trickling in trips no idle timeout). */
+  requestTimeoutMs: number;
   maxResponseBytes: number;
   maxEmptyPages: number;
   /** Pages in a row holding only records already harvested in the list before it counts as a loop. */
@@ -74,7 +76,7 @@ export class ConfigError extends Error {
 
 const SOURCE_KEYS = new Set([
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
-  'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'maxRepeatedPages', 'retry',
+  'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'requestTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'maxRepeatedPages', 'retry',
   'commonRecord', 'enrich', 'exportUrl', 'exportViewUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours', 'partitions',
 ]);
 const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
@@ -235,6 +237,7 @@ function parseSource(
     overlapMinutes: integer('overlapMinutes', 60),
     connectTimeoutMs: integer('connectTimeoutMs', 30_000, 1),
     readTimeoutMs: integer('readTimeoutMs', 120_000, 1),
+    requestTimeoutMs: integer('requestTimeoutMs', 600_000, 1),
     maxResponseBytes: integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     maxEmptyPages: integer('maxEmptyPages', 10, 1),
     maxRepeatedPages: integer('maxRepeatedPages', 10, 1),

@@ -210,6 +210,7 @@ async function harvestLockedSource(
       from: source.contact,
       connectTimeoutMs: source.connectTimeoutMs,
       readTimeoutMs: source.readTimeoutMs,
+      requestTimeoutMs: source.requestTimeoutMs,
       maxResponseBytes: source.maxResponseBytes,
       maxRedirects: 5,
       minDelayMs: source.minDelayMs,
@@ -278,7 +279,7 @@ async function harvestLockedSource(
           summary.error ??= list.error;
           if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
           // Transport trouble affects every list of the source, and a stop every list: go no further.
-          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'HttpStatusError', ...STOPPED_ERRORS].includes(list.error.name)) break lists;
+          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'RequestDeadlineError', 'HttpStatusError', ...STOPPED_ERRORS].includes(list.error.name)) break lists;
         }
       }
     }

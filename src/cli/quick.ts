@@ -6,7 +6,7 @@ import { DEFAULT_USER_AGENT } from './config.ts';
 
 /** HTTP settings for one-off requests (inspection commands and library helpers). */
 export const ONE_OFF_HTTP: HttpOptions = {
-  userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, maxResponseBytes: 256 * 1024 * 1024,
+  userAgent: DEFAULT_USER_AGENT, connectTimeoutMs: 30_000, readTimeoutMs: 120_000, requestTimeoutMs: 600_000, maxResponseBytes: 256 * 1024 * 1024,
   maxRedirects: 5, minDelayMs: 0, hostConcurrency: 1, retry: { ...DEFAULT_RETRY, maxAttempts: 3, budgetMs: 60_000 },
 };
 

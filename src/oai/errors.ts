@@ -35,6 +35,9 @@ export class HarvestError extends Error {
 /** A network failure (refused, reset, timeout) that outlived its retries. */
 export class NetworkError extends HarvestError {}
 
+/** A request that outlasted its whole-request deadline, however steadily its body came. */
+export class RequestDeadlineError extends NetworkError {}
+
 /** The caller asked to stop (SIGINT/SIGTERM) while a request waited to be retried; nothing was lost. */
 export class StoppedError extends HarvestError {}
 
@@ -160,7 +163,7 @@ export interface SerializedError {
 }
 
 const PLAIN_CLASSES: Record<string, new (message: string, context: ErrorContext) => HarvestError> = {
-  HarvestError, NetworkError, ResponseTooLargeError, RetryBudgetExhaustedError, NotOaiResponseError, XmlError,
+  HarvestError, NetworkError, RequestDeadlineError, ResponseTooLargeError, RetryBudgetExhaustedError, NotOaiResponseError, XmlError,
   ProtocolViolationError, TokenLoopError, EmptyPagesError,
 };
 

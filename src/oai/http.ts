@@ -4,7 +4,7 @@ import { gunzip, inflate, inflateRaw } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import {
-  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NotOaiResponseError, ResponseTooLargeError,
+  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NotOaiResponseError, RequestDeadlineError, ResponseTooLargeError,
   RetryBudgetExhaustedError, StoppedError, XmlError, type ErrorContext,
 } from './errors.ts';
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
@@ -33,7 +33,10 @@ export interface HttpOptions {
   /** Contact e-mail, sent as the From header (OAI-PMH harvester guidelines §2.1). */
   from?: string | undefined;
   connectTimeoutMs: number;
+  /** The longest wait for the headers, and between two chunks of the body. */
   readTimeoutMs: number;
+  /** The longest a whole request may take, however steadily its body trickles in. */
+  requestTimeoutMs: number;
   maxResponseBytes: number;
   maxRedirects: number;
   minDelayMs: number;
@@ -169,6 +172,8 @@ export class HttpClient {
       } catch (error) {
         if (!(error instanceof NetworkError)) throw error;
         failure = error;
+        // A server that takes the whole deadline is tried as often as one sending broken pages.
+        if (error instanceof RequestDeadlineError) limit = retry.maxContentAttempts;
       }
       if (attempt >= limit) throw failure;
       delay ??= backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
@@ -199,9 +204,21 @@ export class HttpClient {
   private async fetchOnce(gate: HostGate, url: URL, ctx: ErrorContext): Promise<HttpResponse & { retryAfter?: string }> {
     return gate.run(async () => {
       this.stats.requests++;
+      // A deadline for the whole request beside the idle timeouts, and the stop signal: a body
+      // that trickles a byte at a time never trips an idle timeout.
+      const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
+      const signal = AbortSignal.any([deadline, this.ended]);
+      const ended = (error: unknown): HarvestError => {
+        if (this.ended.aborted) return this.endedError(ctx, undefined);
+        if (deadline.aborted) {
+          return new RequestDeadlineError(`the response took longer than ${Math.round(this.options.requestTimeoutMs / 1000)} s in all (requestTimeoutMs)`, { ...ctx, stage: 'http' }, { cause: error });
+        }
+        return new NetworkError(`reading the body failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
+      };
       let response: Dispatcher.ResponseData;
       try {
         response = await request(url, {
+          signal,
           dispatcher: this.dispatcher,
           method: 'GET',
           headersTimeout: this.options.readTimeoutMs,
@@ -214,6 +231,7 @@ export class HttpClient {
           },
         });
       } catch (error) {
+        if (signal.aborted) throw ended(error);
         throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
       }
       const chunks: Buffer[] = [];
@@ -232,7 +250,7 @@ export class HttpClient {
         }
       } catch (error) {
         if (error instanceof HarvestError) throw error;
-        throw new NetworkError(`reading the body failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
+        throw ended(error);
       }
       this.stats.wireBytes += size;
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);

@@ -131,3 +131,37 @@ describe('hostile content', () => {
     expectEachOnce(out, 15);
   });
 });
+
+describe('slow servers', () => {
+  it('a body that trickles in a byte at a time fails at the whole-request deadline, naming the page; the rerun finishes', async () => {
+    const feed = new Feed({ records: 150, pageSize: 100, faults: { trickle: { page: 1, everyMs: 50 } } });
+    const { out, run } = await setup(feed, { requestTimeoutMs: 1_000, readTimeoutMs: 5_000 });
+    const started = Date.now();
+    const first = await run();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(first.ok).toBe(false);
+    expect(first.sources[0]!.error).toMatchObject({ name: 'RequestDeadlineError', verb: 'ListRecords', url: expect.stringContaining('resumptionToken=') });
+    expect(first.sources[0]!.error!.message).toContain('took longer than 1 s in all');
+    delete feed.faults.trickle;
+    expect((await run()).ok).toBe(true);
+    expectEachOnce(out, 150);
+    expect(outputLines(out)).toHaveLength(150);
+  });
+
+  it('the stop signal ends a request that is trickling in, and the run stops at once, resumable', async () => {
+    const feed = new Feed({ records: 150, pageSize: 100, faults: { trickle: { page: 1, everyMs: 50 } } });
+    const { out, run } = await setup(feed, { requestTimeoutMs: 600_000 });
+    const stop = new AbortController();
+    const trickling = setInterval(() => {
+      if (server!.requests.some((r) => r.params['resumptionToken'])) stop.abort();
+    }, 20);
+    const started = Date.now();
+    const first = await run({ signal: stop.signal });
+    clearInterval(trickling);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(['StoppedError', 'InterruptedError']).toContain(first.sources[0]!.error?.name);
+    delete feed.faults.trickle;
+    expect((await run()).ok).toBe(true);
+    expectEachOnce(out, 150);
+  });
+});

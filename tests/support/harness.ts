@@ -7,6 +7,7 @@ export const fastHttp: HttpOptions = {
   userAgent: 'oai-harvester-tests',
   connectTimeoutMs: 2_000,
   readTimeoutMs: 5_000,
+  requestTimeoutMs: 30_000,
   maxResponseBytes: 50 * 1024 * 1024,
   maxRedirects: 5,
   minDelayMs: 0,
