@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Cron } from 'croner';
 import { DEFAULT_RETRY, type RetryPolicy } from '../oai/http.ts';
 import { isDatestamp } from '../oai/dates.ts';
+import { registerSecret } from '../oai/secrets.ts';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_USER_AGENT = `oai-harvester/${VERSION} (OAI-PMH 2.0 harvester; Node.js)`;
@@ -11,7 +12,10 @@ export const DEFAULT_USER_AGENT = `oai-harvester/${VERSION} (OAI-PMH 2.0 harvest
 export interface SourceConfig {
   id: string;
   name: string;
+  /** Without credentials: those given in it are in `basicAuth`. */
   baseUrl: string;
+  /** Basic credentials taken from the configured base URL's userinfo, sent to its origin only. */
+  basicAuth: { origin: string; header: string } | undefined;
   metadataPrefixes: string[];
   sets: string[];
   from: string | undefined;
@@ -81,6 +85,31 @@ const SOURCE_KEYS = new Set([
 ]);
 const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
+
+/** An http(s) URL without credentials in it; the reason it is not, otherwise. */
+function httpUrlProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return 'must be an http(s) URL';
+  const url = new URL(value);
+  if (!/^https?:$/.test(url.protocol)) return `must be an http(s) URL (not ${url.protocol.replace(/:$/, '')})`;
+  if (url.username || url.password) return 'must not hold credentials (user:password@): give them in the baseUrl, which sends them as Basic auth';
+  return undefined;
+}
+
+/**
+ * Credentials in a base URL (https://user:pass@host/oai) are taken out of it and sent as Basic
+ * auth to that origin only: the URL that is logged, summarised and stored has none.
+ */
+function basicAuthOf(baseUrl: string): { baseUrl: string; basicAuth: SourceConfig['basicAuth'] } {
+  const url = new URL(baseUrl);
+  if (!url.username && !url.password) return { baseUrl, basicAuth: undefined };
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  for (const secret of [password, url.password, `${user}:${password}`, header.slice(6)]) registerSecret(secret);
+  url.username = '';
+  url.password = '';
+  return { baseUrl: url.href, basicAuth: { origin: url.origin, header } };
+}
 
 export function loadConfig(file: string): HarvestConfig {
   let text: string;
@@ -208,12 +237,12 @@ function parseSource(
   const enrich = raw['enrich'] ?? [];
   if (!Array.isArray(enrich) || !enrich.every((e) => e === 'eprints-export')) fail(where('enrich'), 'must be an array of enrichments: "eprints-export"');
   const exportUrl = optionalString('exportUrl');
-  if (exportUrl !== undefined && (!exportUrl.includes('{id}') || !URL.canParse(exportUrl.replace(/\{id\}/g, '1')))) {
-    fail(where('exportUrl'), 'must be a URL with {id} where the EPrints id goes');
+  if (exportUrl !== undefined && (!exportUrl.includes('{id}') || httpUrlProblem(exportUrl.replace(/\{id\}/g, '1')))) {
+    fail(where('exportUrl'), `must be a URL with {id} where the EPrints id goes${exportUrl.includes('{id}') ? `: ${httpUrlProblem(exportUrl.replace(/\{id\}/g, '1'))}` : ''}`);
   }
   const exportViewUrl = raw['exportViewUrl'];
   if (exportViewUrl !== undefined && exportViewUrl !== false &&
-      (typeof exportViewUrl !== 'string' || !exportViewUrl.includes('{year}') || !/^https?:\/\//i.test(exportViewUrl) || !URL.canParse(exportViewUrl.replace(/\{year\}/g, '2021')))) {
+      (typeof exportViewUrl !== 'string' || !exportViewUrl.includes('{year}') || httpUrlProblem(exportViewUrl.replace(/\{year\}/g, '2021')))) {
     fail(where('exportViewUrl'), 'must be an http(s) URL with {year} where the year goes, or false');
   }
   if ((enrich as string[]).length > 0 && !commonRecord) fail(where('enrich'), 'needs the common record (commonRecord: true)');
@@ -225,7 +254,7 @@ function parseSource(
   return {
     id,
     name: optionalString('name') ?? id,
-    baseUrl: baseUrl as string,
+    ...basicAuthOf(baseUrl as string),
     metadataPrefixes: [...new Set(metadataPrefixes as string[])],
     sets: sets as string[],
     from: raw['from'] as string | undefined,
@@ -287,7 +316,8 @@ function parseStats(raw: unknown, fail: (field: string, message: string) => neve
   if (raw['type'] === 'irstats2') {
     for (const key of Object.keys(raw)) if (!['type', 'url', 'months'].includes(key)) fail(key, 'unknown field');
     const url = text('url', false);
-    if (url !== undefined && !URL.canParse(url)) fail('url', 'must be a URL');
+    const problem = url === undefined ? undefined : httpUrlProblem(url);
+    if (problem) fail('url', problem);
     return { type: 'irstats2', url, months: months as number };
   }
   if (raw['type'] === 'counter') {
@@ -295,7 +325,8 @@ function parseStats(raw: unknown, fail: (field: string, message: string) => neve
       if (!['type', 'url', 'release', 'report', 'customerId', 'requestorId', 'platform', 'apiKeyEnv', 'months'].includes(key)) fail(key, 'unknown field');
     }
     const url = text('url', true)!;
-    if (!URL.canParse(url)) fail('url', 'must be a URL');
+    const problem = httpUrlProblem(url);
+    if (problem) fail('url', problem);
     const release = raw['release'] ?? '5.1';
     if (release !== '5' && release !== '5.1') fail('release', 'must be "5" or "5.1"');
     const report = raw['report'] ?? 'ir';

@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { fromWithOverlap, toProtocolDate, trustedServerTime } from '../oai/dates.ts';
+import { redactUrl } from '../oai/secrets.ts';
 import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError, StoppedError } from '../oai/errors.ts';
 import { HttpClient, HttpPool, type RetryEvent } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
@@ -190,7 +191,7 @@ async function harvestSourceLocking(
 /** The summary of a source that did no work this run (locked elsewhere, or the run was stopping). */
 function untouchedSource(source: SourceConfig, state: StateStore, status: SourceSummary['status'], error: ErrorSummary): SourceSummary {
   return {
-    source: source.id, status, error, baseUrl: source.baseUrl, granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
+    source: source.id, status, error, baseUrl: redactUrl(source.baseUrl), granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
     unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, durationMs: 0,
     held: state.recordCounts(source.id),
   };
@@ -211,6 +212,7 @@ async function harvestLockedSource(
       connectTimeoutMs: source.connectTimeoutMs,
       readTimeoutMs: source.readTimeoutMs,
       requestTimeoutMs: source.requestTimeoutMs,
+      basicAuth: source.basicAuth,
       maxResponseBytes: source.maxResponseBytes,
       maxRedirects: 5,
       minDelayMs: source.minDelayMs,
@@ -226,7 +228,7 @@ async function harvestLockedSource(
     pageParser,
   });
   const summary: SourceSummary = {
-    source: source.id, status: 'ok', baseUrl: source.baseUrl, granularity: null, lists: [],
+    source: source.id, status: 'ok', baseUrl: redactUrl(source.baseUrl), granularity: null, lists: [],
     pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
     repairedChars: 0, durationMs: 0, held: { live: 0, deleted: 0 },
   };
@@ -426,7 +428,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
       const last = state.lastComplete(source.id, listKey);
       // A server date stored before dates were checked may be junk or far ahead: then our clock at the time.
       const anchor = last ? trustedServerTime(last.responseDate ?? '', new Date(last.at)) : undefined;
-      if (anchor?.distrust) listLog.warn({ verb: 'ListRecords', url: source.baseUrl }, `${anchor.distrust}; starting from our clock when the list was last complete`);
+      if (anchor?.distrust) listLog.warn({ verb: 'ListRecords', url: redactUrl(source.baseUrl) }, `${anchor.distrust}; starting from our clock when the list was last complete`);
       const incremental = anchor ? fromWithOverlap(anchor.value, source.overlapMinutes * 60_000, granularity) : undefined;
       from = [configFrom, incremental].filter((d): d is string => d !== undefined).sort().at(-1);
     }

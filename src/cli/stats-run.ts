@@ -1,6 +1,7 @@
 // Download statistics for one source: which months to fetch, fetching them politely,
 // matching items to the source's records, storing the counts (docs: usage-statistics.md).
 import { ForbiddenError, HttpStatusError, RetryBudgetExhaustedError } from '../oai/errors.ts';
+import { redactText, registerSecret } from '../oai/secrets.ts';
 import { HttpClient, type HttpOptions, type HttpPool, type RetryEvent } from '../oai/http.ts';
 import { bulkMonthCounts, bulkMonthUrl, irstats2Endpoint, IRSTATS2_DOWNLOADS, parseIrstats2 } from '../stats/irstats2.ts';
 import { COUNTER_METRICS, counterOutcome, exceptionsOf, parseCounterReport, reportUrl, type CounterRow } from '../stats/counter.ts';
@@ -50,7 +51,8 @@ export async function fetchSourceStats(
     summary.error = { kind: 'config', message: `environment variable ${config.apiKeyEnv} (the COUNTER API key) is not set` };
     return summary;
   }
-  // Redacted before any URL reaches an error or a log line: the API key stays in the process.
+  // Redacted before any URL reaches an error or a log line, and wherever a server echoes it.
+  registerSecret(apiKey);
   const client = new HttpClient({ ...http.options, redactParams: ['api_key'] }, http.pool, http.onRetry, http.stop);
   const records = state.sourceIdentifiers(sourceId);
   const byEprintId = new Map(records.map((r) => [/:(\d+)$/.exec(r.identifier)?.[1] ?? r.identifier, r.identifier]));
@@ -112,7 +114,7 @@ export async function fetchSourceStats(
     }
   } catch (error) {
     const config = error instanceof ConfigProblem || error instanceof ForbiddenError || (error instanceof HttpStatusError && error.status === 401);
-    summary.error = { kind: config ? 'config' : 'source', message: (error as Error).message };
+    summary.error = { kind: config ? 'config' : 'source', message: redactText((error as Error).message) };
   }
   return summary;
 }

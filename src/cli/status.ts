@@ -1,5 +1,6 @@
 // `status`: per source, how fresh and how healthy the harvested data is, from the state
 // database alone (no request goes to any repository), for a person or a monitoring check.
+import { redactUrl } from '../oai/secrets.ts';
 import { existsSync } from 'node:fs';
 import { Cron } from 'croner';
 import { StateStore } from '../store/state.ts';
@@ -73,7 +74,7 @@ function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: strin
   return {
     source: source.id,
     name: source.name,
-    baseUrl: source.baseUrl,
+    baseUrl: redactUrl(source.baseUrl),
     health: history.lastRun === null ? 'never harvested' : history.consecutiveFailures > 0 ? 'failing' : stale ? 'stale' : 'ok',
     lastRun: history.lastRun ? { at: history.lastRun.finishedAt, status: history.lastRun.status } : null,
     lastSuccess,

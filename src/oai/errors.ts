@@ -1,5 +1,6 @@
 // One error class per failure a harvest can meet. Every error says where it happened
 // (URL, verb) so a log line or run summary is enough to act on it.
+import { redactText, redactUrl } from './secrets.ts';
 
 /** Where the pipeline was when it failed (after DPLA ingestion3's stage-carrying errors). */
 export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config';
@@ -20,9 +21,10 @@ export class HarvestError extends Error {
   firstId: string | undefined;
   lastId: string | undefined;
   constructor(message: string, context: ErrorContext = {}, options?: ErrorOptions) {
-    super(message, options);
+    // Every error passes here: a server's message echoing a URL with a key loses the key.
+    super(redactText(message), options);
     this.name = new.target.name;
-    this.url = context.url;
+    this.url = context.url === undefined ? undefined : redactUrl(context.url);
     this.verb = context.verb;
     this.stage = context.stage;
     this.firstId = context.firstId;

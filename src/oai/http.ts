@@ -10,6 +10,7 @@ import {
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
 import { backoffDelay, parseRetryAfter } from './retry-after.ts';
 import { quoteStart } from './xml.ts';
+import { redactUrl } from './secrets.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -44,6 +45,8 @@ export interface HttpOptions {
   retry: RetryPolicy;
   /** Query parameters whose values never appear in errors or logs (e.g. api_key). */
   redactParams?: readonly string[];
+  /** Basic credentials (from a base URL's userinfo), sent only to that URL's origin. */
+  basicAuth?: { origin: string; header: string } | undefined;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -135,7 +138,7 @@ export class HttpClient {
 
   async get<T>(url: URL, context: ErrorContext, accept: (response: HttpResponse) => T | Promise<T>): Promise<T> {
     const gate = this.pool.gates.for(url, this.options.hostConcurrency, this.options.minDelayMs);
-    const shown = redact(url, this.options.redactParams);
+    const shown = redactUrl(url, this.options.redactParams);
     const ctx: ErrorContext = { ...context, url: shown };
     const retry = this.options.retry;
     for (let attempt = 1; ; attempt++) {
@@ -224,6 +227,7 @@ export class HttpClient {
           headersTimeout: this.options.readTimeoutMs,
           bodyTimeout: this.options.readTimeoutMs,
           headers: {
+            ...(this.options.basicAuth && url.origin === this.options.basicAuth.origin ? { authorization: this.options.basicAuth.header } : {}),
             'user-agent': this.options.userAgent,
             ...(this.options.from ? { from: this.options.from } : {}),
             'accept-encoding': 'gzip, deflate',
@@ -283,13 +287,6 @@ export class HttpClient {
   }
 }
 
-/** The URL as it may be shown: the values of secret parameters replaced. */
-export function redact(url: URL, params: readonly string[] = []): string {
-  if (params.length === 0 || !params.some((p) => url.searchParams.has(p))) return url.href;
-  const shown = new URL(url);
-  for (const p of params) if (shown.searchParams.has(p)) shown.searchParams.set(p, 'REDACTED');
-  return shown.href;
-}
 
 function describeNetworkError(error: unknown): string {
   const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };

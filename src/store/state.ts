@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Identify, OaiHeader } from '../oai/types.ts';
+import { redactUrl } from '../oai/secrets.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 
 export type HarvestStatus = 'running' | 'complete' | 'abandoned';
@@ -343,13 +344,14 @@ export class StateStore {
     }
   }
 
+  /** The base URL is held as it may be shown: a key in its query never reaches the database. */
   saveIdentify(sourceId: string, baseUrl: string, identify: Identify): void {
     this.stmt(`INSERT OR REPLACE INTO repositories (source_id, base_url, identify_json, identified_at) VALUES (?, ?, ?, ?)`)
-      .run(sourceId, baseUrl, JSON.stringify(identify), new Date().toISOString());
+      .run(sourceId, redactUrl(baseUrl), JSON.stringify(identify), new Date().toISOString());
   }
 
   savedIdentify(sourceId: string, baseUrl: string): Identify | undefined {
-    const row = this.stmt(`SELECT identify_json FROM repositories WHERE source_id = ? AND base_url = ?`).get(sourceId, baseUrl) as
+    const row = this.stmt(`SELECT identify_json FROM repositories WHERE source_id = ? AND base_url = ?`).get(sourceId, redactUrl(baseUrl)) as
       | { identify_json: string }
       | undefined;
     return row ? (JSON.parse(row.identify_json) as Identify) : undefined;

@@ -53,6 +53,14 @@ describe('EPrints export enrichment', () => {
     expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['crossref'] }] })).toThrow('field "enrich"');
   });
 
+  it('takes credentials out of a base URL, to be sent as Basic auth to its origin only', () => {
+    const [source] = parseConfig({ sources: [{ id: 'a', baseUrl: 'https://harvester:pa%40ss@repo.example/cgi/oai2?token=t' }] }, 'sources.json').sources;
+    expect(source).toMatchObject({
+      baseUrl: 'https://repo.example/cgi/oai2?token=t',
+      basicAuth: { origin: 'https://repo.example', header: `Basic ${Buffer.from('harvester:pa@ss').toString('base64')}` },
+    });
+  });
+
   it('derives the year browse-view export URL, and takes an explicit one or false', async () => {
     const { defaultViewTemplate } = await import('../../src/cli/eprints-view-export.ts');
     expect(defaultViewTemplate('https://kar.kent.ac.uk/cgi/oai2')).toBe('https://kar.kent.ac.uk/cgi/exportview/year/{year}/XML/{year}.xml');
@@ -61,6 +69,9 @@ describe('EPrints export enrichment', () => {
     expect(parse(source('https://x/cgi/exportview/year/')) ).toThrow('source "a" field "exportViewUrl": must be an http(s) URL with {year}');
     expect(parse(source('file:///tmp/{year}.xml'))).toThrow('field "exportViewUrl"');
     expect(parse(source(false))).not.toThrow();
+    expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['eprints-export'], exportUrl: 'ftp://x/export/{id}' }] })).toThrow('must be an http(s) URL (not ftp)');
+    expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', stats: { type: 'irstats2', url: 'file:///etc/passwd' } }] })).toThrow('must be an http(s) URL (not file)');
+    expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', stats: { type: 'irstats2', url: 'https://u:p@x/cgi/stats/get' } }] })).toThrow('must not hold credentials');
     expect(parse(source('https://x/cgi/exportview/year/{year}/XML/{year}.xml'))).not.toThrow();
   });
 });

@@ -20,6 +20,10 @@ export class FixtureRepository {
   /** Extra endpoints (statistics servers), by path. */
   routes = new Map<string, (url: URL) => { status: number; body: string }>();
   requests: URL[] = [];
+  /** When set, every request must carry this Authorization header, else 401. */
+  requireAuthorization: string | undefined;
+  /** Answers the next N OAI requests with 503, so a retry (and its log line) happens. */
+  busyTimes = 0;
   private server: Server | undefined;
   baseUrl = '';
 
@@ -41,6 +45,9 @@ export class FixtureRepository {
     this.server = createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
       this.requests.push(url);
+      if (this.requireAuthorization && req.headers.authorization !== this.requireAuthorization) {
+        return void res.writeHead(401, { 'www-authenticate': 'Basic realm="oai"' }).end('unauthorised');
+      }
       const route = this.routes.get(url.pathname);
       if (route) {
         const answer = route(url);
@@ -49,6 +56,10 @@ export class FixtureRepository {
       const exported = this.exports.get(url.pathname);
       if (exported) return void res.writeHead(200, { 'content-type': 'application/xml' }).end(exported);
       if (url.pathname !== path) return void res.writeHead(404).end();
+      if (this.busyTimes > 0) {
+        this.busyTimes--;
+        return void res.writeHead(503, { 'retry-after': '0' }).end('busy');
+      }
       if (url.searchParams.get('verb') === 'Identify') return void res.writeHead(200, { 'content-type': 'text/xml' }).end(identify);
       const records = this.records
         .map((r) =>
