@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { HttpClient } from '../oai/http.ts';
 import { trustedServerTime } from '../oai/dates.ts';
-import { HarvestError, TokenLoopError } from '../oai/errors.ts';
+import { DiskFullError, HarvestError, isDiskFull, TokenLoopError } from '../oai/errors.ts';
 import type { ListPage } from '../oai/types.ts';
 import type { NormalizedJsonRecord } from './harvest-worker.ts';
 import { commonRecord } from '../formats/merge.ts';
@@ -137,9 +137,11 @@ export async function commitPage(
       });
     });
   } catch (error) {
-    throw new HarvestError(`could not commit a page: ${(error as Error).message}`, {
-      url: page.url, verb: 'ListRecords', stage: 'output', ...pageIds(page),
-    }, { cause: error });
+    const context = { url: page.url, verb: 'ListRecords', stage: 'output' as const, ...pageIds(page) };
+    if (isDiskFull(error)) {
+      throw new DiskFullError(`the disk is full: ${(error as Error).message}; this page was not committed, and the next run resumes here once there is room`, context, { cause: error });
+    }
+    throw new HarvestError(`could not commit a page: ${(error as Error).message}`, context, { cause: error });
   }
   // A loop under new tokens: page after page of records the last pages of this pass already held.
   sink.repeatedPages = repeatsRecentPages(sink, page) ? (sink.repeatedPages ?? 0) + 1 : 0;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { fromWithOverlap, toProtocolDate, trustedServerTime } from '../oai/dates.ts';
 import { redactUrl } from '../oai/secrets.ts';
-import { BadResumptionTokenError, CannotDisseminateFormatError, HarvestError, StoppedError } from '../oai/errors.ts';
+import { BadResumptionTokenError, CannotDisseminateFormatError, DiskFullError, HarvestError, isDiskFull, StoppedError } from '../oai/errors.ts';
 import { HttpClient, HttpPool, type RetryEvent } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
 import { HARVEST_WORKER_URL } from './harvest-worker-url.ts';
@@ -108,8 +108,15 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       sources.map((source) => queue.add(() => harvestSource(source, { ...options, outDir, works }, runId, state, pool, parser))),
     );
     // Works are recomputed even when a source failed: its committed pages count.
-    const worksSummary = await updateWorks(works, outDir);
-    const stats = summaries.some((s) => s.stats) ? writeStatsOutput(state, outDir, runId, summaries) : undefined;
+    let worksSummary: Awaited<ReturnType<typeof updateWorks>>;
+    let stats: ReturnType<typeof writeStatsOutput> | undefined;
+    try {
+      worksSummary = await updateWorks(works, outDir);
+      stats = summaries.some((s) => s.stats) ? writeStatsOutput(state, outDir, runId, summaries) : undefined;
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      throw diskFullAfterSources(error, { runId, startedAt, outDir, summaries }, options.logger);
+    }
     options.logger.info({ ...worksSummary }, 'works updated');
     const finishedAt = new Date();
     const summaryFile = join(outDir, 'runs', `${runId}.json`);
@@ -133,6 +140,33 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   }
 }
 
+/**
+ * The disk filled up after the sources' pages were committed (works or statistics output): the
+ * run summary is written if there is still room for it, and the run fails with one clear error.
+ * What was committed stays; the works are recomputed by the next run.
+ */
+function diskFullAfterSources(
+  error: unknown,
+  run: { runId: string; startedAt: Date; outDir: string; summaries: SourceSummary[] },
+  logger: Logger,
+): DiskFullError {
+  const failure = new DiskFullError(
+    `the disk is full: ${(error as Error).message}; the harvested pages are committed, and the next run updates the works once there is room`,
+    { stage: 'output' }, { cause: error },
+  );
+  logger.error({ err: failure }, failure.message);
+  const summaryFile = join(run.outDir, 'runs', `${run.runId}.json`);
+  try {
+    writeFileAtomic(summaryFile, `${JSON.stringify({
+      runId: run.runId, startedAt: run.startedAt.toISOString(), finishedAt: new Date().toISOString(), ok: false,
+      error: { name: failure.name, message: failure.message }, sources: run.summaries,
+    }, null, 2)}\n`);
+  } catch (writeError) {
+    logger.error({ err: writeError, file: summaryFile }, 'no room for the run summary either');
+  }
+  return failure;
+}
+
 /** The errors of a source that was asked to stop (SIGINT, SIGTERM), and did. */
 const STOPPED_ERRORS = ['Interrupted', InterruptedError.name, StoppedError.name];
 
@@ -153,12 +187,22 @@ async function harvestSource(
   const startedAt = new Date().toISOString();
   const summary = await harvestSourceLocking(source, options, state, pool, pageParser);
   const error = summary.error ? { name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
-  saveSourceRun(state, {
+  noted(options.logger, 'the source run in the history', () => saveSourceRun(state, {
     sourceId: source.id, runId, startedAt, finishedAt: new Date().toISOString(),
     status: wasInterrupted(summary) ? 'interrupted' : summary.status, error,
     records: summary.records, deleted: summary.deleted,
-  });
+  }));
   return summary;
+}
+
+/** Bookkeeping on the way out of a failure: a full disk refusing it must not hide the failure itself. */
+function noted(log: Logger, what: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    log.error({ err: error }, `could not note ${what}: the disk is full`);
+  }
 }
 
 async function harvestSourceLocking(
@@ -173,7 +217,15 @@ async function harvestSourceLocking(
   if (options.signal?.aborted) {
     return untouchedSource(source, state, 'failed', { name: 'Interrupted', message: 'stopped before this source started', kind: 'source' });
   }
-  const lock = acquireLock(sourceLockFile(options.outDir, source.id));
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = acquireLock(sourceLockFile(options.outDir, source.id));
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    const failure = describeError(error);
+    log.error({ err: error }, failure.message);
+    return untouchedSource(source, state, 'failed', failure);
+  }
   if (!lock.acquired) {
     const { pid, host, since } = lock.holder;
     const message = `source "${source.id}" is being harvested by process ${pid} on ${host} since ${since}; skipped`;
@@ -281,7 +333,7 @@ async function harvestLockedSource(
           summary.error ??= list.error;
           if (list.error.kind === 'config' && list.error.name === CannotDisseminateFormatError.name) continue;
           // Transport trouble affects every list of the source, and a stop every list: go no further.
-          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'RequestDeadlineError', 'HttpStatusError', ...STOPPED_ERRORS].includes(list.error.name)) break lists;
+          if (['ForbiddenError', 'RetryBudgetExhaustedError', 'NetworkError', 'RequestDeadlineError', 'DiskFullError', 'HttpStatusError', ...STOPPED_ERRORS].includes(list.error.name)) break lists;
         }
       }
     }
@@ -527,7 +579,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
         // The error stays useful without the list.
       }
     }
-    state.noteError(harvest.harvestId, (error as Error).message);
+    noted(listLog, 'the error on the harvest', () => state.noteError(harvest.harvestId, (error as Error).message));
     result.error = describeError(error);
     log.error({ err: error, list: listKey, verb: result.error.verb, url: result.error.url, stage: result.error.stage,
       firstId: result.error.firstId, lastId: result.error.lastId }, result.error.message);

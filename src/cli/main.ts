@@ -22,6 +22,7 @@ import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
 import { worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { writeAudit } from './audit.ts';
+import { redactText } from '../oai/secrets.ts';
 import { unknownLines } from '../audit/audit-report.ts';
 import { runSchedule } from './schedule.ts';
 import { formatStatus, statusReport } from './status.ts';
@@ -141,7 +142,10 @@ export async function main(argv: string[]): Promise<number> {
       if (error instanceof UsageError) process.stderr.write(`\n${USAGE}\n`);
       return EXIT_USAGE;
     }
-    throw error;
+    // Anything else (a full disk, a broken state database): one line, and a failed run's code.
+    logger.error({ err: error }, (error as Error).message);
+    process.stderr.write(`oai-harvester: ${redactText((error as Error).message)}\n`);
+    return EXIT_SOURCE_FAILED;
   } finally {
     logger.flush();
   }

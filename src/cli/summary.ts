@@ -1,5 +1,5 @@
 // What a run reports: the summaries written to output/runs and printed after a run.
-import { BadArgumentError, CannotDisseminateFormatError, ForbiddenError, HarvestError, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
+import { BadArgumentError, CannotDisseminateFormatError, DiskFullError, ForbiddenError, HarvestError, isDiskFull, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
 import type { WorksSummary } from './works.ts';
 import type { StatsSummary } from './stats-run.ts';
@@ -130,7 +130,11 @@ function isConfigError(error: unknown): boolean {
   return error instanceof CannotDisseminateFormatError || error instanceof BadArgumentError;
 }
 
-export function describeError(error: unknown): ErrorSummary {
+export function describeError(thrown: unknown): ErrorSummary {
+  // A full disk is named as such, wherever it surfaced (a write, the database).
+  const error = isDiskFull(thrown) && !(thrown instanceof DiskFullError)
+    ? new DiskFullError(`the disk is full: ${(thrown as Error).message}; the next run resumes once there is room`, { stage: 'output' }, { cause: thrown })
+    : thrown;
   const e = error instanceof Error ? error : new Error(String(error));
   const offered = error instanceof CannotDisseminateFormatError && error.offeredFormats.length > 0
     ? ` (the server offers: ${error.offeredFormats.join(', ')})`

@@ -60,6 +60,22 @@ export class ResponseTooLargeError extends HarvestError {}
 /** The retry budget of a source is spent; `cause` is the last failure. */
 export class RetryBudgetExhaustedError extends HarvestError {}
 
+// --- local resources --------------------------------------------------------------------
+
+/**
+ * The disk (or the database's file) is full: what was committed stays, nothing half written
+ * is kept, and the next run resumes once there is room.
+ */
+export class DiskFullError extends HarvestError {}
+
+/** Whether an error is the disk being full: ENOSPC from a write, SQLITE_FULL from the database. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error as { code?: unknown; errcode?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e instanceof DiskFullError || e.code === 'ENOSPC' || e.errcode === 13 || /database or disk is full|SQLITE_FULL|ENOSPC|no space left/i.test(String(e.message ?? ''))) return true;
+  }
+  return false;
+}
+
 // --- response content ------------------------------------------------------------------
 
 /** A 200 response whose body is not OAI-PMH XML, e.g. an HTML error page. */
@@ -165,7 +181,7 @@ export interface SerializedError {
 }
 
 const PLAIN_CLASSES: Record<string, new (message: string, context: ErrorContext) => HarvestError> = {
-  HarvestError, NetworkError, RequestDeadlineError, ResponseTooLargeError, RetryBudgetExhaustedError, NotOaiResponseError, XmlError,
+  HarvestError, NetworkError, RequestDeadlineError, DiskFullError, ResponseTooLargeError, RetryBudgetExhaustedError, NotOaiResponseError, XmlError,
   ProtocolViolationError, TokenLoopError, EmptyPagesError,
 };
 

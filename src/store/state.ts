@@ -231,12 +231,13 @@ export class StateStore {
   private constructor(file: string) {
     this.file = file;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new DatabaseSync(file);
+    // The busy timeout is set first: runs starting together wait for each other's pragmas.
+    this.db = new DatabaseSync(file, { timeout: 30_000 });
     // WAL: readers (status, reports) never block a harvest. NORMAL is safe here because
     // output is synced before each commit and truncated back to the committed offset.
     // 16 KiB pages hold several records of a few KiB of JSON each; 4 KiB pages held one, half
     // empty. This only takes effect when the database is created.
-    this.db.exec('PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    this.db.exec('PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.db.prepare('ATTACH DATABASE ? AS workdb').run(worksDatabaseFile(file));
     // 4 KiB: measured at a million records, a run touching 1% of the works took 0.65 s against
     // 0.85–0.92 s with 16 KiB pages; rebuilding all of them is no faster (pages half full).
@@ -339,7 +340,8 @@ export class StateStore {
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      // SQLite rolls back by itself on some failures (a full disk): then there is nothing to undo.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw error;
     }
   }
