@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { fromWithOverlap, toProtocolDate, trustedServerTime } from '../oai/dates.ts';
 import { redactUrl } from '../oai/secrets.ts';
-import { BadResumptionTokenError, CannotDisseminateFormatError, DiskFullError, HarvestError, isDiskFull, StoppedError } from '../oai/errors.ts';
+import { BadArgumentError, BadResumptionTokenError, CannotDisseminateFormatError, DiskFullError, HarvestError, isDiskFull, StoppedError } from '../oai/errors.ts';
 import { HttpClient, HttpPool, type RetryEvent } from '../oai/http.ts';
 import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
 import { HARVEST_WORKER_URL } from './harvest-worker-url.ts';
@@ -390,6 +390,10 @@ function partitioned(source: SourceConfig, metadataPrefix: string, set: string |
 }
 
 /** The windows of a whole list, harvested `source.concurrency` at a time; the list is complete when all are. */
+function hasSeconds(args: { from?: string | undefined; until?: string | undefined }): boolean {
+  return (args.from?.length ?? 0) > 10 || (args.until?.length ?? 0) > 10;
+}
+
 /** What harvesting one source's lists needs, made once per source and run. */
 interface SourceRun {
   source: SourceConfig;
@@ -564,6 +568,14 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
           // A new pass: what it meets again is not a loop.
           sink.recentPages = [];
           sink.repeatedPages = 0;
+          continue;
+        }
+        // Advertised seconds, refused them (badArgument on the first request): days, as the protocol allows.
+        if (error instanceof BadArgumentError && token === undefined && result.pages === 0 && hasSeconds(args)) {
+          listLog.warn({ url: error.url, verb: error.verb, from: args.from, until: args.until },
+            'the server refused a from/until in seconds although its Identify says it supports them; asking again by days');
+          args.from = args.from?.slice(0, 10);
+          args.until = args.until?.slice(0, 10);
           continue;
         }
         throw error;

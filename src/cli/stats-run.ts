@@ -15,6 +15,8 @@ export interface StatsSummary {
   months: { month: string; outcome: string }[];
   matched: number;
   unmatched: { item: string; month: string; metric: string; count: number }[];
+  /** Counts the server sent that were not whole numbers: left out, never stored. */
+  invalid?: { item: string; month: string; metric: string; value: string }[];
   error?: { message: string; kind: 'config' | 'source' };
 }
 
@@ -91,6 +93,7 @@ export async function fetchSourceStats(
           throw error;
         }
         const report = parseCounterReport(json);
+        if (report.invalid.length > 0) (summary.invalid ??= []).push(...report.invalid);
         const outcome = counterOutcome(report.exceptions.length > 0 ? report.exceptions : exceptionsOf(json));
         if (outcome === 'config') {
           const e = report.exceptions[0] ?? exceptionsOf(json)[0];

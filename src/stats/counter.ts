@@ -32,6 +32,27 @@ export interface CounterReport {
   reportId: string;
   rows: CounterRow[];
   exceptions: CounterException[];
+  /** Counts that were not whole numbers of zero or more: left out, each with what the server sent. */
+  invalid: { item: string; month: string; metric: string; value: string }[];
+}
+
+/** A count as COUNTER means one: a whole number of zero or more (a numeric string is taken). */
+function countOf(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+type RawRow = Omit<CounterRow, 'count'> & { count: unknown };
+
+function checkedRows(raw: readonly RawRow[]): Pick<CounterReport, 'rows' | 'invalid'> {
+  const rows: CounterRow[] = [];
+  const invalid: CounterReport['invalid'] = [];
+  for (const r of raw) {
+    const count = countOf(r.count);
+    if (count === undefined) invalid.push({ item: r.item, month: r.month, metric: r.metric, value: String(JSON.stringify(r.count) ?? r.count).slice(0, 40) });
+    else rows.push({ ...r, count });
+  }
+  return { rows, invalid };
 }
 
 export class CounterError extends Error {
@@ -77,7 +98,7 @@ export function exceptionsOf(json: unknown): CounterException[] {
 export function parseCounterReport(json: unknown, metrics: readonly string[] = COUNTER_METRICS): CounterReport {
   if (typeof json !== 'object' || json === null) throw new CounterError('a COUNTER report must be a JSON object');
   const lone = exceptionsOf(json);
-  if (lone.length > 0 && !('Report_Header' in json)) return { release: '5', reportId: '', rows: [], exceptions: lone };
+  if (lone.length > 0 && !('Report_Header' in json)) return { release: '5', reportId: '', rows: [], exceptions: lone, invalid: [] };
   const report = json as { Report_Header?: Record<string, unknown>; Report_Items?: unknown[] };
   const header = report.Report_Header;
   if (!header) throw new CounterError('the report has no Report_Header');
@@ -86,8 +107,8 @@ export function parseCounterReport(json: unknown, metrics: readonly string[] = C
   const exceptions = exceptionsOf(header['Exceptions'] ?? []);
   const items = Array.isArray(report.Report_Items) ? report.Report_Items : [];
   const wanted = new Set(metrics);
-  const rows = release === '5' ? rowsR5(items, wanted) : rowsR51(items, wanted);
-  return { release, reportId: String(header['Report_ID'] ?? ''), rows, exceptions };
+  const checked = checkedRows(release === '5' ? rowsR5(items, wanted) : rowsR51(items, wanted));
+  return { release, reportId: String(header['Report_ID'] ?? ''), ...checked, exceptions };
 }
 
 function ids(entries: { type: string; value: string }[]): Pick<CounterRow, 'doi' | 'proprietary' | 'uri'> {
@@ -97,8 +118,8 @@ function ids(entries: { type: string; value: string }[]): Pick<CounterRow, 'doi'
   return { doi: normalized ? doiKey(normalized) : null, proprietary: get('proprietary'), uri: get('uri') };
 }
 
-function rowsR5(items: unknown[], wanted: Set<string>): CounterRow[] {
-  const rows: CounterRow[] = [];
+function rowsR5(items: unknown[], wanted: Set<string>): RawRow[] {
+  const rows: RawRow[] = [];
   for (const raw of items) {
     const item = raw as { Item?: string; Item_ID?: { Type: string; Value: string }[]; Performance?: { Period: { Begin_Date: string }; Instance: { Metric_Type: string; Count: number }[] }[] };
     const identifiers = ids((item.Item_ID ?? []).map((i) => ({ type: i.Type, value: i.Value })));
@@ -106,15 +127,15 @@ function rowsR5(items: unknown[], wanted: Set<string>): CounterRow[] {
       const month = p.Period.Begin_Date.slice(0, 7);
       for (const instance of p.Instance ?? []) {
         if (!wanted.has(instance.Metric_Type)) continue;
-        rows.push({ item: item.Item ?? '', ...identifiers, month, metric: instance.Metric_Type, count: Number(instance.Count) });
+        rows.push({ item: item.Item ?? '', ...identifiers, month, metric: instance.Metric_Type, count: instance.Count });
       }
     }
   }
   return rows;
 }
 
-function rowsR51(parents: unknown[], wanted: Set<string>): CounterRow[] {
-  const rows: CounterRow[] = [];
+function rowsR51(parents: unknown[], wanted: Set<string>): RawRow[] {
+  const rows: RawRow[] = [];
   for (const rawParent of parents) {
     // Items are grouped under their parent; a report without parent details lists them directly.
     const parent = rawParent as { Items?: unknown[] };
@@ -124,7 +145,7 @@ function rowsR51(parents: unknown[], wanted: Set<string>): CounterRow[] {
       for (const ap of item.Attribute_Performance ?? []) {
         for (const [metric, months] of Object.entries(ap.Performance ?? {})) {
           if (!wanted.has(metric)) continue;
-          for (const [month, n] of Object.entries(months)) rows.push({ item: item.Item ?? '', ...identifiers, month, metric, count: Number(n) });
+          for (const [month, n] of Object.entries(months)) rows.push({ item: item.Item ?? '', ...identifiers, month, metric, count: n });
         }
       }
     }

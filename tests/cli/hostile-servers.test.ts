@@ -75,6 +75,19 @@ describe('server dates', () => {
 });
 
 describe('the list flow', () => {
+  it('a server that advertises seconds but refuses them is asked again by days, and incremental runs work', async () => {
+    const feed = new Feed({ records: 30, faults: { refuseSeconds: true } });
+    const { out, run, logs } = await setup(feed);
+    expect((await run()).ok).toBe(true);
+    feed.touch(4, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    const second = await run();
+    expect(second.ok).toBe(true);
+    expect(second.sources[0]!.records).toBe(1);
+    expect(listRequests().at(-1)!.params['from']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(logs.some((l) => String(l['msg']).includes('asking again by days'))).toBe(true);
+    expectEachOnce(out, 30);
+  });
+
   it('an OAI error on a page that also carries records and a token fails the list, naming the page; the rerun finishes it', async () => {
     const feed = new Feed({ records: 250, pageSize: 100, faults: { errorBesideRecords: { page: 1, times: 1 } } });
     const { out, run } = await setup(feed);

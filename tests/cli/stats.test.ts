@@ -140,6 +140,25 @@ describe('download statistics', () => {
     expect((await run(['stats', 'item', base, 'abc'])).code).toBe(2);
   });
 
+  it('leaves out a COUNTER count that is not a whole number, says so, and keeps the others', async () => {
+    const kent = kentRepository();
+    kent.routes.set('/r5/reports/ir', (url) => {
+      const month = url.searchParams.get('begin_date')!;
+      const instance = (metric: string, count: unknown) => ({ Metric_Type: metric, Count: count });
+      return { status: 200, body: JSON.stringify({ Report_Header: { Release: '5', Report_ID: 'IR' }, Report_Items: [{
+        Item: 'BJGP', Item_ID: [{ Type: 'DOI', Value: '10.3399/bjgp.2020.0917' }],
+        Performance: [{ Period: { Begin_Date: `${month}-01`, End_Date: `${month}-28` }, Instance: [instance('Total_Item_Requests', 'n/a'), instance('Unique_Item_Requests', '7')] }],
+      }] }) };
+    });
+    const kentUrl = await kent.start();
+    const config = testConfig([{ id: 'kar', baseUrl: kentUrl, stats: { type: 'counter', url: kentUrl.replace('/cgi/oai2', '/r5'), release: '5', customerId: 'kent', months: 1 } }]);
+    const run = await harvest({ config, outDir: tempDir(), logger: captureLogger().logger, now: new Date('2024-03-15T10:00:00Z') });
+    expect(run.ok).toBe(true);
+    expect(run.sources[0]!.stats).toMatchObject({ matched: 1, invalid: [{ item: 'BJGP', month: '2024-03', metric: 'Total_Item_Requests', value: '"n/a"' }] });
+    const downloads = lines(run.stats!.downloads);
+    expect(downloads.map((d) => [d['metric'], d['count']])).toEqual([['Unique_Item_Requests', 7]]);
+  });
+
   it('reports a refused key as a configuration error without printing it', async () => {
     const kent = kentRepository();
     process.env['TEST_COUNTER_KEY'] = 'wrong-key-456';

@@ -47,6 +47,8 @@ export interface Faults {
   trickle?: { page: number; everyMs: number };
   /** Every description holds a CDATA section pasted from a web page, DOCTYPE and all. */
   cdataDoctype?: boolean;
+  /** Identify says seconds, but a from/until in seconds is refused with badArgument. */
+  refuseSeconds?: boolean;
   /** Page k lists record r twice: its current version and, after it, an older one. */
   olderVersionAfter?: { page: number; id: number };
 }

@@ -160,6 +160,9 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
               return send(200, errorDoc('badArgument', `bad ${key} ${value}`));
             }
           }
+          if (f.refuseSeconds && [params['from'], params['until']].some((v) => v !== undefined && v.length > 10)) {
+            return send(200, errorDoc('badArgument', 'Illegal date: seconds are not supported'));
+          }
           if (params['from'] && params['until'] && params['from'].length !== params['until'].length) {
             return send(200, errorDoc('badArgument', 'from and until dates have different granularity'));
           }
