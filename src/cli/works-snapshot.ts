@@ -103,6 +103,9 @@ export function noteSnapshotBehind(state: StateStore, outDir: string, previous: 
 
 /** Whether a snapshot written at `writtenAt` may be replaced at `now` under an interval of `everyHours`. */
 export function snapshotDue(writtenAt: string, now: Date, everyHours: number): boolean {
+  // Without an interval it is always due: comparing clocks would let a run that started before
+  // another (which wrote since) take the file for fresh and leave its own changes out of it.
+  if (everyHours <= 0) return true;
   return now.getTime() - Date.parse(writtenAt) >= everyHours * 3_600_000;
 }
 

@@ -60,15 +60,18 @@ export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
   const { state } = run;
   const batch = state.dirtyBatch(limit);
   if (batch.length === 0) return 0;
-  const results = batch.map((item) => recompute(run, item));
+  const results = batch.map((item, i) => ({ ...recompute(run, item), mark: batch[i]!.mark }));
+  // Saved only where no run touched the work since it was read, and its mark cleared in the
+  // same transaction: a result from older records never overwrites one from newer (the run
+  // that recomputes after the newer touch saves its own).
   state.transaction(() => {
     for (const r of results) {
+      if (!state.takeDirtyMark(r.id, r.mark)) continue;
       state.noteTouchedWork(run.runId, r.id, r.before);
       if (r.work === null) state.dropWork(r.id);
       else if (!r.unchanged) state.saveWork(r.id, r.work.status, r.json!, run.runId);
     }
   });
-  state.clearDirty(batch);
   return batch.length;
 }
 

@@ -109,7 +109,7 @@ CREATE TABLE IF NOT EXISTS source_records (
 CREATE INDEX IF NOT EXISTS source_records_by_work ON source_records (work_id);
 CREATE INDEX IF NOT EXISTS source_records_by_match ON source_records (match_key) WHERE match_key IS NOT NULL;
 -- Works touched since they were last recomputed; committed with the pages that touched them.
--- \`mark\` counts the touches: a mark is cleared only if no run touched the work again meanwhile.
+-- \`mark\` changes with every touch: a mark is cleared only if no run touched the work again meanwhile.
 CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT PRIMARY KEY, mark INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 -- A partitioned harvest of one list: its datestamp windows, each harvested as a list of its own.
 CREATE TABLE IF NOT EXISTS partition_plans (
@@ -171,12 +171,15 @@ const NOTE_PENDING_SQL = `INSERT OR REPLACE INTO workdb.snapshot_pending (work_i
 const WORKS_TABLES = ['works', 'works_runs', 'run_touched_works'] as const;
 
 /**
- * The statement that marks works dirty, from `VALUES (?)` or a `SELECT work_id … WHERE …`
- * (SQLite needs the WHERE before an upsert). A work already dirty counts one more touch, so
- * a run recomputing it meanwhile leaves it dirty (see clearDirty).
+ * The statement that marks works dirty, from `VALUES (?)` or a `SELECT work_id … WHERE …`.
+ * Every touch gives the mark a fresh random value, never one it had: a run recomputing the work
+ * meanwhile clears the mark only if it is still the one it read (see takeDirtyMark). A counter
+ * would restart at 0 once a mark was cleared, and another run's read of that 0 could then clear
+ * a touch it never saw.
  */
 function markDirtySql(rows: string): string {
-  return `INSERT INTO main.dirty_works (work_id) ${rows} ON CONFLICT (work_id) DO UPDATE SET mark = mark + 1`;
+  return `INSERT INTO main.dirty_works (work_id, mark) SELECT touched.*, abs(random() % 9007199254740991) FROM (${rows}) AS touched WHERE true
+          ON CONFLICT (work_id) DO UPDATE SET mark = abs(random() % 9007199254740991)`;
 }
 
 /** The works file of a state database. */
@@ -315,7 +318,7 @@ export class StateStore {
     }
     if (this.db.prepare(`SELECT value FROM workdb.meta WHERE key = 'store_id'`).get()?.['value'] === storeId) return;
     // Marked before the works file is emptied: a crash in between loses no work.
-    this.transaction(() => this.db.exec(markDirtySql('SELECT DISTINCT work_id FROM main.source_records WHERE true')));
+    this.transaction(() => this.db.exec(markDirtySql('SELECT DISTINCT work_id FROM main.source_records')));
     this.transaction(() => {
       for (const table of WORKS_TABLES) this.db.exec(`DELETE FROM workdb.${table}`);
       // Its changes since works.jsonl are unknown: the next snapshot is written whole.
@@ -509,26 +512,33 @@ export class StateStore {
    * (skipped while the source has no statistics at all).
    */
   dirtyBatch(limit: number): DirtyWork[] {
-    const marks = this.stmt(`SELECT work_id, mark FROM dirty_works ORDER BY work_id LIMIT ?`).all(limit);
-    if (marks.length === 0) return [];
-    const batch = new Map(marks.map((r): [string, DirtyWork] => [String(r['work_id']), { workId: String(r['work_id']), mark: Number(r['mark']), held: undefined, records: [], downloadRows: [] }]));
-    const dirty = `SELECT work_id FROM dirty_works ORDER BY work_id LIMIT ?`;
-    for (const r of this.stmt(`SELECT work_id, status, work_json FROM workdb.works WHERE work_id IN (${dirty})`).iterate(limit)) {
-      // Each query sees the marks as they are then: another run may have marked more meanwhile.
-      const work = batch.get(String(r['work_id']));
-      if (work) work.held = { status: String(r['status']), workJson: String(r['work_json']) };
-    }
-    for (const r of this.stmt(`SELECT work_id, record_json, deleted FROM source_records WHERE work_id IN (${dirty})`).iterate(limit)) {
-      batch.get(String(r['work_id']))?.records.push({ recordJson: String(r['record_json']), deleted: r['deleted'] === 1 });
-    }
-    if (this.stmt(`SELECT EXISTS (SELECT 1 FROM downloads) AS any`).get()!['any'] === 1) {
-      for (const r of this.stmt(`SELECT s.work_id, d.metric, d.month, d.count FROM downloads d
-                                 JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
-                                 WHERE s.deleted = 0 AND s.work_id IN (${dirty}) ORDER BY d.metric`).iterate(limit)) {
-        batch.get(String(r['work_id']))?.downloadRows.push({ metric: String(r['metric']), month: String(r['month']), count: Number(r['count']) });
+    // One read transaction: the marks, works, records and downloads are of one moment, however
+    // many runs commit meanwhile; and the works are named, not re-selected by each query (a
+    // "first N dirty works" re-evaluated later may be another set, leaving a work no records).
+    this.db.exec('BEGIN');
+    try {
+      const marks = this.stmt(`SELECT work_id, mark FROM dirty_works ORDER BY work_id LIMIT ?`).all(limit);
+      if (marks.length === 0) return [];
+      const batch = new Map(marks.map((r): [string, DirtyWork] => [String(r['work_id']), { workId: String(r['work_id']), mark: Number(r['mark']), held: undefined, records: [], downloadRows: [] }]));
+      const ids = JSON.stringify([...batch.keys()]);
+      const named = `SELECT value FROM json_each(?)`;
+      for (const r of this.stmt(`SELECT work_id, status, work_json FROM workdb.works WHERE work_id IN (${named})`).iterate(ids)) {
+        batch.get(String(r['work_id']))!.held = { status: String(r['status']), workJson: String(r['work_json']) };
       }
+      for (const r of this.stmt(`SELECT work_id, record_json, deleted FROM source_records WHERE work_id IN (${named})`).iterate(ids)) {
+        batch.get(String(r['work_id']))!.records.push({ recordJson: String(r['record_json']), deleted: r['deleted'] === 1 });
+      }
+      if (this.stmt(`SELECT EXISTS (SELECT 1 FROM downloads) AS any`).get()!['any'] === 1) {
+        for (const r of this.stmt(`SELECT s.work_id, d.metric, d.month, d.count FROM downloads d
+                                   JOIN source_records s ON s.source_id = d.source_id AND s.identifier = d.identifier
+                                   WHERE s.deleted = 0 AND s.work_id IN (${named}) ORDER BY d.metric`).iterate(ids)) {
+          batch.get(String(r['work_id']))!.downloadRows.push({ metric: String(r['metric']), month: String(r['month']), count: Number(r['count']) });
+        }
+      }
+      return [...batch.values()];
+    } finally {
+      this.db.exec('COMMIT');
     }
-    return [...batch.values()];
   }
 
   work(workId: string): { status: string; workJson: string } | undefined {
@@ -544,15 +554,13 @@ export class StateStore {
   }
 
   /**
-   * Clears the marks of recomputed works, once their results are committed (the works file
-   * commits on its own: a crash before this leaves them to recompute, to the same result).
-   * A work touched again since it was read keeps its mark.
+   * Clears a recomputed work's mark if it is still the one read, inside the transaction that
+   * saves the result: true when it was, and the result may be saved. A work touched again
+   * since (another mark) or recomputed by another run from newer records (no mark) keeps
+   * what that run does.
    */
-  clearDirty(works: readonly Pick<DirtyWork, 'workId' | 'mark'>[]): void {
-    const clear = this.stmt(`DELETE FROM dirty_works WHERE work_id = ? AND mark = ?`);
-    this.transaction(() => {
-      for (const { workId, mark } of works) clear.run(workId, mark);
-    });
+  takeDirtyMark(workId: string, mark: number): boolean {
+    return Number(this.stmt(`DELETE FROM dirty_works WHERE work_id = ? AND mark = ?`).run(workId, mark).changes) > 0;
   }
 
   /** Notes, once per run, a work's status before the run first recomputed it. */

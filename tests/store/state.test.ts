@@ -121,9 +121,8 @@ describe('StateStore', () => {
     const file = join(tempDir(), 'state.sqlite');
     let state = StateStore.open(file);
     state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{}');
-    const batch = state.dirtyBatch(10);
-    state.transaction(() => state.saveWork('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1'));
-    state.clearDirty(batch);
+    const [dirty] = state.dirtyBatch(10);
+    state.transaction(() => state.takeDirtyMark(dirty!.workId, dirty!.mark) && state.saveWork('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1'));
     expect(state.dirtyBatch(10)).toEqual([]);
     state.close();
     rmSync(worksDatabaseFile(file));
@@ -142,17 +141,31 @@ describe('StateStore', () => {
     state.close();
   });
 
-  it('keeps the dirty mark of a work touched again while it was being recomputed', () => {
+  it('keeps the dirty mark of a work touched again while it was being recomputed, and the older result unsaved', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
     state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{"v":1}');
-    const first = state.dirtyBatch(10);
+    const [first] = state.dirtyBatch(10);
     // Another run saves a second copy of the work before the first one's result is committed.
     state.saveSourceRecord('t', 'b', false, 'doi:10.1/x', '{"v":2}');
-    state.clearDirty(first);
-    const second = state.dirtyBatch(10);
-    expect(second.map((w) => [w.workId, w.records.length])).toEqual([['doi:10.1/x', 2]]);
-    state.clearDirty(second);
+    expect(state.transaction(() => state.takeDirtyMark(first!.workId, first!.mark))).toBe(false);
+    const [second] = state.dirtyBatch(10);
+    expect([second!.workId, second!.records.length]).toEqual(['doi:10.1/x', 2]);
+    expect(state.transaction(() => state.takeDirtyMark(second!.workId, second!.mark))).toBe(true);
     expect(state.dirtyBatch(10)).toEqual([]);
+    state.close();
+  });
+
+  it('never takes a touch it did not see for one it did, after the mark was cleared and set again', () => {
+    const state = StateStore.open(join(tempDir(), 'state.sqlite'));
+    state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{"v":1}');
+    const [stale] = state.dirtyBatch(10);
+    // Another run recomputes and clears it; then a third copy arrives, marking it afresh.
+    const [fresh] = state.dirtyBatch(10);
+    expect(state.transaction(() => state.takeDirtyMark(fresh!.workId, fresh!.mark))).toBe(true);
+    state.saveSourceRecord('u', 'c', false, 'doi:10.1/x', '{"v":3}');
+    // The first run's read, older than the new touch, cannot clear it.
+    expect(state.transaction(() => state.takeDirtyMark(stale!.workId, stale!.mark))).toBe(false);
+    expect(state.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
     state.close();
   });
 
