@@ -165,6 +165,10 @@ export async function commitPage(
   summary.rejects += rejectLines.length;
   summary.bytes += page.bytes;
   summary.repairedChars += page.repairedChars;
+  summary.truncatedChars += page.truncatedChars;
+  if (page.truncatedChars > 0) {
+    sink.log?.warn({ verb: 'ListRecords', url: page.url, truncatedChars: page.truncatedChars, ...pageIds(page) }, 'text over a mebibyte cut from a record on this page');
+  }
 }
 
 type Enrichment = ExportOutcome & { fromView?: boolean };

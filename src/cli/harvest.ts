@@ -244,7 +244,7 @@ async function harvestSourceLocking(
 function untouchedSource(source: SourceConfig, state: StateStore, status: SourceSummary['status'], error: ErrorSummary): SourceSummary {
   return {
     source: source.id, status, error, baseUrl: redactUrl(source.baseUrl), granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
-    unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, durationMs: 0,
+    unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, truncatedChars: 0, durationMs: 0,
     held: state.recordCounts(source.id),
   };
 }
@@ -282,7 +282,7 @@ async function harvestLockedSource(
   const summary: SourceSummary = {
     source: source.id, status: 'ok', baseUrl: redactUrl(source.baseUrl), granularity: null, lists: [],
     pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0,
-    repairedChars: 0, durationMs: 0, held: { live: 0, deleted: 0 },
+    repairedChars: 0, truncatedChars: 0, durationMs: 0, held: { live: 0, deleted: 0 },
   };
   const fail = (error: unknown): ErrorSummary => {
     const e = describeError(error);

@@ -73,6 +73,8 @@ export interface SourceSummary {
   requests: number;
   retries: number;
   repairedChars: number;
+  /** Characters cut from text nodes over a mebibyte, so memory stays bounded. */
+  truncatedChars: number;
   durationMs: number;
   held: { live: number; deleted: number };
   stats?: StatsSummary;

@@ -49,6 +49,10 @@ export interface HttpOptions {
   basicAuth?: { origin: string; header: string } | undefined;
 }
 
+/** How much of a 5xx or 429 body is read (its start is quoted in the error), and of a 4xx (an OAI-PMH error document). */
+const ERROR_BODY_BYTES = 64 * 1024;
+const OAI_ERROR_BODY_BYTES = 1024 * 1024;
+
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 6,
   maxContentAttempts: 3,
@@ -240,9 +244,23 @@ export class HttpClient {
       }
       const chunks: Buffer[] = [];
       let size = 0;
+      // A failing response is read only as far as its message needs: a 100 MB error page is
+      // quoted from its start, and an OAI-PMH error document is small.
+      const errorLimit = response.statusCode >= 500 || response.statusCode === 429 ? ERROR_BODY_BYTES : response.statusCode >= 400 ? OAI_ERROR_BODY_BYTES : undefined;
+      let cutShort = false;
+      const declared = Number(response.headers['content-length']);
+      let whole = errorLimit === undefined && Number.isInteger(declared) && declared > 0 && declared <= this.options.maxResponseBytes
+        ? Buffer.allocUnsafe(declared) : undefined;
       try {
         for await (const chunk of response.body as AsyncIterable<Buffer>) {
           size += chunk.length;
+          if (errorLimit !== undefined && size > errorLimit) {
+            chunks.push(chunk.subarray(0, chunk.length - (size - errorLimit)));
+            size = errorLimit;
+            cutShort = true;
+            response.body.destroy();
+            break;
+          }
           if (size > this.options.maxResponseBytes) {
             response.body.destroy();
             throw new ResponseTooLargeError(
@@ -250,16 +268,23 @@ export class HttpClient {
               { ...ctx, stage: 'http' },
             );
           }
-          chunks.push(chunk);
+          // With a Content-Length the body is copied once into its final buffer, not held twice.
+          if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
+          else {
+            if (whole) chunks.push(whole.subarray(0, size - chunk.length));
+            whole = undefined;
+            chunks.push(chunk);
+          }
         }
       } catch (error) {
         if (error instanceof HarvestError) throw error;
         throw ended(error);
       }
       this.stats.wireBytes += size;
-      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const raw = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
-      const body = await this.decompress(raw, encoding, ctx);
+      // The start of a compressed error page cut short may not inflate: its raw bytes serve the quote.
+      const body = cutShort ? await this.decompress(raw, encoding, ctx).catch(() => raw) : await this.decompress(raw, encoding, ctx);
       const retryAfter = response.headers['retry-after'];
       const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size };
       if (typeof retryAfter === 'string') result.retryAfter = retryAfter;

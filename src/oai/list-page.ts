@@ -26,12 +26,13 @@ export interface ParsedListPage<T> {
   token: ResumptionToken | undefined;
   responseDate: string;
   repairedChars: number;
+  truncatedChars: number;
 }
 
 export function parseListPage<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext): ParsedListPage<ItemOf<K>> {
   const parsed = parseOaiXml(body, context);
   const envelope = readEnvelope(parsed.root, verb, context);
-  const base = { repairedChars: parsed.repairedChars, responseDate: envelope.responseDate };
+  const base = { repairedChars: parsed.repairedChars, truncatedChars: parsed.truncatedChars, responseDate: envelope.responseDate };
   // noRecordsMatch is an empty, successful list (also after a token: the end of it).
   if (envelope.error instanceof NoRecordsMatchError) return { ...base, items: [], token: undefined };
   if (envelope.error) throw envelope.error;

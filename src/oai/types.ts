@@ -67,4 +67,6 @@ export interface ListPage<T> {
   url: string;
   bytes: number;
   repairedChars: number;
+  /** Characters cut from text nodes longer than the cap (a 50 MB title). */
+  truncatedChars: number;
 }

@@ -15,6 +15,85 @@ export interface ParsedXml {
   rootName: string;
   /** Characters illegal in XML 1.0 (or undecodable bytes) that were replaced. */
   repairedChars: number;
+  /** Characters cut from text nodes longer than MAX_TEXT_NODE_CHARS. */
+  truncatedChars: number;
+}
+
+/**
+ * A text node (or CDATA section) longer than this is cut to it, ending with a note of how much
+ * was cut: parsing a 50 MB title would take memory many times its size, and no title, abstract
+ * or identifier needs a mebibyte.
+ */
+export const MAX_TEXT_NODE_CHARS = 1 << 20;
+
+/**
+ * The same cut on the raw bytes of an ASCII-compatible document, before it is decoded: the
+ * 50 MB node is never turned into a string. A cut never splits a UTF-8 sequence.
+ */
+export function capTextBytes(bytes: Uint8Array, cap = MAX_TEXT_NODE_CHARS): { bytes: Uint8Array; truncatedBytes: number } {
+  if (bytes.length <= cap || (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return { bytes, truncatedBytes: 0 };
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (/encoding\s*=\s*["']utf-?16/i.test(buf.subarray(0, 256).toString('latin1'))) return { bytes, truncatedBytes: 0 };
+  const pieces: Buffer[] = [];
+  let truncated = 0;
+  let kept = 0;
+  const cut = (from: number, to: number): void => {
+    // Room for the note, so the node stays within the cap.
+    let at = from + cap - 64;
+    while (at > from && (buf[at]! & 0xc0) === 0x80) at--;
+    pieces.push(buf.subarray(kept, at), Buffer.from(` [… ${to - at} bytes cut]`));
+    truncated += to - at;
+    kept = to;
+  };
+  for (let i = 0; i < buf.length; ) {
+    const lt = buf.indexOf(0x3c, i);
+    const end = lt === -1 ? buf.length : lt;
+    if (end - i > cap) cut(i, end);
+    if (lt === -1) break;
+    if (buf[lt + 1] === 0x21 && buf.subarray(lt, lt + 9).toString('latin1') === '<![CDATA[') {
+      const close = buf.indexOf(']]>', lt + 9, 'latin1');
+      const stop = close === -1 ? buf.length : close;
+      if (stop - (lt + 9) > cap) cut(lt + 9, stop);
+      i = close === -1 ? buf.length : close + 3;
+    } else {
+      const gt = buf.indexOf(0x3e, lt);
+      i = gt === -1 ? buf.length : gt + 1;
+    }
+  }
+  if (truncated === 0) return { bytes, truncatedBytes: 0 };
+  pieces.push(buf.subarray(kept));
+  return { bytes: Buffer.concat(pieces), truncatedBytes: truncated };
+}
+
+/** Cuts every text run between tags, and every CDATA section, to `cap` characters, in one pass. */
+export function capTextNodes(text: string, cap = MAX_TEXT_NODE_CHARS): { text: string; truncatedChars: number } {
+  if (text.length <= cap) return { text, truncatedChars: 0 };
+  const pieces: string[] = [];
+  let truncated = 0;
+  let kept = 0;
+  const cut = (from: number, to: number): void => {
+    pieces.push(text.slice(kept, from + cap), ` [… ${to - from - cap} characters cut]`);
+    truncated += to - from - cap;
+    kept = to;
+  };
+  for (let i = 0; i < text.length; ) {
+    const lt = text.indexOf('<', i);
+    const end = lt === -1 ? text.length : lt;
+    if (end - i > cap) cut(i, end);
+    if (lt === -1) break;
+    if (text.startsWith('<![CDATA[', lt)) {
+      const close = text.indexOf(']]>', lt + 9);
+      const stop = close === -1 ? text.length : close;
+      if (stop - (lt + 9) > cap) cut(lt + 9, stop);
+      i = close === -1 ? text.length : close + 3;
+    } else {
+      const gt = text.indexOf('>', lt);
+      i = gt === -1 ? text.length : gt + 1;
+    }
+  }
+  if (truncated === 0) return { text, truncatedChars: 0 };
+  pieces.push(text.slice(kept));
+  return { text: pieces.join(''), truncatedChars: truncated };
 }
 
 // Tab, LF and CR are legal; every other C0 control, U+FFFE and U+FFFF is not.
@@ -140,13 +219,16 @@ export function parseXmlDocument(bytes: Uint8Array, context: ErrorContext = {}):
 
 function parseDocument(bytes: Uint8Array, context: ErrorContext, expectedRoot: string | undefined): ParsedXml {
   const ctx: ErrorContext = { ...context, stage: 'xml' };
-  const decoded = decodeBytes(bytes);
+  const byteCap = capTextBytes(bytes);
+  const decoded = decodeBytes(byteCap.bytes);
   let text = decoded.text;
   repairs = decoded.repairedChars;
 
   // A BOM or blank lines before the XML declaration make strict parsers fail (dLibra).
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   text = text.trimStart();
+  const capped = capTextNodes(text);
+  text = capped.text;
 
   const rootName = ROOT_START.exec(text.slice(0, 4096))?.[1];
   if (rootName === undefined || (expectedRoot !== undefined && localName(rootName) !== expectedRoot)) {
@@ -182,7 +264,7 @@ function parseDocument(bytes: Uint8Array, context: ErrorContext, expectedRoot: s
   if (root === undefined || typeof root === 'string') {
     throw new XmlError(`the ${rootName} element is empty`, ctx);
   }
-  return { root, rootName, repairedChars: repairs };
+  return { root, rootName, repairedChars: repairs, truncatedChars: byteCap.truncatedBytes + capped.truncatedChars };
 }
 
 // --- access by local name ---------------------------------------------------------------

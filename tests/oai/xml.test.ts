@@ -74,3 +74,17 @@ describe('decodeEntities', () => {
     expect(decodeEntities('&#128512;')).toBe('😀');
   });
 });
+
+describe('text nodes over the cap', () => {
+  it('are cut to it with a note, as bytes before decoding and as characters after, never splitting a character', async () => {
+    const { capTextBytes, capTextNodes } = await import('../../src/oai/xml.ts');
+    const doc = Buffer.from(`<a><b>${'é'.repeat(60)}</b><![CDATA[${'x'.repeat(120)}]]><c>short</c></a>`);
+    const cut = capTextBytes(doc, 64 + 20);
+    const text = Buffer.from(cut.bytes).toString('utf8');
+    expect(text).not.toContain('\uFFFD');
+    expect(text).toMatch(/^<a><b>(é)+ \[… \d+ bytes cut\]<\/b><!\[CDATA\[x{20} \[… 100 bytes cut\]\]\]><c>short<\/c><\/a>$/);
+    expect(cut.truncatedBytes).toBeGreaterThan(30);
+    expect(capTextNodes('<a>' + 'y'.repeat(30) + '</a>', 10)).toEqual({ text: `<a>${'y'.repeat(10)} [… 20 characters cut]</a>`, truncatedChars: 20 });
+    expect(capTextNodes('<a>short</a>', 10).truncatedChars).toBe(0);
+  });
+});

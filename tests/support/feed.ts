@@ -47,6 +47,10 @@ export interface Faults {
   trickle?: { page: number; everyMs: number };
   /** Every description holds a CDATA section pasted from a web page, DOCTYPE and all. */
   cdataDoctype?: boolean;
+  /** Record r's title is this many characters long (a 50 MB text node). */
+  hugeTitle?: { id: number; chars: number };
+  /** Every ListRecords request is answered with this status and a body of this many bytes. */
+  hugeErrorBody?: { status: number; bytes: number };
   /** Identify says seconds, but a from/until in seconds is refused with badArgument. */
   refuseSeconds?: boolean;
   /** Page k lists record r twice: its current version and, after it, an older one. */

@@ -120,6 +120,21 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
       else write();
     };
     if (f.forbidden) return send(403, '<html><body>Forbidden</body></html>');
+    if (f.hugeErrorBody && params['verb'] === 'ListRecords') {
+      res.writeHead(f.hugeErrorBody.status, { 'content-type': 'text/html', 'content-length': String(f.hugeErrorBody.bytes) });
+      const chunk = Buffer.alloc(1 << 20, 'e');
+      let left = f.hugeErrorBody.bytes;
+      const pump = (): void => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => {});
+      return pump();
+    }
     if (f.status503 && f.status503.times > 0) {
       f.status503.times--;
       const form = f.status503.retryAfter ?? 'seconds';
@@ -305,7 +320,7 @@ function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: bool
   return `<record>${headerXml(feed, r)}<metadata>
 <oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
 <dc:relation>https://repo.test.example/${r.id}/</dc:relation>
-<dc:title xml:lang="en">${escapeXml(r.title)}${control}</dc:title>
+<dc:title xml:lang="en">${escapeXml(r.title)}${control}${feed.faults.hugeTitle?.id === r.id ? 'x'.repeat(feed.faults.hugeTitle.chars) : ''}</dc:title>
 <dc:creator>Family${r.id % 97}, Given A.</dc:creator>
 <dc:creator>Other, Person B.</dc:creator>
 <dc:subject>Subject ${r.id % 13}</dc:subject>
