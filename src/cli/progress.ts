@@ -1,4 +1,4 @@
-import type { ListProgress } from './harvest.ts';
+import type { ListProgress } from '../pipeline/harvest.ts';
 
 /** One status line per list, redrawn in place on a terminal; silent elsewhere. */
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ((p: ListProgress) => void) | undefined {

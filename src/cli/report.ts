@@ -1,4 +1,4 @@
-import type { RunSummary, SourceSummary } from './harvest.ts';
+import type { RunSummary, SourceSummary } from '../pipeline/harvest.ts';
 
 /** The short table printed after a run: one row per source, then the reasons for failures. */
 export function runTable(run: RunSummary): string {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { emptyFields, COMMON_RECORD_SCHEMA_VERSION, type CommonRecord } from '../../src/formats/common-record.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { StateStore } from '../../src/store/state.ts';
-import { updateWorks, worksRun, type WorksSummary } from '../../src/cli/works.ts';
+import { updateWorks, worksRun, type WorksSummary } from '../../src/sinks/works-output.ts';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const sources = ['kar', 'manchester', 'leeds', 'ucl'];

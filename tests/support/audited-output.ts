@@ -3,8 +3,8 @@
 // deposit; a record dated only by dc:date) and a REF2021 audit.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harvest } from '../../src/cli/harvest.ts';
-import { writeAudit } from '../../src/cli/audit.ts';
+import { harvest } from '../../src/pipeline/harvest.ts';
+import { writeAudit } from '../../src/audit/write-audit.ts';
 import { StateStore } from '../../src/store/state.ts';
 import { FixtureRepository } from './fixture-repository.ts';
 import { captureLogger, tempDir, testConfig } from './run.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { parseConfig, type HarvestConfig } from '../../src/cli/config.ts';
+import { parseConfig, type HarvestConfig } from '../../src/config/config.ts';
 import type { RecordLine } from '../../src/sinks/record-line.ts';
 
 /** A directory of its own, removed by `removeTempDirs` (after each test file: tests/support/remove-temp-dirs.ts). */

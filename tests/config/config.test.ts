@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/cli/config.ts';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/config.ts';
 
 const parse = (json: unknown) => () => parseConfig(json, 'sources.json');
 
@@ -44,7 +44,7 @@ describe('configuration', () => {
 
 describe('EPrints export enrichment', () => {
   it('derives the export URL from the OAI base URL, and validates an explicit one', async () => {
-    const { defaultExportTemplate } = await import('../../src/cli/eprints-export.ts');
+    const { defaultExportTemplate } = await import('../../src/formats/eprints-export.ts');
     expect(defaultExportTemplate('https://kar.kent.ac.uk/cgi/oai2')).toBe('https://kar.kent.ac.uk/cgi/export/eprint/{id}/XML/eprint-{id}.xml');
     expect(defaultExportTemplate('https://dspace.example.org/oai/request')).toBeUndefined();
     expect(parse({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['eprints-export'], exportUrl: 'https://x/export/' }] })).toThrow(
@@ -62,7 +62,7 @@ describe('EPrints export enrichment', () => {
   });
 
   it('derives the year browse-view export URL, and takes an explicit one or false', async () => {
-    const { defaultViewTemplate } = await import('../../src/cli/eprints-view-export.ts');
+    const { defaultViewTemplate } = await import('../../src/pipeline/eprints-views.ts');
     expect(defaultViewTemplate('https://kar.kent.ac.uk/cgi/oai2')).toBe('https://kar.kent.ac.uk/cgi/exportview/year/{year}/XML/{year}.xml');
     expect(defaultViewTemplate('https://dspace.example.org/oai/request')).toBeUndefined();
     const source = (exportViewUrl: unknown) => ({ sources: [{ id: 'a', baseUrl: 'https://x/cgi/oai2', enrich: ['eprints-export'], exportViewUrl }] });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { harvest } from '../../src/cli/harvest.ts';
+import { harvest } from '../../src/pipeline/harvest.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';

@@ -9,7 +9,7 @@ import { parseXmlDocument } from '../oai/xml.ts';
 import type { OaiHeader } from '../oai/types.ts';
 import { readFields, type FormatFields } from '../formats/registry.ts';
 import { partialDate } from '../formats/vocabulary.ts';
-import { eprintsCgiTemplate } from './eprints-export.ts';
+import { eprintsCgiTemplate } from '../formats/eprints-export.ts';
 import type { StateStore } from '../store/state.ts';
 
 /** A year's view is fetched when a page holds at least this many records of it needing an export. */

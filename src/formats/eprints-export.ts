@@ -4,7 +4,7 @@ import { ForbiddenError, HttpStatusError } from '../oai/errors.ts';
 import type { HttpClient } from '../oai/http.ts';
 import type { OaiHeader } from '../oai/types.ts';
 import { parseXmlDocument } from '../oai/xml.ts';
-import { readFields, type FormatFields } from '../formats/registry.ts';
+import { readFields, type FormatFields } from './registry.ts';
 
 export const EPRINTS_EXPORT = 'eprints-export';
 

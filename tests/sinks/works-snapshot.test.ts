@@ -1,8 +1,8 @@
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { updateWorks, worksRun } from '../../src/cli/works.ts';
-import { worksFile, writeWorksSnapshot, worksSnapshotLockFile } from '../../src/cli/works-snapshot.ts';
+import { updateWorks, worksRun } from '../../src/sinks/works-output.ts';
+import { worksFile, writeWorksSnapshot, worksSnapshotLockFile } from '../../src/sinks/works-snapshot.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord } from '../../src/formats/common-record.ts';
 import { acquireLock } from '../../src/store/source-lock.ts';

@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processIsGone } from '../store/source-lock.ts';
-import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
+import { SnapshotWriter } from './snapshot-writer.ts';
 import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { worksSnapshotState } from '../store/works-snapshot-state.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
-import { monthOf } from './stats-run.ts';
+import { monthOf } from '../stats/fetch-stats.ts';
 import { storedRecord, type DirtyWork, type StateStore } from '../store/state.ts';
 
 export interface WorksSummary {

@@ -6,9 +6,9 @@
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
-import { patchSnapshotFile, SnapshotPatchError } from '../sinks/snapshot-patch.ts';
-import { writeFileAtomic } from '../sinks/atomic.ts';
+import { writeSnapshotFile } from './snapshot-writer.ts';
+import { patchSnapshotFile, SnapshotPatchError } from './snapshot-patch.ts';
+import { writeFileAtomic } from './atomic.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { StateStore } from '../store/state.ts';
 import { acquireLock } from '../store/source-lock.ts';

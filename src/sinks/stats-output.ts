@@ -1,9 +1,9 @@
 // stats/downloads.jsonl (every count, with its record and work) and stats/summary.json.
 import { join } from 'node:path';
 import type { StateStore } from '../store/state.ts';
-import { writeFileAtomic } from '../sinks/atomic.ts';
-import { writeSnapshotFile } from '../sinks/snapshot-writer.ts';
-import type { SourceSummary } from './summary.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { writeSnapshotFile } from './snapshot-writer.ts';
+import type { SourceSummary } from '../pipeline/summary.ts';
 
 export function writeStatsOutput(state: StateStore, outDir: string, runId: string, sources: readonly SourceSummary[]): { downloads: string; summary: string; rows: number } {
   const downloads = join(outDir, 'stats', 'downloads.jsonl');

@@ -3,10 +3,10 @@
 import { ForbiddenError, HttpStatusError, RetryBudgetExhaustedError } from '../oai/errors.ts';
 import { redactText, registerSecret } from '../oai/secrets.ts';
 import { HttpClient, type HttpOptions, type HttpPool, type RetryEvent } from '../oai/http.ts';
-import { bulkMonthCounts, bulkMonthUrl, irstats2Endpoint, IRSTATS2_DOWNLOADS, parseIrstats2 } from '../stats/irstats2.ts';
-import { COUNTER_METRICS, counterOutcome, exceptionsOf, parseCounterReport, reportUrl, type CounterRow } from '../stats/counter.ts';
+import { bulkMonthCounts, bulkMonthUrl, irstats2Endpoint, IRSTATS2_DOWNLOADS, parseIrstats2 } from './irstats2.ts';
+import { COUNTER_METRICS, counterOutcome, exceptionsOf, parseCounterReport, reportUrl, type CounterRow } from './counter.ts';
 import type { StateStore } from '../store/state.ts';
-import type { StatsConfig } from './config.ts';
+import type { StatsConfig } from '../config/config.ts';
 
 export interface StatsSummary {
   source: string;

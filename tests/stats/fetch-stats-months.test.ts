@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monthOf, monthsToFetch } from '../../src/cli/stats-run.ts';
+import { monthOf, monthsToFetch } from '../../src/stats/fetch-stats.ts';
 
 describe('statistics months', () => {
   const now = new Date('2024-03-15T10:00:00Z');

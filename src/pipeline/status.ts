@@ -7,8 +7,8 @@ import { StateStore } from '../store/state.ts';
 import { listSizes, sourceHistory, sourceWorkCount, type ListSize, type SourceRun } from '../store/run-history.ts';
 import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-lock.ts';
 import { worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
-import type { HarvestConfig, SourceConfig } from './config.ts';
-import { worksFile } from './works-snapshot.ts';
+import type { HarvestConfig, SourceConfig } from '../config/config.ts';
+import { worksFile } from '../sinks/works-snapshot.ts';
 
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
 export const DEFAULT_STALE_AFTER_HOURS = 48;

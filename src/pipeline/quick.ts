@@ -2,7 +2,7 @@
 import { OaiClient, type ListArguments, type ListOptions } from '../oai/client.ts';
 import { DEFAULT_RETRY, HttpClient, HttpPool, type HttpOptions } from '../oai/http.ts';
 import type { Identify, MetadataFormat, OaiHeader, OaiRecord, OaiSet } from '../oai/types.ts';
-import { DEFAULT_USER_AGENT } from './config.ts';
+import { DEFAULT_USER_AGENT } from '../config/config.ts';
 
 /** HTTP settings for one-off requests (inspection commands and library helpers). */
 export const ONE_OFF_HTTP: HttpOptions = {

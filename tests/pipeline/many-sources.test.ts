@@ -1,7 +1,7 @@
 // Ten sources on five hosts at once, one of them failing: the others are not held up, and
 // each host's limits hold, as the servers' own request logs show.
 import { afterAll, describe, expect, it } from 'vitest';
-import { harvest } from '../../src/cli/harvest.ts';
+import { harvest } from '../../src/pipeline/harvest.ts';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type LoggedRequest, type TestServer } from '../support/oai-server.ts';
 import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';

@@ -14,12 +14,12 @@ import { WorkerPageParser, type PageParser } from '../oai/page-parser.ts';
 import { HARVEST_WORKER_URL } from './harvest-worker-url.ts';
 import type { NormalizedJsonRecord, NormalizeOptions } from './harvest-worker.ts';
 import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
-import { defaultExportTemplate, EPRINTS_EXPORT } from './eprints-export.ts';
-import { defaultViewTemplate, ViewExports } from './eprints-view-export.ts';
+import { defaultExportTemplate, EPRINTS_EXPORT } from '../formats/eprints-export.ts';
+import { defaultViewTemplate, ViewExports } from './eprints-views.ts';
 import { commitPage, type PageSink } from './commit-page.ts';
-import { recomputeDirtyWorks, updateWorks, worksRun, type WorksRun } from './works.ts';
-import { fetchSourceStats } from './stats-run.ts';
-import { writeStatsOutput } from './stats-output.ts';
+import { recomputeDirtyWorks, updateWorks, worksRun, type WorksRun } from '../sinks/works-output.ts';
+import { fetchSourceStats } from '../stats/fetch-stats.ts';
+import { writeStatsOutput } from '../sinks/stats-output.ts';
 import {
   configError, describeError, emptyList, enrichmentSummary, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary,
 } from './summary.ts';
@@ -34,7 +34,7 @@ import { datestampWindows, type DateWindow } from '../oai/windows.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
 
-import type { HarvestConfig, SourceConfig } from './config.ts';
+import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 
 export interface HarvestOptions {
   config: HarvestConfig;

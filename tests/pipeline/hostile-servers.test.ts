@@ -3,7 +3,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { harvest } from '../../src/cli/harvest.ts';
+import { harvest } from '../../src/pipeline/harvest.ts';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';

@@ -3,13 +3,13 @@
 import { join } from 'node:path';
 import type { Work } from '../dedupe/work.ts';
 import { storedRecord, type StateStore } from '../store/state.ts';
-import { auditWork, type AuditRule, type DepositAudit } from '../audit/deposit-audit.ts';
-import { csvHeader, csvRow, summarise, type AuditSummary } from '../audit/audit-report.ts';
-import { renderReport, type WorkDownloads } from '../audit/report-html.ts';
+import { auditWork, type AuditRule, type DepositAudit } from './deposit-audit.ts';
+import { csvHeader, csvRow, summarise, type AuditSummary } from './audit-report.ts';
+import { renderReport, type WorkDownloads } from './report-html.ts';
 import { workMonthlyDownloads } from '../store/work-downloads.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
-import { monthOf } from './stats-run.ts';
+import { monthOf } from '../stats/fetch-stats.ts';
 
 export interface AuditOptions {
   rule: AuditRule;

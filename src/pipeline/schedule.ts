@@ -6,8 +6,8 @@ import { Cron } from 'croner';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { sourceHistory } from '../store/run-history.ts';
-import type { HarvestConfig, SourceConfig } from './config.ts';
-import { ConfigError } from './config.ts';
+import type { HarvestConfig, SourceConfig } from '../config/config.ts';
+import { ConfigError } from '../config/config.ts';
 import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type RunSummary } from './harvest.ts';
 
 export interface ScheduleOptions {

@@ -1,7 +1,7 @@
 // A partitioned harvest: the list cut into datestamp windows harvested side by side, each
 // checkpointed on its own; nothing lost or doubled at the edges; the next run is incremental.
 import { afterEach, describe, expect, it } from 'vitest';
-import { harvest } from '../../src/cli/harvest.ts';
+import { harvest } from '../../src/pipeline/harvest.ts';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';

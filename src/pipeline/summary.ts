@@ -1,8 +1,8 @@
 // What a run reports: the summaries written to output/runs and printed after a run.
 import { BadArgumentError, CannotDisseminateFormatError, DiskFullError, ForbiddenError, HarvestError, isDiskFull, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
-import type { WorksSummary } from './works.ts';
-import type { StatsSummary } from './stats-run.ts';
+import type { WorksSummary } from '../sinks/works-output.ts';
+import type { StatsSummary } from '../stats/fetch-stats.ts';
 
 export interface ListProgress {
   source: string;
