@@ -2,11 +2,11 @@
 // audit/deposit-audit.jsonl and .csv, with a summary per repository, year and division.
 import { join } from 'node:path';
 import type { Work } from '../dedupe/work.ts';
-import { storedRecord, type StateStore } from '../store/state.ts';
+import type { StateStore } from '../store/state.ts';
+import { storedRecord } from '../store/source-records.ts';
 import { auditWork, type AuditRule, type DepositAudit } from './deposit-audit.ts';
 import { csvHeader, csvRow, summarise, type AuditSummary } from './audit-report.ts';
 import { renderReport, type WorkDownloads } from './report-html.ts';
-import { workMonthlyDownloads } from '../store/work-downloads.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import { monthOf } from '../stats/fetch-stats.ts';
@@ -32,11 +32,11 @@ export interface AuditFiles {
 
 /** The audits of every active work, one copy at a time, filtered by source and period. */
 export function* audits(state: StateStore, options: AuditOptions): Generator<DepositAudit> {
-  for (const json of state.allWorks()) {
+  for (const json of state.works.all()) {
     const work = JSON.parse(json) as Work;
     if (work.status !== 'active') continue;
     if (options.sources && options.sources.length > 0 && !work.sources.some((s) => options.sources!.includes(s.source))) continue;
-    const records = state.workRecords(work.id).map(storedRecord);
+    const records = state.records.ofWork(work.id).map(storedRecord);
     for (const a of auditWork(work, records, options.rule)) {
       if (options.sources && options.sources.length > 0 && !options.sources.includes(a.source)) continue;
       // The period applies to the reference date, or to the deposit when there is none; a copy
@@ -82,7 +82,7 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
 
 /** The metric a person means by downloads: IRStats2's, else COUNTER's total requests; every month from the first to the last. */
 function chartedDownloads(state: StateStore, workId: string): WorkDownloads | undefined {
-  const rows = workMonthlyDownloads(state, workId);
+  const rows = state.downloads.ofWork(workId);
   const metrics = new Set(rows.map((r) => r.metric));
   const metric = ['irstats2:downloads', 'Total_Item_Requests'].find((m) => metrics.has(m)) ?? rows[0]?.metric;
   if (!metric) return undefined;

@@ -3,14 +3,15 @@
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { Chosen, Work } from '../dedupe/work.ts';
 import { doiKey, normalizeDoi } from '../identifiers/doi.ts';
-import { storedRecord, type StateStore } from '../store/state.ts';
+import type { StateStore } from '../store/state.ts';
+import { storedRecord } from '../store/source-records.ts';
 
 export function findWork(state: StateStore, doiOrId: string): { work: Work; records: CommonRecord[] } | undefined {
   const doi = normalizeDoi(doiOrId);
   const id = doi ? `doi:${doiKey(doi)}` : doiOrId;
-  const held = state.work(id);
+  const held = state.works.work(id);
   if (!held) return undefined;
-  const records = state.workRecords(id).map(storedRecord);
+  const records = state.records.ofWork(id).map(storedRecord);
   return { work: JSON.parse(held.workJson) as Work, records };
 }
 

@@ -14,7 +14,32 @@ export interface ErrorContext {
   lastId?: string;
 }
 
+/**
+ * Every failure's stable code, as undici gives its errors: summaries, exit decisions and logs
+ * classify by it, never by a class name. Defined once here, the earliest stage, for all.
+ */
+export type ErrorCode =
+  | 'OAIH_HARVEST' | 'OAIH_NETWORK' | 'OAIH_REQUEST_DEADLINE' | 'OAIH_STOPPED' | 'OAIH_HTTP_STATUS' | 'OAIH_FORBIDDEN'
+  | 'OAIH_RESPONSE_TOO_LARGE' | 'OAIH_RETRY_BUDGET' | 'OAIH_DISK_FULL' | 'OAIH_NOT_OAI' | 'OAIH_XML' | 'OAIH_PROTOCOL_VIOLATION'
+  | 'OAIH_TOKEN_LOOP' | 'OAIH_EMPTY_PAGES'
+  | 'OAIH_OAI_BAD_ARGUMENT' | 'OAIH_OAI_BAD_RESUMPTION_TOKEN' | 'OAIH_OAI_BAD_VERB' | 'OAIH_OAI_CANNOT_DISSEMINATE_FORMAT'
+  | 'OAIH_OAI_ID_DOES_NOT_EXIST' | 'OAIH_OAI_NO_RECORDS_MATCH' | 'OAIH_OAI_NO_METADATA_FORMATS' | 'OAIH_OAI_NO_SET_HIERARCHY' | 'OAIH_OAI_UNKNOWN'
+  // formats
+  | 'OAIH_UNSUPPORTED_METADATA' | 'OAIH_NORMALIZER_BUG'
+  // config, store
+  | 'OAIH_CONFIG' | 'OAIH_STORE_VERSION' | 'OAIH_LOCKED'
+  // stats, sinks
+  | 'OAIH_STATS' | 'OAIH_STATS_CONFIG' | 'OAIH_COUNTER' | 'OAIH_IRSTATS2' | 'OAIH_SNAPSHOT_PATCH'
+  // pipeline, cli
+  | 'OAIH_INTERRUPTED' | 'OAIH_USAGE';
+
+/** The code of any thrown value: ours carry one; anything else is a bug or a library's failure. */
+export function errorCode(error: unknown): ErrorCode | undefined {
+  return error instanceof HarvestError ? error.code : undefined;
+}
+
 export class HarvestError extends Error {
+  readonly code: ErrorCode = 'OAIH_HARVEST';
   readonly url: string | undefined;
   readonly verb: string | undefined;
   readonly stage: HarvestStage | undefined;
@@ -35,16 +60,23 @@ export class HarvestError extends Error {
 // --- transport -------------------------------------------------------------------------
 
 /** A network failure (refused, reset, timeout) that outlived its retries. */
-export class NetworkError extends HarvestError {}
+export class NetworkError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_NETWORK';
+}
 
 /** A request that outlasted its whole-request deadline, however steadily its body came. */
-export class RequestDeadlineError extends NetworkError {}
+export class RequestDeadlineError extends NetworkError {
+  override readonly code: ErrorCode = 'OAIH_REQUEST_DEADLINE';
+}
 
 /** The caller asked to stop (SIGINT/SIGTERM) while a request waited to be retried; nothing was lost. */
-export class StoppedError extends HarvestError {}
+export class StoppedError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_STOPPED';
+}
 
 /** A non-success HTTP status that is not retried or outlived its retries. */
 export class HttpStatusError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_HTTP_STATUS';
   readonly status: number;
   constructor(status: number, bodyStart: string, context: ErrorContext) {
     super(`HTTP ${status}${bodyStart ? `: ${bodyStart}` : ''}`, context);
@@ -53,12 +85,18 @@ export class HttpStatusError extends HarvestError {
 }
 
 /** 403: the server refuses us; harvesting guidelines say stop, do not retry. */
-export class ForbiddenError extends HttpStatusError {}
+export class ForbiddenError extends HttpStatusError {
+  override readonly code: ErrorCode = 'OAIH_FORBIDDEN';
+}
 
-export class ResponseTooLargeError extends HarvestError {}
+export class ResponseTooLargeError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_RESPONSE_TOO_LARGE';
+}
 
 /** The retry budget of a source is spent; `cause` is the last failure. */
-export class RetryBudgetExhaustedError extends HarvestError {}
+export class RetryBudgetExhaustedError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_RETRY_BUDGET';
+}
 
 // --- local resources --------------------------------------------------------------------
 
@@ -66,7 +104,9 @@ export class RetryBudgetExhaustedError extends HarvestError {}
  * The disk (or the database's file) is full: what was committed stays, nothing half written
  * is kept, and the next run resumes once there is room.
  */
-export class DiskFullError extends HarvestError {}
+export class DiskFullError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_DISK_FULL';
+}
 
 /** Whether an error is the disk being full: ENOSPC from a write, SQLITE_FULL from the database. */
 export function isDiskFull(error: unknown): boolean {
@@ -79,30 +119,41 @@ export function isDiskFull(error: unknown): boolean {
 // --- response content ------------------------------------------------------------------
 
 /** A 200 response whose body is not OAI-PMH XML, e.g. an HTML error page. */
-export class NotOaiResponseError extends HarvestError {}
+export class NotOaiResponseError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_NOT_OAI';
+}
 
 /** The body is XML-ish but broken: truncated, mismatched, DOCTYPE, bad encoding. */
-export class XmlError extends HarvestError {}
+export class XmlError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_XML';
+}
 
 /**
  * The response breaks the protocol in a way that makes it unsafe to go on: an <error> beside
  * records or a token, where the protocol allows one or the other. The list stops at the last
  * committed page, so the next run asks for this page again.
  */
-export class ProtocolViolationError extends HarvestError {}
+export class ProtocolViolationError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_PROTOCOL_VIOLATION';
+}
 
 // --- list flow -------------------------------------------------------------------------
 
 /** The server handed back a resumptionToken it had already given in this list. */
-export class TokenLoopError extends HarvestError {}
+export class TokenLoopError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_TOKEN_LOOP';
+}
 
 /** Too many pages in a row with no records but a token: the list is not progressing. */
-export class EmptyPagesError extends HarvestError {}
+export class EmptyPagesError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_EMPTY_PAGES';
+}
 
 // --- OAI-PMH error codes (§3.6 of the protocol) ---------------------------------------
 
 export class OaiError extends HarvestError {
-  readonly code: string;
+  /** The protocol's own code (`badArgument`, …); `code` is ours. */
+  readonly oaiCode: string;
   /** Every <error> of the response, in document order (usually one). */
   readonly errors: readonly { code: string; message: string }[];
   constructor(
@@ -112,23 +163,40 @@ export class OaiError extends HarvestError {
     errors: readonly { code: string; message: string }[] = [{ code, message }],
   ) {
     super(`OAI-PMH error ${code}${message ? `: ${message}` : ''}`, context);
-    this.code = code;
+    this.oaiCode = code;
     this.errors = errors;
   }
 }
-export class BadArgumentError extends OaiError {}
-export class BadResumptionTokenError extends OaiError {}
-export class BadVerbError extends OaiError {}
+export class BadArgumentError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_BAD_ARGUMENT';
+}
+export class BadResumptionTokenError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_BAD_RESUMPTION_TOKEN';
+}
+export class BadVerbError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_BAD_VERB';
+}
 export class CannotDisseminateFormatError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_CANNOT_DISSEMINATE_FORMAT';
   /** Filled in by the harvester from ListMetadataFormats, when it could ask. */
   offeredFormats: string[] = [];
 }
-export class IdDoesNotExistError extends OaiError {}
-export class NoRecordsMatchError extends OaiError {}
-export class NoMetadataFormatsError extends OaiError {}
-export class NoSetHierarchyError extends OaiError {}
+export class IdDoesNotExistError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_ID_DOES_NOT_EXIST';
+}
+export class NoRecordsMatchError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_NO_RECORDS_MATCH';
+}
+export class NoMetadataFormatsError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_NO_METADATA_FORMATS';
+}
+export class NoSetHierarchyError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_NO_SET_HIERARCHY';
+}
 /** A code outside the protocol's list (metha has met `InternalException`). */
-export class UnknownOaiError extends OaiError {}
+export class UnknownOaiError extends OaiError {
+  override readonly code: ErrorCode = 'OAIH_OAI_UNKNOWN';
+}
 
 const OAI_ERROR_CLASSES: Record<string, typeof OaiError> = {
   badArgument: BadArgumentError,

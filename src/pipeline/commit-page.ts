@@ -8,7 +8,9 @@ import type { ListPage } from '../oai/types.ts';
 import type { NormalizedJsonRecord } from './harvest-worker.ts';
 import { commonRecord } from '../formats/merge.ts';
 import type { FormatFields } from '../formats/registry.ts';
-import type { HarvestKey, HarvestRow, StateStore } from '../store/state.ts';
+import type { StateStore } from '../store/state.ts';
+import type { HarvestKey, HarvestRow } from '../store/harvest-log.ts';
+import type { FormatFieldsRow } from '../store/source-records.ts';
 import type { JsonlAppender } from '../sinks/jsonl-appender.ts';
 import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
@@ -69,8 +71,9 @@ export async function commitPage(
   const newest = newestOnPage(page.items);
   const current = (i: number) => newest.get(page.items[i]!.header.identifier) === i;
   try {
-    const needed = state.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
+    const needed = state.harvests.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
     // Enrichment: only new and changed live records; unchanged ones were enriched before.
+    const heldFormats = sink.mergeFormats ? state.records.heldFormats(sourceId, page.items.map((item) => item.header.identifier)) : new Map<string, FormatFieldsRow[]>();
     const exports = sink.enrich ? await enrichments(page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson), sink.enrich, result) : new Map<string, Enrichment>();
     for (let i = 0; i < page.items.length; i++) {
       const item = page.items[i]!;
@@ -85,7 +88,7 @@ export async function commitPage(
       written.push(item);
       if (header.deleted) deleted++;
       const exported = exports.get(header.identifier);
-      const merged = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecord(state, sourceId, item, exported) : undefined;
+      const merged = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecord(sourceId, item, exported, heldFormats.get(header.identifier) ?? []) : undefined;
       const recordJson = merged?.json ?? item.recordJson ?? null;
       if (item.recordJson !== undefined) {
         records.push({
@@ -109,22 +112,18 @@ export async function commitPage(
       sink.distrustNoted = true;
       sink.log?.warn({ verb: 'ListRecords', url: page.url }, `${anchor.distrust}; the next incremental run starts from our clock instead`);
     }
-    state.transaction(() => {
-      page.items.forEach((item, i) => current(i) && state.noteRecord(sink.recordKey ?? harvest, item.header));
-      if (sink.mergeFormats) {
-        for (const item of written) {
-          const { identifier, datestamp } = item.header;
-          if (item.header.deleted) state.dropFormatFields(sourceId, identifier);
-          else if (item.format && item.fieldsJson) state.saveFormatFields(sourceId, identifier, item.format, datestamp, item.fieldsJson);
-          const exported = exports.get(identifier);
-          if (exported && 'fields' in exported) state.saveFormatFields(sourceId, identifier, 'ep3', datestamp, JSON.stringify(exported.fields.fields));
-        }
-      }
-      for (const r of records) {
-        const work = workId({ doi: r.doi, id: `${sourceId}:${r.identifier}` }, sink.mergeProbableDuplicates ? r.matchKey : null);
-        state.saveSourceRecord(sourceId, r.identifier, r.deleted, work, r.recordJson, r.matchKey);
-      }
-      state.checkpoint(harvest.harvestId, {
+    const recordKey = sink.recordKey ?? harvest;
+    state.commitPage({
+      harvestId: harvest.harvestId,
+      recordKey,
+      headers: page.items.filter((_, i) => current(i)).map((item) => item.header),
+      droppedFormats: sink.mergeFormats ? written.filter((item) => item.header.deleted).map((item) => ({ sourceId, identifier: item.header.identifier })) : [],
+      formatFields: sink.mergeFormats ? written.flatMap((item) => formatFieldsOf(sourceId, item, exports.get(item.header.identifier))) : [],
+      records: records.map((r) => ({
+        sourceId, identifier: r.identifier, deleted: r.deleted, recordJson: r.recordJson, matchKey: r.matchKey,
+        workId: workId({ doi: r.doi, id: `${sourceId}:${r.identifier}` }, sink.mergeProbableDuplicates ? r.matchKey : null),
+      })),
+      checkpoint: {
         token: page.token?.value || null,
         responseDate: anchor.value,
         written: lines.length,
@@ -134,7 +133,7 @@ export async function commitPage(
         outputOffset,
         rejectsOffset,
         completeListSize: page.token?.completeListSize ?? null,
-      });
+      },
     });
   } catch (error) {
     const context = { url: page.url, verb: 'ListRecords', stage: 'output' as const, ...pageIds(page) };
@@ -146,7 +145,7 @@ export async function commitPage(
   // A loop under new tokens: page after page of records the last pages of this pass already held.
   sink.repeatedPages = repeatsRecentPages(sink, page) ? (sink.repeatedPages ?? 0) + 1 : 0;
   if (sink.repeatedPages >= sink.maxRepeatedPages) {
-    state.restartHarvest(harvest.harvestId, 'the server repeated records already harvested in this list, page after page');
+    state.harvests.restartHarvest(harvest.harvestId, 'the server repeated records already harvested in this list, page after page');
     throw new TokenLoopError(
       `${sink.repeatedPages} pages in a row held only records already harvested in this list, under new tokens: the server is looping; ` +
         'the next run starts the list again, skipping the records already written',
@@ -172,6 +171,16 @@ export async function commitPage(
 }
 
 type Enrichment = ExportOutcome & { fromView?: boolean };
+
+/** The format fields a written record leaves for merging: its own format's, and a fresh EPrints export's. */
+function formatFieldsOf(sourceId: string, item: NormalizedJsonRecord, exported: Enrichment | undefined): FormatFieldsRow[] {
+  const { identifier, datestamp, deleted } = item.header;
+  if (deleted) return [];
+  const rows: FormatFieldsRow[] = [];
+  if (item.format && item.fieldsJson) rows.push({ sourceId, identifier, format: item.format, datestamp, fieldsJson: item.fieldsJson });
+  if (exported && 'fields' in exported) rows.push({ sourceId, identifier, format: 'ep3', datestamp, fieldsJson: JSON.stringify(exported.fields.fields) });
+  return rows;
+}
 
 function pageIds(page: ListPage<NormalizedJsonRecord>): { firstId?: string; lastId?: string } {
   const first = page.items[0]?.header.identifier;
@@ -238,14 +247,14 @@ function viewYear(fieldsJson: string): string | null {
 
 /** This format's fields merged with a fresh export and the record's other formats held in the state. */
 function mergedRecord(
-  state: StateStore,
   sourceId: string,
   item: NormalizedJsonRecord,
   exported: Enrichment | undefined,
+  heldFormats: readonly FormatFieldsRow[],
 ): { json: string; doi: string | null; matchKey: string | null } {
   const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
   if (exported && 'fields' in exported) formats.push(exported.fields);
-  for (const held of state.formatFields(sourceId, item.header.identifier)) {
+  for (const held of heldFormats) {
     if (!formats.some((f) => f.format === held.format)) {
       formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
     }

@@ -11,6 +11,7 @@ import { readFields, type FormatFields } from '../formats/registry.ts';
 import { partialDate } from '../formats/vocabulary.ts';
 import { eprintsCgiTemplate } from '../formats/eprints-export.ts';
 import type { StateStore } from '../store/state.ts';
+import type { FormatFieldsRow } from '../store/source-records.ts';
 
 /** A year's view is fetched when a page holds at least this many records of it needing an export. */
 export const VIEW_MIN_RECORDS = 5;
@@ -55,9 +56,10 @@ export class ViewExports {
    */
   async fieldsFor(wanted: readonly ViewWanted[]): Promise<{ fields: Map<string, FormatFields>; requests: number }> {
     const before = this.tally.requests;
+    const heldExports = (items: readonly ViewWanted[]) => this.heldExports(items.map((w) => w.header.identifier));
     const missing = (items: readonly ViewWanted[]) => {
-      const held = this.state.heldFormatDatestamps(this.sourceId, 'ep3', items.map((w) => w.header.identifier));
-      return items.filter((w) => !(held.get(w.header.identifier)! >= w.header.datestamp));
+      const held = heldExports(items);
+      return items.filter((w) => (held.get(w.header.identifier)?.datestamp ?? '') < w.header.datestamp);
     };
     const perYear = new Map<string, ViewWanted[]>();
     for (const w of missing(wanted)) if (w.year) perYear.set(w.year, [...(perYear.get(w.year) ?? []), w]);
@@ -67,14 +69,23 @@ export class ViewExports {
       await this.fetchView(year, items[0]!.header.identifier);
     }
     const found = new Map<string, FormatFields>();
-    const stillMissing = new Set(missing(wanted).map((w) => w.header.identifier));
+    const held = heldExports(wanted);
     for (const w of wanted) {
-      if (stillMissing.has(w.header.identifier)) continue;
-      const held = this.state.formatFields(this.sourceId, w.header.identifier).find((f) => f.format === 'ep3');
-      if (held) found.set(w.header.identifier, { format: 'ep3', fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
+      const fields = held.get(w.header.identifier);
+      if (fields && fields.datestamp >= w.header.datestamp) found.set(w.header.identifier, { format: 'ep3', fields: JSON.parse(fields.fieldsJson) as FormatFields['fields'] });
     }
     this.tally.records += found.size;
     return { fields: found, requests: this.tally.requests - before };
+  }
+
+  /** The EP3 fields held for these records, in one query. */
+  private heldExports(identifiers: readonly string[]): Map<string, FormatFieldsRow> {
+    const held = new Map<string, FormatFieldsRow>();
+    for (const [identifier, rows] of this.state.records.heldFormats(this.sourceId, identifiers)) {
+      const ep3 = rows.find((r) => r.format === 'ep3');
+      if (ep3) held.set(identifier, ep3);
+    }
+    return held;
   }
 
   /** Fetches one year's view and holds every item's fields; a repository without views is noted once. */
@@ -104,7 +115,7 @@ export class ViewExports {
     let batch: { identifier: string; datestamp: string; fieldsJson: string }[] = [];
     const save = () => {
       this.state.transaction(() => {
-        for (const r of batch) this.state.saveFormatFields(this.sourceId, r.identifier, 'ep3', r.datestamp, r.fieldsJson);
+        for (const r of batch) this.state.records.saveFormatFields({ sourceId: this.sourceId, format: 'ep3', ...r });
       });
       batch = [];
     };

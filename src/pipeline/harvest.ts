@@ -26,10 +26,10 @@ import {
 
 export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
 import type { Granularity, Identify, ListPage } from '../oai/types.ts';
-import { StateStore, type HarvestKey } from '../store/state.ts';
+import { StateStore } from '../store/state.ts';
+import type { HarvestKey } from '../store/harvest-log.ts';
 import { acquireLock, sourceLockFile } from '../store/source-lock.ts';
-import { saveSourceRun } from '../store/run-history.ts';
-import { completePlan, runningPlan, startPlan, windowListKey } from '../store/partition-plans.ts';
+import { windowListKey } from '../store/partition-plans.ts';
 import { datestampWindows, type DateWindow } from '../oai/windows.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { JsonlAppender } from '../sinks/jsonl-appender.ts';
@@ -187,7 +187,7 @@ async function harvestSource(
   const startedAt = new Date().toISOString();
   const summary = await harvestSourceLocking(source, options, state, pool, pageParser);
   const error = summary.error ? { name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
-  noted(options.logger, 'the source run in the history', () => saveSourceRun(state, {
+  noted(options.logger, 'the source run in the history', () => state.runs.save({
     sourceId: source.id, runId, startedAt, finishedAt: new Date().toISOString(),
     status: wasInterrupted(summary) ? 'interrupted' : summary.status, error,
     records: summary.records, deleted: summary.deleted,
@@ -245,7 +245,7 @@ function untouchedSource(source: SourceConfig, state: StateStore, status: Source
   return {
     source: source.id, status, error, baseUrl: redactUrl(source.baseUrl), granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
     unchanged: 0, rejects: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, truncatedChars: 0, durationMs: 0,
-    held: state.recordCounts(source.id),
+    held: state.harvests.recordCounts(source.id),
   };
 }
 
@@ -293,7 +293,7 @@ async function harvestLockedSource(
   let identify: Identify | undefined;
   try {
     identify = await client.identify();
-    state.saveIdentify(source.id, source.baseUrl, identify);
+    state.harvests.saveIdentify(source.id, source.baseUrl, identify);
     summary.granularity = identify.granularity;
     log.info({ repository: identify.repositoryName, granularity: identify.granularity, deletedRecord: identify.deletedRecord }, 'identified');
   } catch (error) {
@@ -357,7 +357,7 @@ async function harvestLockedSource(
   summary.retries = http.stats.retries;
   summary.wireBytes = http.stats.wireBytes;
   summary.durationMs = Date.now() - started;
-  summary.held = state.recordCounts(source.id);
+  summary.held = state.harvests.recordCounts(source.id);
   log.info({ status: summary.status, records: summary.records, deleted: summary.deleted, pages: summary.pages, durationMs: summary.durationMs }, 'source finished');
   return summary;
 
@@ -384,9 +384,9 @@ interface ListWindow {
 function partitioned(source: SourceConfig, metadataPrefix: string, set: string | undefined, state: StateStore, options: RunOptions): boolean {
   if (source.partitions < 2 || options.from !== undefined || options.until !== undefined) return false;
   const key = listKeyOf(metadataPrefix, set);
-  if (runningPlan(state, source.id, key)) return true;
-  if (state.runningHarvest(source.id, key)) return false;
-  return options.full === true || state.lastCompleteResponseDate(source.id, key) === undefined;
+  if (state.plans.running(source.id, key)) return true;
+  if (state.harvests.runningHarvest(source.id, key)) return false;
+  return options.full === true || state.harvests.lastCompleteResponseDate(source.id, key) === undefined;
 }
 
 /** The windows of a whole list, harvested `source.concurrency` at a time; the list is complete when all are. */
@@ -418,7 +418,7 @@ async function harvestPartitioned(run: SourceRun, metadataPrefix: string, set: s
   const { source, state, options, log } = run;
   const listKey = listKeyOf(metadataPrefix, set);
   const { granularity } = identify;
-  let plan = runningPlan(state, source.id, listKey);
+  let plan = state.plans.running(source.id, listKey);
   if (!plan || (options.full === true && !plan.full)) {
     let start: string;
     let windows: DateWindow[];
@@ -433,7 +433,7 @@ async function harvestPartitioned(run: SourceRun, metadataPrefix: string, set: s
     if (source.from) windows[0]!.from = toProtocolDate(source.from, granularity, 'from');
     if (source.until) windows.at(-1)!.until = toProtocolDate(source.until, granularity, 'until');
     plan = { sourceId: source.id, listKey, planId: `p${Date.now().toString(36)}${randomBytes(2).toString('hex')}`, full: options.full === true, windows };
-    startPlan(state, plan);
+    state.plans.start(plan);
     log.info({ list: listKey, plan: plan.planId, windows }, 'harvesting the list in datestamp windows');
   }
   const current = plan;
@@ -448,7 +448,7 @@ async function harvestPartitioned(run: SourceRun, metadataPrefix: string, set: s
       ),
     ),
   );
-  if (lists.every((l) => l.status === 'complete')) completePlan(state, current);
+  if (lists.every((l) => l.status === 'complete')) state.plans.complete(current);
   return lists;
 }
 
@@ -466,7 +466,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
     return emptyList(listKey, metadataPrefix, set, configError(error));
   }
 
-  let harvest = state.runningHarvest(source.id, listKey);
+  let harvest = state.harvests.runningHarvest(source.id, listKey);
   let resumed = false;
   if (harvest) {
     const compatible = (!full || harvest.full) && (from === undefined || from === harvest.fromArg) && (until === undefined || until === harvest.untilArg);
@@ -474,14 +474,14 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
       resumed = true;
       listLog.info({ harvestId: harvest.harvestId, pages: harvest.pages, records: harvest.records }, 'resuming the interrupted harvest from its last committed page');
     } else {
-      state.abandonHarvest(harvest.harvestId, 'superseded by a run with other from/until/full arguments');
+      state.harvests.abandonHarvest(harvest.harvestId, 'superseded by a run with other from/until/full arguments');
       harvest = undefined;
     }
   }
   if (!harvest) {
     const configFrom = window ? undefined : source.from ? toProtocolDate(source.from, granularity, 'from') : undefined;
     if (from === undefined && !full && !window) {
-      const last = state.lastComplete(source.id, listKey);
+      const last = state.harvests.lastComplete(source.id, listKey);
       // A server date stored before dates were checked may be junk or far ahead: then our clock at the time.
       const anchor = last ? trustedServerTime(last.responseDate ?? '', new Date(last.at)) : undefined;
       if (anchor?.distrust) listLog.warn({ verb: 'ListRecords', url: redactUrl(source.baseUrl) }, `${anchor.distrust}; starting from our clock when the list was last complete`);
@@ -491,7 +491,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
     from ??= configFrom;
     if (!window) until ??= source.until ? toProtocolDate(source.until, granularity, 'until') : undefined;
     const harvestId = `${source.id}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-    harvest = state.startHarvest({
+    harvest = state.harvests.startHarvest({
       harvestId, sourceId: source.id, listKey, metadataPrefix, setSpec: set ?? null,
       fromArg: from ?? null, untilArg: until ?? null, full, outputFile: join('records', source.id, `${harvestId}.jsonl`),
     });
@@ -563,7 +563,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
           result.restarts++;
           listLog.warn({ url: error.url, verb: error.verb, restarts: result.restarts },
             'the server refused the resumptionToken twice; restarting the list from its original from/until, skipping records already written');
-          state.restartHarvest(harvest.harvestId, error.message);
+          state.harvests.restartHarvest(harvest.harvestId, error.message);
           token = undefined;
           // A new pass: what it meets again is not a loop.
           sink.recentPages = [];
@@ -581,7 +581,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
         throw error;
       }
     }
-    state.completeHarvest(harvest.harvestId);
+    state.harvests.completeHarvest(harvest.harvestId);
     result.status = 'complete';
   } catch (error) {
     if (error instanceof CannotDisseminateFormatError) {
@@ -591,7 +591,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
         // The error stays useful without the list.
       }
     }
-    noted(listLog, 'the error on the harvest', () => state.noteError(harvest.harvestId, (error as Error).message));
+    noted(listLog, 'the error on the harvest', () => state.harvests.noteError(harvest.harvestId, (error as Error).message));
     result.error = describeError(error);
     log.error({ err: error, list: listKey, verb: result.error.verb, url: result.error.url, stage: result.error.stage,
       firstId: result.error.firstId, lastId: result.error.lastId }, result.error.message);
@@ -600,7 +600,7 @@ async function harvestList(run: SourceRun, metadataPrefix: string, set: string |
     rejects.close();
   }
   if (rejects.written) result.rejectsFile = relative(process.cwd(), rejectsPath) || rejectsPath;
-  const final = state.harvest(harvest.harvestId)!;
+  const final = state.harvests.harvest(harvest.harvestId)!;
   result.received = final.records + final.unchanged;
   result.completeListSize = final.completeListSize;
   if (final.outputOffset === 0 && result.status === 'complete') rmSync(outputPath, { force: true });

@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { Cron } from 'croner';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { sourceHistory } from '../store/run-history.ts';
 import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 import { ConfigError } from '../config/config.ts';
 import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type RunSummary } from './harvest.ts';
@@ -113,6 +112,6 @@ function missedRun(schedule: string, timezone: { timezone?: string }, state: Ret
   const [previous] = job.previousRuns(1);
   job.stop();
   if (!previous) return undefined;
-  const lastSuccess = sourceHistory(state, sourceId).lastSuccess?.finishedAt;
+  const lastSuccess = state.runs.ofSource(sourceId).lastSuccess?.finishedAt;
   return lastSuccess && Date.parse(lastSuccess) >= previous.getTime() ? undefined : previous.toISOString();
 }

@@ -4,9 +4,10 @@ import { redactUrl } from '../oai/secrets.ts';
 import { existsSync } from 'node:fs';
 import { Cron } from 'croner';
 import { StateStore } from '../store/state.ts';
-import { listSizes, sourceHistory, sourceWorkCount, type ListSize, type SourceRun } from '../store/run-history.ts';
+import type { SourceRun } from '../store/run-history.ts';
+import type { ListSize } from '../store/harvest-log.ts';
 import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-lock.ts';
-import { worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
+import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 import { worksFile } from '../sinks/works-snapshot.ts';
 
@@ -50,7 +51,7 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
   const state = existsSync(stateFile) ? StateStore.open(stateFile) : undefined;
   try {
     const sources = config.sources.map((source) => sourceStatus(source, config, outDir, state, now));
-    const snapshot = state ? worksSnapshotState(state) : undefined;
+    const snapshot = state ? state.snapshots.state() : undefined;
     return {
       at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
       worksSnapshot: snapshot ? { file: worksFile(outDir), ...snapshot } : null,
@@ -61,7 +62,7 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
 }
 
 function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: string, state: StateStore | undefined, now: Date): SourceStatus {
-  const history = state ? sourceHistory(state, source.id) : { lastRun: null, lastSuccess: null, lastFailure: null, consecutiveFailures: 0 };
+  const history = state ? state.runs.ofSource(source.id) : { lastRun: null, lastSuccess: null, lastFailure: null, consecutiveFailures: 0 };
   const cron = source.schedule ? new Cron(source.schedule, { paused: true, ...(config.timezone ? { timezone: config.timezone } : {}) }) : undefined;
   const [next, afterNext] = cron ? cron.nextRuns(2, now) : [];
   cron?.stop();
@@ -82,9 +83,9 @@ function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: strin
       ? { at: failure.finishedAt, reason: failure.error.message, name: failure.error.name, verb: failure.error.verb ?? null, url: failure.error.url ?? null }
       : null,
     consecutiveFailures: history.consecutiveFailures,
-    records: state ? state.recordCounts(source.id) : { live: 0, deleted: 0 },
-    works: state ? sourceWorkCount(state, source.id) : 0,
-    lists: state ? listSizes(state, source.id) : [],
+    records: state ? state.harvests.recordCounts(source.id) : { live: 0, deleted: 0 },
+    works: state ? state.records.workCount(source.id) : 0,
+    lists: state ? state.harvests.listSizes(source.id) : [],
     schedule: source.schedule ?? null,
     nextRun: next?.toISOString() ?? null,
     ageHours,

@@ -15,7 +15,7 @@ export function writeStatsOutput(state: StateStore, outDir: string, runId: strin
 }
 
 function* downloadLines(state: StateStore): Generator<string> {
-  for (const d of state.allDownloads()) {
+  for (const d of state.downloads.all()) {
     yield JSON.stringify({
       source: d.sourceId, identifier: d.identifier, record: `${d.sourceId}:${d.identifier}`, work: d.workId,
       doi: d.workId?.startsWith('doi:') ? d.workId.slice(4) : null, month: d.month, metric: d.metric, count: d.count,

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
 import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
-import { worksSnapshotState } from '../store/works-snapshot-state.ts';
 import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
 import type { Work } from '../dedupe/work.ts';
 import { monthOf } from '../stats/fetch-stats.ts';
-import { storedRecord, type DirtyWork, type StateStore } from '../store/state.ts';
+import type { StateStore } from '../store/state.ts';
+import { storedRecord } from '../store/source-records.ts';
+import type { DirtyWork } from '../store/works.ts';
 
 export interface WorksSummary {
   touched: number;
@@ -48,7 +49,7 @@ export interface WorksRun {
 
 /** Starts recomputing works for a run; until its change file is written, a run that dies leaves its touches to the next. */
 export function worksRun(state: StateStore, policy: MergePolicy, runId: string, now: Date = new Date(), snapshotEveryHours = 0): WorksRun {
-  state.registerWorksRun(runId, process.pid, hostname());
+  state.works.registerRun(runId, process.pid, hostname());
   return { state, policy, runId, since: monthOf(now, 11), now, snapshotEveryHours };
 }
 
@@ -58,7 +59,7 @@ export function worksRun(state: StateStore, policy: MergePolicy, runId: string, 
  */
 export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
   const { state } = run;
-  const batch = state.dirtyBatch(limit);
+  const batch = state.works.dirtyBatch(limit);
   if (batch.length === 0) return 0;
   const results = batch.map((item, i) => ({ ...recompute(run, item), mark: batch[i]!.mark }));
   // Saved only where no run touched the work since it was read, and its mark cleared in the
@@ -66,10 +67,10 @@ export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
   // that recomputes after the newer touch saves its own).
   state.transaction(() => {
     for (const r of results) {
-      if (!state.takeDirtyMark(r.id, r.mark)) continue;
-      state.noteTouchedWork(run.runId, r.id, r.before);
-      if (r.work === null) state.dropWork(r.id);
-      else if (!r.unchanged) state.saveWork(r.id, r.work.status, r.json!, run.runId);
+      if (!state.works.takeDirtyMark(r.id, r.mark)) continue;
+      state.works.noteTouched(run.runId, r.id, r.before);
+      if (r.work === null) state.works.dropWork(r.id);
+      else if (!r.unchanged) state.works.saveWork(r.id, r.work.status, r.json!, run.runId);
     }
   });
   return batch.length;
@@ -84,11 +85,11 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   const started = performance.now();
   // In batches, each one transaction: memory stays flat however many works a run touched.
   while (recomputeDirtyWorks(run) > 0);
-  state.adoptTouchedWorks(runId, processIsGone);
+  state.works.adoptTouched(runId, processIsGone);
   const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
   let lines: string[] = [];
   let snapshotStale = false;
-  for (const t of state.touchedWorks(runId)) {
+  for (const t of state.works.touched(runId)) {
     summary.touched++;
     snapshotStale ||= t.updatedRun === runId || (t.status === null && t.before !== 'none');
     const change = changeOf(t.before, t.status, t.updatedRun === runId);
@@ -105,9 +106,9 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   summary.changes = changes.finish() > 0 ? changes.path : null;
   // Noted before the touches are forgotten: a run killed in between leaves its touches to the
   // next run, one killed after leaves the snapshot marked behind; neither is lost.
-  let snapshot = worksSnapshotState(state);
+  let snapshot = state.snapshots.state();
   if (snapshot && snapshotStale) snapshot = noteSnapshotBehind(state, outDir, snapshot, summary.changes);
-  state.forgetTouchedWorks(runId);
+  state.works.forgetTouched(runId);
   summary.recomputeMs = Math.round(performance.now() - started);
   const snapshotStarted = performance.now();
   // Untouched works leave the snapshots current: only a run that changed something rewrites
@@ -115,7 +116,7 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile);
   summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.now, run.snapshotEveryHours));
   if (summary.snapshotWritten || !snapshot) snapshot = await writeWorksSnapshot(state, outDir, runId, run.now);
-  summary.total = state.workCount();
+  summary.total = state.works.count();
   summary.probableDuplicates = snapshot.probableDuplicates;
   summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null };
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);

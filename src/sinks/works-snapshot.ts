@@ -12,7 +12,7 @@ import { writeFileAtomic } from './atomic.ts';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { StateStore } from '../store/state.ts';
 import { acquireLock } from '../store/source-lock.ts';
-import { saveWorksSnapshotState, worksSnapshotState, type WorksSnapshotState } from '../store/works-snapshot-state.ts';
+import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 
 export const worksFile = (outDir: string) => join(outDir, 'works.jsonl');
 export const probableDuplicatesFile = (outDir: string) => join(outDir, 'works', 'probable-duplicates.jsonl');
@@ -34,14 +34,14 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
   const release = await waitForLock(worksSnapshotLockFile(outDir), waitMs);
   try {
     const path = worksFile(outDir);
-    const canPatch = patchable(state, path, worksSnapshotState(state));
+    const canPatch = patchable(state, path, state.snapshots.state());
     // Changes after this mark may or may not make it into the file; they stay noted for the next.
-    const upTo = state.beginSnapshot(run);
+    const upTo = state.snapshots.begin(run);
     let works: number | undefined;
     let patchRefused: string | undefined;
-    if (canPatch && state.snapshotPendingCount(upTo) <= Math.max(100, canPatch.works * PATCH_AT_MOST)) {
+    if (canPatch && state.snapshots.pendingCount(upTo) <= Math.max(100, canPatch.works * PATCH_AT_MOST)) {
       const changes = (function* () {
-        for (const w of state.snapshotPendingWorks(upTo)) yield { id: w.workId, line: w.workJson };
+        for (const w of state.snapshots.pendingWorks(upTo)) yield { id: w.workId, line: w.workJson };
       })();
       try {
         works = patchSnapshotFile(path, path, changes);
@@ -51,7 +51,7 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
       }
     }
     const written = works === undefined ? 'whole' : 'patched';
-    works ??= writeSnapshotFile(path, state.allWorks());
+    works ??= writeSnapshotFile(path, state.works.all());
     const probableDuplicates = writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
     const file = statSync(path);
     const snapshot: WorksSnapshotState = {
@@ -59,7 +59,7 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
       written, ...(patchRefused ? { patchRefused } : {}), bytes: file.size, mtimeMs: file.mtimeMs,
     };
     saveSnapshotState(state, outDir, snapshot);
-    state.snapshotWritten(upTo);
+    state.snapshots.written(upTo);
     return snapshot;
   } finally {
     release();
@@ -74,7 +74,7 @@ function patchable(state: StateStore, path: string, previous: WorksSnapshotState
   if (previous?.bytes === undefined) return undefined;
   const file = statSync(path, { throwIfNoEntry: false });
   if (!file || file.size !== previous.bytes || file.mtimeMs !== previous.mtimeMs) return undefined;
-  return state.snapshotPendingSince() === previous.run ? previous : undefined;
+  return state.snapshots.pendingSince() === previous.run ? previous : undefined;
 }
 
 /**
@@ -110,14 +110,14 @@ export function snapshotDue(writtenAt: string, now: Date, everyHours: number): b
 }
 
 function saveSnapshotState(state: StateStore, outDir: string, snapshot: WorksSnapshotState): void {
-  saveWorksSnapshotState(state, snapshot);
+  state.snapshots.saveState(snapshot);
   const manifest = { worksFile: 'works.jsonl', probableDuplicatesFile: 'works/probable-duplicates.jsonl', ...snapshot };
   writeFileAtomic(snapshotManifestFile(outDir), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** One line per group, with the evidence: each record's title, year, first creator and work. */
 function* probableDuplicateLines(state: StateStore): Generator<string> {
-  for (const group of state.probableDuplicates()) {
+  for (const group of state.records.probableDuplicates()) {
     const [title, year, creator] = group.key.split('|');
     const records = group.records.map(({ recordJson, workId }) => {
       const r = JSON.parse(recordJson) as CommonRecord;

@@ -56,14 +56,14 @@ export async function fetchSourceStats(
   // Redacted before any URL reaches an error or a log line, and wherever a server echoes it.
   registerSecret(apiKey);
   const client = new HttpClient({ ...http.options, redactParams: ['api_key'] }, http.pool, http.onRetry, http.stop);
-  const records = state.sourceIdentifiers(sourceId);
+  const records = state.records.identifiers(sourceId);
   const byEprintId = new Map(records.map((r) => [/:(\d+)$/.exec(r.identifier)?.[1] ?? r.identifier, r.identifier]));
   const byIdentifier = new Set(records.map((r) => r.identifier));
   const byDoi = new Map<string, string>();
   for (const r of records) if (r.workId.startsWith('doi:')) byDoi.set(r.workId.slice(4), r.identifier);
 
   const window = options.months ?? config.months;
-  const months = monthsToFetch(options.now, window, state.fetchedStatsMonths(sourceId));
+  const months = monthsToFetch(options.now, window, state.downloads.fetchedMonths(sourceId));
   try {
     for (const month of months) {
       if (config.type === 'irstats2') {
@@ -77,7 +77,7 @@ export async function fetchSourceStats(
           else summary.unmatched.push({ item: `eprintid ${eprintId}`, month, metric: IRSTATS2_DOWNLOADS, count });
         }
         summary.matched += rows.length;
-        state.saveMonthDownloads(sourceId, month, [IRSTATS2_DOWNLOADS], rows, 'ok');
+        state.downloads.saveMonth({ sourceId, month, metrics: [IRSTATS2_DOWNLOADS], rows, outcome: 'ok' });
         summary.months.push({ month, outcome: 'ok' });
       } else {
         const params: Record<string, string> = { customer_id: config.customerId, begin_date: month, end_date: month };
@@ -100,7 +100,7 @@ export async function fetchSourceStats(
           throw new ConfigProblem(`COUNTER exception ${e?.code}: ${e?.message}`);
         }
         if (outcome === 'later' || outcome === 'failed') {
-          state.noteStatsMonth(sourceId, month, outcome);
+          state.downloads.noteMonth(sourceId, month, outcome);
           summary.months.push({ month, outcome: outcome === 'later' ? 'not ready; tried again next run' : 'no longer available' });
           continue;
         }
@@ -111,7 +111,7 @@ export async function fetchSourceStats(
           else summary.unmatched.push({ item: row.doi ?? row.proprietary ?? row.item, month: row.month, metric: row.metric, count: row.count });
         }
         summary.matched += rows.length;
-        state.saveMonthDownloads(sourceId, month, COUNTER_METRICS, rows, 'ok');
+        state.downloads.saveMonth({ sourceId, month, metrics: COUNTER_METRICS, rows, outcome: 'ok' });
         summary.months.push({ month, outcome: outcome === 'empty' ? 'no usage' : outcome });
       }
     }

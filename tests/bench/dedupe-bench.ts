@@ -41,7 +41,7 @@ function load(state: StateStore, ids: Iterable<number>, title: (i: number) => st
     state.transaction(() => {
       for (const i of batch) {
         const r = record(i, title(i));
-        state.saveSourceRecord(r.source, r.identifier, false, workId(r), JSON.stringify(r), null);
+        state.records.save([{ sourceId: r.source, identifier: r.identifier, deleted: false, workId: workId(r), recordJson: JSON.stringify(r), matchKey: null }]);
       }
     });
     batch = [];

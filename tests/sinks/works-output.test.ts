@@ -182,10 +182,10 @@ describe('works', () => {
     // A run recomputes a retitled record's work between pages, then dies (kill -9): its process is gone.
     const state = StateStore.open(join(out, 'state.sqlite'));
     const id = 'record:kar:oai:kar.kent.ac.uk:100';
-    const record = JSON.parse(state.workRecords(id)[0]!.recordJson) as CommonRecord;
-    state.transaction(() => state.saveSourceRecord('kar', record.identifier, false, id, JSON.stringify({ ...record, title: 'Retitled before the kill' })));
+    const record = JSON.parse(state.records.ofWork(id)[0]!.recordJson) as CommonRecord;
+    state.transaction(() => state.records.save([{ sourceId: 'kar', identifier: record.identifier, deleted: false, workId: id, recordJson: JSON.stringify({ ...record, title: 'Retitled before the kill' }) }]));
     const dead = worksRun(state, { sourcePriority: [] }, 'killed-run');
-    state.registerWorksRun('killed-run', 2 ** 31 - 1, hostname());
+    state.works.registerRun('killed-run', 2 ** 31 - 1, hostname());
     expect(recomputeDirtyWorks(dead)).toBe(1);
     state.close();
 

@@ -7,7 +7,6 @@ import { workId } from '../../src/dedupe/merge-work.ts';
 import { COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord } from '../../src/formats/common-record.ts';
 import { acquireLock } from '../../src/store/source-lock.ts';
 import { StateStore } from '../../src/store/state.ts';
-import { worksSnapshotState } from '../../src/store/works-snapshot-state.ts';
 import { tempDir } from '../support/run.ts';
 
 function record(source: string, n: number, title: string, doi: string | null): CommonRecord {
@@ -23,11 +22,11 @@ function record(source: string, n: number, title: string, doi: string | null): C
 }
 
 function save(state: StateStore, r: CommonRecord, deleted = false): void {
-  state.transaction(() => state.saveSourceRecord(r.source, r.identifier, deleted, workId(r), JSON.stringify(r)));
+  state.transaction(() => state.records.save([{ sourceId: r.source, identifier: r.identifier, deleted: deleted, workId: workId(r), recordJson: JSON.stringify(r) }]));
 }
 
 /** What writing works.jsonl whole from the database gives. */
-const whole = (state: StateStore) => [...state.allWorks()].map((w) => `${w}\n`).join('');
+const whole = (state: StateStore) => [...state.works.all()].map((w) => `${w}\n`).join('');
 
 function setup() {
   const dir = tempDir('oai-works-snapshot-');
@@ -46,7 +45,7 @@ describe('works.jsonl after a run that changed some works', () => {
     save(state, record('leeds', 1, 'Paper 1, the copy in Leeds', '10.1000/p7'));
     const first = await run();
     expect(first.snapshotOf).toMatchObject({ behind: false });
-    expect(worksSnapshotState(state)).toMatchObject({ written: 'whole' });
+    expect(state.snapshots.state()).toMatchObject({ written: 'whole' });
 
     save(state, record('kar', 2, 'Paper 2, retitled', '10.1000/p14'));          // changed
     save(state, record('kar', 4, 'Paper 4, DOI corrected', '10.1000/a-first'));  // moves: one work gone, one added first
@@ -55,11 +54,11 @@ describe('works.jsonl after a run that changed some works', () => {
     save(state, record('leeds', 1, 'x', '10.1000/p7'), true);                    // a work loses one of two copies
     const second = await run();
     expect(second).toMatchObject({ added: 2, removed: 2, snapshotWritten: true });
-    expect(worksSnapshotState(state)).toMatchObject({ written: 'patched' });
+    expect(state.snapshots.state()).toMatchObject({ written: 'patched' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(state));
     expect(second.total).toBe(readFileSync(worksFile(out), 'utf8').trim().split('\n').length);
     // Nothing is left to patch in: the next run changes nothing and rewrites nothing.
-    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(state.snapshots.pendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
     expect(await run()).toMatchObject({ touched: 0, snapshotWritten: false });
   });
 
@@ -75,7 +74,7 @@ describe('works.jsonl after a run that changed some works', () => {
     expect(await run(24, new Date('2026-11-22T12:00:00Z'))).toMatchObject({ snapshotWritten: false });
     save(state, record('kar', 30, 'Added in the run that writes it', '10.1000/p30'));
     expect(await run(24, new Date('2026-11-23T01:00:00Z'))).toMatchObject({ snapshotWritten: true });
-    expect(worksSnapshotState(state)).toMatchObject({ written: 'patched', behind: false });
+    expect(state.snapshots.state()).toMatchObject({ written: 'patched', behind: false });
     const text = readFileSync(worksFile(out), 'utf8');
     expect(text).toBe(whole(state));
     expect(text).toContain('Retitled again');
@@ -90,16 +89,16 @@ describe('works.jsonl after a run that changed some works', () => {
     appendFileSync(worksFile(out), '{"schemaVersion":1,"id":"doi:zz-edited"}\n');
     save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
     await run();
-    expect(worksSnapshotState(state)).toMatchObject({ written: 'whole' });
+    expect(state.snapshots.state()).toMatchObject({ written: 'whole' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(state));
     // The works file is lost: every work is recomputed, and the changes since the snapshot are unknown.
     state.close();
     rmSync(join(dir, 'state.sqlite-works'));
     const reopened = StateStore.open(join(dir, 'state.sqlite'));
-    expect(reopened.snapshotPendingSince()).toBeUndefined();
+    expect(reopened.snapshots.pendingSince()).toBeUndefined();
     const again = await updateWorks(worksRun(reopened, { sourcePriority: [] }, 'after-loss'), out);
     expect(again.snapshotWritten).toBe(true);
-    expect(worksSnapshotState(reopened)).toMatchObject({ written: 'whole' });
+    expect(reopened.snapshots.state()).toMatchObject({ written: 'whole' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(reopened));
     reopened.close();
   });
@@ -109,16 +108,16 @@ describe('works.jsonl after a run that changed some works', () => {
     for (let n = 0; n < 5; n++) save(state, record('kar', n, `Paper ${n}`, `10.1000/p${n}`));
     // A first harvest notes nothing: its snapshot is written whole anyway.
     await run();
-    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(state.snapshots.pendingCount(Number.MAX_SAFE_INTEGER)).toBe(0);
     save(state, record('kar', 1, 'Retitled', '10.1000/p1'));
     await run(24);
-    expect(state.snapshotPendingCount(Number.MAX_SAFE_INTEGER)).toBe(1);
-    const mark = state.beginSnapshot('racing');
+    expect(state.snapshots.pendingCount(Number.MAX_SAFE_INTEGER)).toBe(1);
+    const mark = state.snapshots.begin('racing');
     // Another process recomputes a work after the snapshot took its mark: it stays noted.
     save(state, record('kar', 2, 'Retitled meanwhile', '10.1000/p2'));
     await updateWorks(worksRun(state, { sourcePriority: [] }, 'other', new Date(), 24), out);
-    state.snapshotWritten(mark);
-    expect([...state.snapshotPendingWorks(Number.MAX_SAFE_INTEGER)].map((w) => w.workId)).toEqual(['doi:10.1000/p2']);
+    state.snapshots.written(mark);
+    expect([...state.snapshots.pendingWorks(Number.MAX_SAFE_INTEGER)].map((w) => w.workId)).toEqual(['doi:10.1000/p2']);
   });
 
   it('waits for another process writing it, and names that process when it gives up', async () => {
@@ -132,7 +131,7 @@ describe('works.jsonl after a run that changed some works', () => {
     const waiting = writeWorksSnapshot(state, out, 'waited', new Date(), 10_000);
     setTimeout(() => held.acquired && held.release(), 300);
     expect((await waiting).run).toBe('waited');
-    expect(worksSnapshotState(state)?.run).toBe('waited');
+    expect(state.snapshots.state()?.run).toBe('waited');
     expect((await writeWorksSnapshot(state, out, 'free', new Date())).run).toBe('free');
   });
 });

@@ -1,7 +1,8 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateStore, worksDatabaseFile } from '../../src/store/state.ts';
+import { StateStore } from '../../src/store/state.ts';
+import { worksDatabaseFile } from '../../src/store/schema.ts';
 import { tempDir } from '../support/run.ts';
 
 const header = (identifier: string, datestamp: string, deleted = false) => ({ identifier, datestamp, setSpecs: [], deleted });
@@ -22,26 +23,26 @@ describe('StateStore', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
     const h1 = key('h1', false);
     const h2 = key('h2', true);
-    expect(state.noteRecord(h1, header('a', '2021-01-01'))).toBe(true);
-    expect(state.noteRecord(h1, header('a', '2021-01-01'))).toBe(false);
-    expect(state.noteRecord(h1, header('a', '2021-01-02'))).toBe(true);
-    expect(state.noteRecord(h1, header('a', '2021-01-02', true))).toBe(true);
-    expect(state.noteRecord(h2, header('a', '2021-01-02', true))).toBe(true);
-    expect(state.noteRecord(h2, header('a', '2021-01-02', true))).toBe(false);
+    expect(state.harvests.noteRecord(h1, header('a', '2021-01-01'))).toBe(true);
+    expect(state.harvests.noteRecord(h1, header('a', '2021-01-01'))).toBe(false);
+    expect(state.harvests.noteRecord(h1, header('a', '2021-01-02'))).toBe(true);
+    expect(state.harvests.noteRecord(h1, header('a', '2021-01-02', true))).toBe(true);
+    expect(state.harvests.noteRecord(h2, header('a', '2021-01-02', true))).toBe(true);
+    expect(state.harvests.noteRecord(h2, header('a', '2021-01-02', true))).toBe(false);
     // The same record in another format is another thing to write.
-    expect(state.noteRecord({ ...h1, metadataPrefix: 'rioxx' }, header('a', '2021-01-02', true))).toBe(true);
-    expect(state.recordCounts('s')).toEqual({ live: 0, deleted: 1 });
+    expect(state.harvests.noteRecord({ ...h1, metadataPrefix: 'rioxx' }, header('a', '2021-01-02', true))).toBe(true);
+    expect(state.harvests.recordCounts('s')).toEqual({ live: 0, deleted: 1 });
     state.close();
   });
 
   it('tells, for a whole page at once, which headers must be written', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    state.noteRecord(key('h1', false), header('a', '2021-01-01'));
-    state.noteRecord(key('h1', false), header('b', '2021-01-01'));
+    state.harvests.noteRecord(key('h1', false), header('a', '2021-01-01'));
+    state.harvests.noteRecord(key('h1', false), header('b', '2021-01-01'));
     const page = [header('a', '2021-01-01'), header('b', '2021-02-01'), header('c', '2021-01-01'), header('a', '2021-01-01', true)];
-    expect(state.needsWrite(key('h1', false), page)).toEqual([false, true, true, true]);
-    expect(state.needsWrite(key('h1', false, 'other'), page)).toEqual([true, true, true, true]);
-    expect(state.needsWrite(key('h2', true), page.slice(0, 1))).toEqual([true]);
+    expect(state.harvests.needsWrite(key('h1', false), page)).toEqual([false, true, true, true]);
+    expect(state.harvests.needsWrite(key('h1', false, 'other'), page)).toEqual([true, true, true, true]);
+    expect(state.harvests.needsWrite(key('h2', true), page.slice(0, 1))).toEqual([true]);
     state.close();
   });
 
@@ -56,12 +57,12 @@ describe('StateStore', () => {
         VALUES ('h', 's', 'oai_dc', 'oai_dc', 0, 'running', '2026-01-01', 'x.jsonl', 'tok', 3);
       CREATE TABLE records (source_id TEXT, identifier TEXT, datestamp TEXT, deleted INTEGER, harvest_id TEXT);`);
     const state = StateStore.open(file);
-    expect(state.runningHarvest('s', 'oai_dc')).toMatchObject({ token: 'tok', pages: 3, rejectsOffset: 0 });
-    expect(state.noteRecord(key('h', false), header('a', '2021'))).toBe(true);
+    expect(state.harvests.runningHarvest('s', 'oai_dc')).toMatchObject({ token: 'tok', pages: 3, rejectsOffset: 0 });
+    expect(state.harvests.noteRecord(key('h', false), header('a', '2021'))).toBe(true);
     // Through every version to the newest: source records with their match key.
-    state.saveSourceRecord('s', 'a', false, 'record:s:a', '{}', 'k');
-    state.saveSourceRecord('s', 'b', false, 'record:s:b', '{}', 'k');
-    expect([...state.probableDuplicates()].map((g) => [g.key, g.records.length])).toEqual([['k', 2]]);
+    state.records.save([{ sourceId: 's', identifier: 'a', deleted: false, workId: 'record:s:a', recordJson: '{}', matchKey: 'k' }]);
+    state.records.save([{ sourceId: 's', identifier: 'b', deleted: false, workId: 'record:s:b', recordJson: '{}', matchKey: 'k' }]);
+    expect([...state.records.probableDuplicates()].map((g) => [g.key, g.records.length])).toEqual([['k', 2]]);
     state.close();
   });
 
@@ -75,8 +76,8 @@ describe('StateStore', () => {
       CREATE TABLE works (work_id TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL) WITHOUT ROWID;
       INSERT INTO works VALUES ('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1');`);
     const state = StateStore.open(file);
-    expect(state.workRecords('doi:10.1/x')).toEqual([{ recordJson: '{"id":"s:a"}', deleted: false }, { recordJson: '{"id":"s:b"}', deleted: true }]);
-    expect(state.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
+    expect(state.records.ofWork('doi:10.1/x')).toEqual([{ recordJson: '{"id":"s:a"}', deleted: false }, { recordJson: '{"id":"s:b"}', deleted: true }]);
+    expect(state.works.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
     state.close();
     const ddl = [file, worksDatabaseFile(file)].flatMap((f) => {
       const db = new DatabaseSync(f);
@@ -104,9 +105,9 @@ describe('StateStore', () => {
       INSERT INTO works VALUES ('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1');`);
     half.close();
     const state = StateStore.open(file);
-    expect(state.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
-    expect([...state.touchedWorks('r2')]).toEqual([{ workId: 'doi:10.1/x', before: 'none', status: 'active', workJson: '{"id":"doi:10.1/x"}', updatedRun: 'r1' }]);
-    expect(state.dirtyBatch(10).map((w) => [w.workId, w.mark])).toEqual([['doi:10.1/y', 0]]);
+    expect(state.works.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
+    expect([...state.works.touched('r2')]).toEqual([{ workId: 'doi:10.1/x', before: 'none', status: 'active', workJson: '{"id":"doi:10.1/x"}', updatedRun: 'r1' }]);
+    expect(state.works.dirtyBatch(10).map((w) => [w.workId, w.mark])).toEqual([['doi:10.1/y', 0]]);
     state.close();
     const main = new DatabaseSync(file);
     expect(main.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('works', 'works_runs', 'run_touched_works')`).all()).toEqual([]);
@@ -114,81 +115,81 @@ describe('StateStore', () => {
     const works = new DatabaseSync(worksDatabaseFile(file));
     expect(works.prepare('PRAGMA page_size').get()).toEqual({ page_size: 4096 });
     works.close();
-    expect(StateStore.open(file).work('doi:10.1/x')?.status).toBe('active');
+    expect(StateStore.open(file).works.work('doi:10.1/x')?.status).toBe('active');
   });
 
   it('marks every work for recomputing when its works file is missing or belongs to another state database', () => {
     const file = join(tempDir(), 'state.sqlite');
     let state = StateStore.open(file);
-    state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{}');
-    const [dirty] = state.dirtyBatch(10);
-    state.transaction(() => state.takeDirtyMark(dirty!.workId, dirty!.mark) && state.saveWork('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1'));
-    expect(state.dirtyBatch(10)).toEqual([]);
+    state.records.save([{ sourceId: 's', identifier: 'a', deleted: false, workId: 'doi:10.1/x', recordJson: '{}' }]);
+    const [dirty] = state.works.dirtyBatch(10);
+    state.transaction(() => state.works.takeDirtyMark(dirty!.workId, dirty!.mark) && state.works.saveWork('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1'));
+    expect(state.works.dirtyBatch(10)).toEqual([]);
     state.close();
     rmSync(worksDatabaseFile(file));
     state = StateStore.open(file);
-    expect(state.work('doi:10.1/x')).toBeUndefined();
-    expect(state.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
+    expect(state.works.work('doi:10.1/x')).toBeUndefined();
+    expect(state.works.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
     state.close();
     // Another state database's works file, put in its place, is not taken for this one's.
     const other = join(tempDir(), 'state.sqlite');
     const otherState = StateStore.open(other);
-    otherState.transaction(() => otherState.saveWork('doi:10.1/z', 'active', '{}', 'r9'));
+    otherState.transaction(() => otherState.works.saveWork('doi:10.1/z', 'active', '{}', 'r9'));
     otherState.close();
     copyFileSync(worksDatabaseFile(other), worksDatabaseFile(file));
     state = StateStore.open(file);
-    expect(state.workCount()).toBe(0);
+    expect(state.works.count()).toBe(0);
     state.close();
   });
 
   it('keeps the dirty mark of a work touched again while it was being recomputed, and the older result unsaved', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{"v":1}');
-    const [first] = state.dirtyBatch(10);
+    state.records.save([{ sourceId: 's', identifier: 'a', deleted: false, workId: 'doi:10.1/x', recordJson: '{"v":1}' }]);
+    const [first] = state.works.dirtyBatch(10);
     // Another run saves a second copy of the work before the first one's result is committed.
-    state.saveSourceRecord('t', 'b', false, 'doi:10.1/x', '{"v":2}');
-    expect(state.transaction(() => state.takeDirtyMark(first!.workId, first!.mark))).toBe(false);
-    const [second] = state.dirtyBatch(10);
+    state.records.save([{ sourceId: 't', identifier: 'b', deleted: false, workId: 'doi:10.1/x', recordJson: '{"v":2}' }]);
+    expect(state.transaction(() => state.works.takeDirtyMark(first!.workId, first!.mark))).toBe(false);
+    const [second] = state.works.dirtyBatch(10);
     expect([second!.workId, second!.records.length]).toEqual(['doi:10.1/x', 2]);
-    expect(state.transaction(() => state.takeDirtyMark(second!.workId, second!.mark))).toBe(true);
-    expect(state.dirtyBatch(10)).toEqual([]);
+    expect(state.transaction(() => state.works.takeDirtyMark(second!.workId, second!.mark))).toBe(true);
+    expect(state.works.dirtyBatch(10)).toEqual([]);
     state.close();
   });
 
   it('never takes a touch it did not see for one it did, after the mark was cleared and set again', () => {
     const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    state.saveSourceRecord('s', 'a', false, 'doi:10.1/x', '{"v":1}');
-    const [stale] = state.dirtyBatch(10);
+    state.records.save([{ sourceId: 's', identifier: 'a', deleted: false, workId: 'doi:10.1/x', recordJson: '{"v":1}' }]);
+    const [stale] = state.works.dirtyBatch(10);
     // Another run recomputes and clears it; then a third copy arrives, marking it afresh.
-    const [fresh] = state.dirtyBatch(10);
-    expect(state.transaction(() => state.takeDirtyMark(fresh!.workId, fresh!.mark))).toBe(true);
-    state.saveSourceRecord('u', 'c', false, 'doi:10.1/x', '{"v":3}');
+    const [fresh] = state.works.dirtyBatch(10);
+    expect(state.transaction(() => state.works.takeDirtyMark(fresh!.workId, fresh!.mark))).toBe(true);
+    state.records.save([{ sourceId: 'u', identifier: 'c', deleted: false, workId: 'doi:10.1/x', recordJson: '{"v":3}' }]);
     // The first run's read, older than the new touch, cannot clear it.
-    expect(state.transaction(() => state.takeDirtyMark(stale!.workId, stale!.mark))).toBe(false);
-    expect(state.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
+    expect(state.transaction(() => state.works.takeDirtyMark(stale!.workId, stale!.mark))).toBe(false);
+    expect(state.works.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
     state.close();
   });
 
   it('rolls a page back whole when the work inside the transaction throws', () => {
     const file = join(tempDir(), 'state.sqlite');
     const state = StateStore.open(file);
-    state.startHarvest({ harvestId: 'h', sourceId: 's', listKey: 'oai_dc', metadataPrefix: 'oai_dc', setSpec: null, fromArg: null, untilArg: null, full: false, outputFile: 'x' });
+    state.harvests.startHarvest({ harvestId: 'h', sourceId: 's', listKey: 'oai_dc', metadataPrefix: 'oai_dc', setSpec: null, fromArg: null, untilArg: null, full: false, outputFile: 'x' });
     expect(() =>
       state.transaction(() => {
-        state.noteRecord(key('h', false), header('a', '2021'));
-        state.checkpoint('h', { token: 't', responseDate: 'r', written: 1, deleted: 0, unchanged: 0, lastDatestamp: '2021', outputOffset: 10, rejectsOffset: 0, completeListSize: null });
+        state.harvests.noteRecord(key('h', false), header('a', '2021'));
+        state.harvests.checkpoint('h', { token: 't', responseDate: 'r', written: 1, deleted: 0, unchanged: 0, lastDatestamp: '2021', outputOffset: 10, rejectsOffset: 0, completeListSize: null });
         throw new Error('disk full');
       }),
     ).toThrow('disk full');
-    expect(state.runningHarvest('s', 'oai_dc')).toMatchObject({ token: null, pages: 0, outputOffset: 0 });
-    expect(state.recordCounts('s')).toEqual({ live: 0, deleted: 0 });
+    expect(state.harvests.runningHarvest('s', 'oai_dc')).toMatchObject({ token: null, pages: 0, outputOffset: 0 });
+    expect(state.harvests.recordCounts('s')).toEqual({ live: 0, deleted: 0 });
     state.close();
     // Survives reopening, and completion records the first responseDate for the next run.
     const again = StateStore.open(file);
-    again.checkpoint('h', { token: null, responseDate: '2030-01-01T00:00:00Z', written: 0, deleted: 0, unchanged: 0, lastDatestamp: null, outputOffset: 0, rejectsOffset: 0, completeListSize: 0 });
-    again.completeHarvest('h');
-    expect(again.lastCompleteResponseDate('s', 'oai_dc')).toBe('2030-01-01T00:00:00Z');
-    expect(again.runningHarvest('s', 'oai_dc')).toBeUndefined();
+    again.harvests.checkpoint('h', { token: null, responseDate: '2030-01-01T00:00:00Z', written: 0, deleted: 0, unchanged: 0, lastDatestamp: null, outputOffset: 0, rejectsOffset: 0, completeListSize: 0 });
+    again.harvests.completeHarvest('h');
+    expect(again.harvests.lastCompleteResponseDate('s', 'oai_dc')).toBe('2030-01-01T00:00:00Z');
+    expect(again.harvests.runningHarvest('s', 'oai_dc')).toBeUndefined();
     again.close();
   });
 });
