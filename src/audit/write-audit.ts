@@ -9,7 +9,7 @@ import { csvHeader, csvRow, summarise, type AuditSummary } from './audit-report.
 import { renderReport, type WorkDownloads } from './report-html.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
-import { monthOf } from '../stats/fetch-stats.ts';
+import { monthOf } from '../oai/dates.ts';
 
 export interface AuditOptions {
   rule: AuditRule;

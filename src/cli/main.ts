@@ -9,7 +9,7 @@ import { OaiClient } from '../oai/client.ts';
 import { decodeSetSpec } from '../oai/setspec.ts';
 import { HttpStatusError } from '../oai/errors.ts';
 import { irstats2Endpoint, itemMonthlyCounts, itemMonthlyUrl, parseIrstats2 } from '../stats/irstats2.ts';
-import { monthOf } from '../stats/fetch-stats.ts';
+import { monthOf } from '../oai/dates.ts';
 import { isDatestamp } from '../oai/dates.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
 import { oneOffHttp } from '../pipeline/quick.ts';

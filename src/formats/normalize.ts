@@ -2,10 +2,16 @@
 import type { OaiRecord } from '../oai/types.ts';
 import type { UnresolvedRecord } from './common-record.ts';
 import { commonRecord } from './merge.ts';
-import { readFields, type FormatFields } from './registry.ts';
+import { readFields, UnsupportedMetadataError, type FormatFields } from './registry.ts';
+
+/** A normaliser that threw anything but UnsupportedMetadataError: a bug to report, not metadata to reject. */
+export interface NormalizerBug {
+  message: string;
+  stack: string;
+}
 
 /** The record's DOI is resolved by the identifiers stage (identifiers/record-doi.ts). */
-export type Normalized = { record: UnresolvedRecord; fields: FormatFields | null } | { reject: string };
+export type Normalized = { record: UnresolvedRecord; fields: FormatFields | null } | { reject: string } | { bug: NormalizerBug };
 
 export function normalizeRecord(source: string, metadataPrefix: string, record: OaiRecord): Normalized {
   // A tombstone has no metadata to read: the common record says only that it is deleted.
@@ -15,6 +21,8 @@ export function normalizeRecord(source: string, metadataPrefix: string, record: 
     const fields = readFields(metadataPrefix, record.metadata, record.header);
     return { record: commonRecord(source, record.header, [fields]), fields };
   } catch (error) {
-    return { reject: (error as Error).message };
+    if (error instanceof UnsupportedMetadataError) return { reject: error.message };
+    const e = error instanceof Error ? error : new Error(String(error));
+    return { bug: { message: `${e.name}: ${e.message}`, stack: e.stack ?? `${e.name}: ${e.message}` } };
   }
 }

@@ -1,5 +1,6 @@
 // Which normaliser reads which metadata: by the root element's namespace, then by the
 // metadataPrefix. Pure.
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import type { OaiHeader, RecordMetadata } from '../oai/types.ts';
 import type { RecordFields } from './common-record.ts';
 import { EP3_NS, eprintElement, fromEprintsXml } from './eprints-xml.ts';
@@ -11,10 +12,11 @@ import { namespaceOf, rootOf } from './xml-form.ts';
 export const FORMATS = ['ep3', 'rioxx3', 'rioxx', 'oai_dc'] as const;
 export type FormatName = (typeof FORMATS)[number];
 
-export class UnsupportedMetadataError extends Error {
+/** Metadata no normaliser reads: the record is rejected, its raw metadata kept. */
+export class UnsupportedMetadataError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_UNSUPPORTED_METADATA';
   constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedMetadataError';
+    super(message, { stage: 'record' });
   }
 }
 

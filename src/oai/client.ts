@@ -1,15 +1,12 @@
 // The six verbs as promises and async iterators. List verbs follow resumption tokens
 // and never mistake a broken list for a finished one.
-import {
-  BadResumptionTokenError, EmptyPagesError, IdDoesNotExistError, TokenLoopError, type ErrorContext,
-} from './errors.ts';
-import { sleep } from './host-gate.ts';
+import { IdDoesNotExistError, type ErrorContext } from './errors.ts';
+import { ListWalk } from './list-walk.ts';
 import { PageQueue } from './page-queue.ts';
-import { sniffToken } from './token-sniffer.ts';
 import type { HttpClient } from './http.ts';
 import { readEnvelope, readIdentify, readMetadataFormats, readRecords } from './response.ts';
 import type { ItemOf, ListKind } from './list-page.ts';
-import { inlinePageParser, type PageParser } from './page-parser.ts';
+import { inlinePageParser, type PageParser, type PageReader } from './page-parser.ts';
 import type { Identify, ListPage, MetadataFormat, OaiHeader, OaiRecord, OaiSet, Verb } from './types.ts';
 import { parseOaiXml, type XmlElement } from './xml.ts';
 
@@ -23,8 +20,6 @@ export interface ListArguments {
 export interface ListOptions {
   /** Continue a list from a token saved earlier instead of starting it. */
   resumptionToken?: string | undefined;
-  /** Handed to the page parser with every page (see PageParser). */
-  parseOptions?: unknown;
 }
 
 export interface OaiClientOptions {
@@ -99,14 +94,28 @@ export class OaiClient {
    * network work while the caller processes a page; a slow caller holds the fetching
    * back (backpressure), so memory stays bounded.
    */
-  async *listPages<K extends ListKind>(
+  listPages<K extends ListKind>(
     verb: Verb,
     args: ListArguments | Record<string, never>,
     kind: K,
     options: ListOptions = {},
   ): AsyncGenerator<ListPage<ItemOf<K>>> {
-    const queue = new PageQueue<ListPage<ItemOf<K>>>(this.prefetchPages);
-    void this.produce(verb, args, kind, options.resumptionToken, queue, options.parseOptions);
+    return this.pagesReadBy(verb, args, (body, context) => this.pageParser.parse(body, verb, kind, context), options);
+  }
+
+  /** ListRecords pages whose bytes `read` turns into items: a worker that also normalises each record, say. */
+  recordPagesReadBy<T>(args: ListArguments, read: PageReader<T>, options: ListOptions = {}): AsyncGenerator<ListPage<T>> {
+    return this.pagesReadBy('ListRecords', args, read, options);
+  }
+
+  private async *pagesReadBy<T>(verb: Verb, args: ListArguments | Record<string, never>, read: PageReader<T>, options: ListOptions): AsyncGenerator<ListPage<T>> {
+    const queue = new PageQueue<ListPage<T>>(this.prefetchPages);
+    const walk = new ListWalk<T>({
+      http: this.http, verb, read, queue, resumptionToken: options.resumptionToken,
+      url: (token) => this.url(token ? { verb, resumptionToken: token } : { verb, ...args }),
+      maxEmptyPages: this.maxEmptyPages, badTokenRetryDelayMs: this.badTokenRetryDelayMs,
+    });
+    void walk.run();
     try {
       for (;;) {
         const page = await queue.take();
@@ -115,88 +124,6 @@ export class OaiClient {
       }
     } finally {
       queue.cancel();
-    }
-  }
-
-  private async produce<K extends ListKind>(
-    verb: Verb,
-    args: ListArguments | Record<string, never>,
-    kind: K,
-    resumptionToken: string | undefined,
-    queue: PageQueue<ListPage<ItemOf<K>>>,
-    parseOptions: unknown,
-  ): Promise<void> {
-    let token = resumptionToken;
-    const seen = new Set<string>(token ? [token] : []);
-    let emptyInARow = 0;
-    let refusedOnce = false;
-    // One request may run ahead, sent with the token sniffed from the raw page before it
-    // is parsed; the parsed token must confirm it or the result is dropped.
-    interface Fetch { token: string | undefined; url: URL; page: Promise<ListPage<ItemOf<K>>>; sniffed?: string }
-    let current: Fetch | undefined;
-    let ahead: Fetch | undefined;
-    const start = (t: string | undefined): Fetch => {
-      const url = this.url(t ? { verb, resumptionToken: t } : { verb, ...args });
-      const fetch: Fetch = { token: t, url, page: Promise.resolve() as never };
-      fetch.page = this.fetchPage(url, verb, kind, parseOptions, (sniffed) => {
-        fetch.sniffed = sniffed;
-        speculate();
-      });
-      fetch.page.catch(() => {});
-      return fetch;
-    };
-    const speculate = () => {
-      const next = current?.sniffed;
-      if (next === undefined || ahead !== undefined || queue.cancelled || seen.has(next)) return;
-      ahead = start(next);
-    };
-    try {
-      while (!queue.cancelled) {
-        if (ahead && ahead.token === token) {
-          current = ahead;
-          ahead = undefined;
-          speculate();
-        } else {
-          ahead = undefined;
-          current = start(token);
-        }
-        const url = current.url;
-        let page: ListPage<ItemOf<K>>;
-        try {
-          page = await current.page;
-        } catch (error) {
-          // Re-issuing a token should be idempotent (guidelines §6.2): try it once more.
-          if (error instanceof BadResumptionTokenError && token && !refusedOnce) {
-            refusedOnce = true;
-            ahead = undefined;
-            await sleep(this.badTokenRetryDelayMs);
-            continue;
-          }
-          throw error;
-        }
-        refusedOnce = false;
-        const next = page.token?.value ?? '';
-        if (next === '') {
-          await queue.put(page);
-          queue.close();
-          return;
-        }
-        const context = { url: url.href, verb, stage: 'list' as const };
-        emptyInARow = page.items.length === 0 ? emptyInARow + 1 : 0;
-        if (emptyInARow >= this.maxEmptyPages) {
-          await queue.put(page);
-          throw new EmptyPagesError(`${emptyInARow} pages in a row had no records but a resumptionToken; the list is not progressing`, context);
-        }
-        if (seen.has(next)) {
-          await queue.put(page);
-          throw new TokenLoopError(`the server repeated resumptionToken "${next}" in the same list; stopping instead of looping`, context);
-        }
-        seen.add(next);
-        token = next;
-        await queue.put(page);
-      }
-    } catch (error) {
-      queue.fail(error);
     }
   }
 
@@ -210,22 +137,6 @@ export class OaiClient {
       .join('&');
     url.search = url.search ? `${url.search.slice(1)}&${query}` : query;
     return url;
-  }
-
-  private async fetchPage<K extends ListKind>(
-    url: URL,
-    verb: Verb,
-    kind: K,
-    parseOptions: unknown,
-    onToken: (token: string) => void = () => {},
-  ): Promise<ListPage<ItemOf<K>>> {
-    return this.http.get(url, { verb }, async (response) => {
-      const bytes = response.body.length;
-      const sniffed = response.status < 300 ? sniffToken(response.body) : undefined;
-      if (sniffed !== undefined) onToken(sniffed);
-      const page = await this.pageParser.parse(response.body, verb, kind, { url: url.href, verb }, parseOptions);
-      return { ...page, url: url.href, bytes };
-    });
   }
 
   private async single(verb: Verb, params: Record<string, string>): Promise<{ payload: XmlElement; context: ErrorContext }> {

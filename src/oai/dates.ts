@@ -44,3 +44,9 @@ export function trustedServerTime(serverTime: string, ours: Date): { value: stri
   }
   return { value: serverTime.trim() };
 }
+
+/** YYYY-MM of `date`, and the month `back` months before it. */
+export function monthOf(date: Date, back = 0): string {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - back, 1));
+  return d.toISOString().slice(0, 7);
+}

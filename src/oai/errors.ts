@@ -3,7 +3,7 @@
 import { redactText, redactUrl } from './secrets.ts';
 
 /** Where the pipeline was when it failed (after DPLA ingestion3's stage-carrying errors). */
-export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config';
+export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config' | 'stats';
 
 export interface ErrorContext {
   url?: string;
@@ -31,11 +31,13 @@ export type ErrorCode =
   // stats, sinks
   | 'OAIH_STATS' | 'OAIH_STATS_CONFIG' | 'OAIH_COUNTER' | 'OAIH_IRSTATS2' | 'OAIH_SNAPSHOT_PATCH'
   // pipeline, cli
-  | 'OAIH_INTERRUPTED' | 'OAIH_USAGE';
+  | 'OAIH_INTERRUPTED' | 'OAIH_USAGE'
+  // anything thrown without a code of ours: a bug, or a library's own failure
+  | 'OAIH_INTERNAL';
 
 /** The code of any thrown value: ours carry one; anything else is a bug or a library's failure. */
-export function errorCode(error: unknown): ErrorCode | undefined {
-  return error instanceof HarvestError ? error.code : undefined;
+export function errorCode(error: unknown): ErrorCode {
+  return error instanceof HarvestError ? error.code : 'OAIH_INTERNAL';
 }
 
 export class HarvestError extends Error {

@@ -1,23 +1,11 @@
 // One list page's bytes → typed items. Pure; runs on the main thread or in a worker.
 import { NoRecordsMatchError, type ErrorContext } from './errors.ts';
 import { readEnvelope, readHeaders, readRecords, readSets, readToken } from './response.ts';
-import type { OaiHeader, ResumptionToken, Verb } from './types.ts';
-import { parseOaiXml, type XmlElement } from './xml.ts';
-
-/** A record whose metadata is already JSON text: what a writer of JSON lines needs. */
-export interface JsonRecord {
-  header: OaiHeader;
-  metadataJson: string;
-}
-
-// Serialising where the page was parsed (often a worker) spares the receiving thread
-// both the object graph and the stringify.
-function readJsonRecords(payload: XmlElement, context: ErrorContext): JsonRecord[] {
-  return readRecords(payload, context).map((r) => ({ header: r.header, metadataJson: JSON.stringify(r.metadata) }));
-}
+import type { ResumptionToken, Verb } from './types.ts';
+import { parseOaiXml } from './xml.ts';
 
 /** Readers by name, so a worker thread can be told which one to run. */
-export const LIST_READERS = { records: readRecords, recordsJson: readJsonRecords, headers: readHeaders, sets: readSets } as const;
+export const LIST_READERS = { records: readRecords, headers: readHeaders, sets: readSets } as const;
 export type ListKind = keyof typeof LIST_READERS;
 export type ItemOf<K extends ListKind> = ReturnType<(typeof LIST_READERS)[K]>[number];
 

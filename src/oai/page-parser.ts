@@ -6,9 +6,11 @@ import { errorFromJson, errorToJson, type ErrorContext, type SerializedError } f
 import { parseListPage, type ItemOf, type ListKind, type ParsedListPage } from './list-page.ts';
 import type { Verb } from './types.ts';
 
+/** How one list page's bytes become items: given to the list iterator, which knows nothing else of them. */
+export type PageReader<T> = (body: Uint8Array, context: ErrorContext) => Promise<ParsedListPage<T>>;
+
 export interface PageParser {
-  /** `options` travel to the worker untouched, for worker entries that do more than parse. */
-  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext, options?: unknown): Promise<ParsedListPage<ItemOf<K>>>;
+  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext): Promise<ParsedListPage<ItemOf<K>>>;
   close(): Promise<void>;
 }
 
@@ -17,20 +19,24 @@ export const inlinePageParser: PageParser = {
   close: async () => {},
 };
 
-export interface ParseRequest {
-  id: number;
+/** What every page job carries to a worker thread; a worker entry may ask for more. */
+export interface PageJob {
   body: Uint8Array;
   verb: Verb;
-  kind: ListKind;
   context: ErrorContext;
-  options?: unknown;
 }
 
-export type ParseReply = { id: number; page: ParsedListPage<unknown> } | { id: number; error: SerializedError };
+/** The job of the protocol's own worker (parse-worker.ts). */
+export interface ListPageJob extends PageJob {
+  kind: ListKind;
+}
+
+export type PageReply<T> = { id: number; page: ParsedListPage<T> } | { id: number; error: SerializedError };
 
 interface Pending {
   resolve: (page: ParsedListPage<unknown>) => void;
   reject: (error: unknown) => void;
+  worker: number;
 }
 
 /** A module next to the caller, with the caller's extension (.ts from source, .js built). */
@@ -38,33 +44,33 @@ export function siblingModule(name: string, callerUrl: string): URL {
   return new URL(`./${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
 }
 
-const WORKER_URL = siblingModule('parse-worker', import.meta.url);
-
-/** Parses pages in `size` worker threads, round robin. Idle workers do not keep the process alive. */
-export class WorkerPageParser implements PageParser {
+/**
+ * Page jobs run in `size` threads of one worker entry, round robin; `Job` is what the entry
+ * reads and `Item` what its pages hold. Idle workers do not keep the process alive.
+ */
+export class PageWorkers<Job extends PageJob, Item> {
   private readonly workers: (Worker | undefined)[];
-  private readonly pending = new Map<number, Pending & { worker: number }>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly workerUrl: URL;
   private nextId = 0;
   private turn = 0;
 
-  private readonly workerUrl: URL;
-
-  /** `workerUrl`: another entry point that answers ParseRequests (formats/harvest-worker). */
-  constructor(size: number = Math.max(1, Math.min(availableParallelism() - 1, 4)), workerUrl: URL = WORKER_URL) {
+  constructor(workerUrl: URL, size: number = Math.max(1, Math.min(availableParallelism() - 1, 4))) {
     this.workers = new Array<Worker | undefined>(size).fill(undefined);
     this.workerUrl = workerUrl;
   }
 
-  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext, options?: unknown): Promise<ParsedListPage<ItemOf<K>>> {
+  run(job: Job): Promise<ParsedListPage<Item>> {
     const slot = this.turn++ % this.workers.length;
     const worker = this.workers[slot] ?? this.start(slot);
     const id = this.nextId++;
     // Transfer, don't copy; a view into a shared pool is copied out first.
+    const { body } = job;
     const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? body : new Uint8Array(body);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, worker: slot });
       worker.ref();
-      worker.postMessage({ id, body: owned, verb, kind, context, options } satisfies ParseRequest, [owned.buffer as ArrayBuffer]);
+      worker.postMessage({ ...job, id, body: owned }, [owned.buffer as ArrayBuffer]);
     });
   }
 
@@ -78,7 +84,7 @@ export class WorkerPageParser implements PageParser {
     // A small young generation keeps the thread's heap from ballooning between collections:
     // measured, peak RSS stops depending on how long the harvest runs, for ~10% of speed.
     const worker = new Worker(this.workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    worker.on('message', (reply: ParseReply) => {
+    worker.on('message', (reply: PageReply<Item>) => {
       const job = this.pending.get(reply.id);
       if (!job) return;
       this.pending.delete(reply.id);
@@ -87,7 +93,7 @@ export class WorkerPageParser implements PageParser {
       else job.resolve(reply.page);
     });
     const fail = (error: Error) => {
-      // A dead worker (e.g. out of memory on a huge page) fails its jobs; the next parse starts a new one.
+      // A dead worker (e.g. out of memory on a huge page) fails its jobs; the next job starts a new one.
       if (this.workers[slot] === worker) this.workers[slot] = undefined;
       for (const [id, job] of this.pending) {
         if (job.worker !== slot) continue;
@@ -102,4 +108,34 @@ export class WorkerPageParser implements PageParser {
   }
 }
 
-export { errorToJson };
+const PARSE_WORKER_URL = siblingModule('parse-worker', import.meta.url);
+
+/** Parses protocol pages in worker threads. */
+export class WorkerPageParser implements PageParser {
+  private readonly workers: PageWorkers<ListPageJob, unknown>;
+
+  constructor(size?: number) {
+    this.workers = new PageWorkers(PARSE_WORKER_URL, size);
+  }
+
+  parse<K extends ListKind>(body: Uint8Array, verb: Verb, kind: K, context: ErrorContext): Promise<ParsedListPage<ItemOf<K>>> {
+    return this.workers.run({ body, verb, kind, context }) as Promise<ParsedListPage<ItemOf<K>>>;
+  }
+
+  close(): Promise<void> {
+    return this.workers.close();
+  }
+}
+
+/** A worker entry's loop: each job answered with its page, or its error as it was thrown. */
+export function answerPageJobs<Job extends PageJob, Item>(port: { on(event: 'message', listener: (job: Job & { id: number }) => void): unknown; postMessage(reply: PageReply<Item>): void }, read: (job: Job) => ParsedListPage<Item>): void {
+  port.on('message', (job) => {
+    let reply: PageReply<Item>;
+    try {
+      reply = { id: job.id, page: read(job) };
+    } catch (error) {
+      reply = { id: job.id, error: errorToJson(error) };
+    }
+    port.postMessage(reply);
+  });
+}

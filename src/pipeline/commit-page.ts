@@ -1,25 +1,20 @@
 // One page into the output and the state: lines and rejects written and synced first, then
 // records, merged formats and the checkpoint committed in one transaction.
 import type { Logger } from 'pino';
-import type { HttpClient } from '../oai/http.ts';
 import { trustedServerTime } from '../oai/dates.ts';
 import { DiskFullError, HarvestError, isDiskFull, TokenLoopError } from '../oai/errors.ts';
 import type { ListPage } from '../oai/types.ts';
-import type { NormalizedJsonRecord } from './harvest-worker.ts';
-import { commonRecord } from '../formats/merge.ts';
-import type { FormatFields } from '../formats/registry.ts';
+import { EPRINTS_EXPORT } from '../formats/eprints-export.ts';
 import type { StateStore } from '../store/state.ts';
 import type { HarvestKey, HarvestRow } from '../store/harvest-log.ts';
-import type { FormatFieldsRow } from '../store/source-records.ts';
+import type { FormatFieldsRow, SourceRecordRow } from '../store/source-records.ts';
+import { workId } from '../dedupe/merge-work.ts';
 import type { JsonlAppender } from '../sinks/jsonl-appender.ts';
 import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
-import { EPRINTS_EXPORT, fetchEprintsExport, type ExportOutcome } from '../formats/eprints-export.ts';
-import type { ViewExports } from './eprints-views.ts';
+import type { NormalizedJsonRecord } from './normalizing-reader.ts';
+import { enrichmentNote, enrichments, formatFieldsOf, mergedRecord, type Enrichment, type ExportSource } from './page-formats.ts';
 import type { ListSummary, SourceSummary } from './summary.ts';
-import { workId } from '../dedupe/merge-work.ts';
-import { matchKey } from '../dedupe/match-key.ts';
-import { resolveDoi } from '../identifiers/record-doi.ts';
 
 export interface PageSink {
   appender: JsonlAppender;
@@ -31,7 +26,7 @@ export interface PageSink {
   mergeFormats: boolean;
   /** Records without a DOI that share title, year and first creator become one work. */
   mergeProbableDuplicates: boolean;
-  enrich: { http: HttpClient; template: string; views?: ViewExports | undefined } | undefined;
+  enrich: ExportSource | undefined;
   /** Which harvest records are noted under (a partitioned harvest's windows share one); default the page's own. */
   recordKey?: HarvestKey | undefined;
   /** Pages in a row holding only records of the pages just before before the list counts as a loop. */
@@ -45,94 +40,59 @@ export interface PageSink {
   distrustNoted?: boolean;
 }
 
+/** Where a page goes: its harvest, its sink, and the summaries it counts in. */
+export interface PageTarget {
+  harvest: HarvestRow;
+  sink: PageSink;
+  result: ListSummary;
+  summary: SourceSummary;
+}
+
+type Page = ListPage<NormalizedJsonRecord>;
+
+/** What a page leaves: its lines, and what the state takes from it. */
+interface PagePlan {
+  lines: string[];
+  rejectLines: string[];
+  /** The records written: new or changed, each once. */
+  written: NormalizedJsonRecord[];
+  records: SourceRecordRow[];
+  exports: Map<string, Enrichment>;
+  /** Whether an item is its record's newest version on the page. */
+  current: (i: number) => boolean;
+  deleted: number;
+  unchanged: number;
+  bugs: number;
+  lastDatestamp: string | null;
+}
+
 /**
  * Writes a page's new and changed records (and rejects), syncs them, then commits the
  * records and the checkpoint (token and output offsets) in one transaction. A crash between
  * the two leaves bytes past the committed offsets, which the next run truncates away.
  */
-export async function commitPage(
-  page: ListPage<NormalizedJsonRecord>,
-  harvest: HarvestRow,
-  sink: PageSink,
-  result: ListSummary,
-  summary: SourceSummary,
-): Promise<void> {
-  const { state, sourceId, metadataPrefix } = sink;
-  let deleted = 0;
-  let unchanged = 0;
-  let lastDatestamp: string | null = null;
-  const lines: string[] = [];
-  const rejectLines: string[] = [];
-  const written: NormalizedJsonRecord[] = [];
-  const records: { identifier: string; deleted: boolean; doi: string | null; recordJson: string | null; matchKey: string | null }[] = [];
-  // A page may repeat a record (broken servers); it is written once, and of two versions of
-  // it the newest datestamp is the one written and held.
-  const onPage = new Set<string>();
-  const newest = newestOnPage(page.items);
-  const current = (i: number) => newest.get(page.items[i]!.header.identifier) === i;
+export async function commitPage(page: Page, target: PageTarget): Promise<void> {
+  const { sink, harvest } = target;
+  let plan: PagePlan;
   try {
-    const needed = state.harvests.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
-    // Enrichment: only new and changed live records; unchanged ones were enriched before.
-    const heldFormats = sink.mergeFormats ? state.records.heldFormats(sourceId, page.items.map((item) => item.header.identifier)) : new Map<string, FormatFieldsRow[]>();
-    const exports = sink.enrich ? await enrichments(page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson), sink.enrich, result) : new Map<string, Enrichment>();
-    for (let i = 0; i < page.items.length; i++) {
-      const item = page.items[i]!;
-      const { header } = item;
-      if (lastDatestamp === null || header.datestamp > lastDatestamp) lastDatestamp = header.datestamp;
-      const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
-      if (onPage.has(key) || !needed[i] || !current(i)) {
-        unchanged++;
-        continue;
-      }
-      onPage.add(key);
-      written.push(item);
-      if (header.deleted) deleted++;
-      const exported = exports.get(header.identifier);
-      const merged = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecord(sourceId, item, exported, heldFormats.get(header.identifier) ?? []) : undefined;
-      const recordJson = merged?.json ?? item.recordJson ?? null;
-      if (item.recordJson !== undefined) {
-        records.push({
-          identifier: header.identifier, deleted: header.deleted, doi: merged ? merged.doi : (item.doi ?? null), recordJson,
-          matchKey: merged ? merged.matchKey : (item.matchKey ?? null),
-        });
-      }
-      const enrichment = exported ? JSON.stringify({ [EPRINTS_EXPORT]: 'fields' in exported ? (exported.fromView ? 'ok (browse view)' : 'ok') : `unavailable: ${exported.unavailable}` }) : undefined;
-      lines.push(recordLineFromJson(sourceId, metadataPrefix, header, item.metadataJson, page.responseDate, recordJson, enrichment));
-      if (item.reject) {
-        rejectLines.push(rejectLine({
-          source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject,
-          responseDate: page.responseDate,
-        }));
-      }
-    }
-    const outputOffset = await sink.appender.append(lines);
-    const rejectsOffset = await sink.rejects.append(rejectLines);
+    plan = await planPage(page, target);
+    const outputOffset = await sink.appender.append(plan.lines);
+    const rejectsOffset = await sink.rejects.append(plan.rejectLines);
     const anchor = trustedServerTime(page.responseDate, new Date());
     if (anchor.distrust && !sink.distrustNoted) {
       sink.distrustNoted = true;
       sink.log?.warn({ verb: 'ListRecords', url: page.url }, `${anchor.distrust}; the next incremental run starts from our clock instead`);
     }
-    const recordKey = sink.recordKey ?? harvest;
-    state.commitPage({
+    sink.state.commitPage({
       harvestId: harvest.harvestId,
-      recordKey,
-      headers: page.items.filter((_, i) => current(i)).map((item) => item.header),
-      droppedFormats: sink.mergeFormats ? written.filter((item) => item.header.deleted).map((item) => ({ sourceId, identifier: item.header.identifier })) : [],
-      formatFields: sink.mergeFormats ? written.flatMap((item) => formatFieldsOf(sourceId, item, exports.get(item.header.identifier))) : [],
-      records: records.map((r) => ({
-        sourceId, identifier: r.identifier, deleted: r.deleted, recordJson: r.recordJson, matchKey: r.matchKey,
-        workId: workId({ doi: r.doi, id: `${sourceId}:${r.identifier}` }, sink.mergeProbableDuplicates ? r.matchKey : null),
-      })),
+      recordKey: sink.recordKey ?? harvest,
+      headers: page.items.filter((_, i) => plan.current(i)).map((item) => item.header),
+      droppedFormats: sink.mergeFormats ? plan.written.filter((item) => item.header.deleted).map((item) => ({ sourceId: sink.sourceId, identifier: item.header.identifier })) : [],
+      formatFields: sink.mergeFormats ? plan.written.flatMap((item) => formatFieldsOf(sink.sourceId, item, plan.exports.get(item.header.identifier))) : [],
+      records: plan.records,
       checkpoint: {
-        token: page.token?.value || null,
-        responseDate: anchor.value,
-        written: lines.length,
-        deleted,
-        unchanged,
-        lastDatestamp,
-        outputOffset,
-        rejectsOffset,
-        completeListSize: page.token?.completeListSize ?? null,
+        token: page.token?.value || null, responseDate: anchor.value, written: plan.lines.length, deleted: plan.deleted, unchanged: plan.unchanged,
+        lastDatestamp: plan.lastDatestamp, outputOffset, rejectsOffset, completeListSize: page.token?.completeListSize ?? null,
       },
     });
   } catch (error) {
@@ -142,26 +102,94 @@ export async function commitPage(
     }
     throw new HarvestError(`could not commit a page: ${(error as Error).message}`, context, { cause: error });
   }
-  // A loop under new tokens: page after page of records the last pages of this pass already held.
-  sink.repeatedPages = repeatsRecentPages(sink, page) ? (sink.repeatedPages ?? 0) + 1 : 0;
-  if (sink.repeatedPages >= sink.maxRepeatedPages) {
-    state.harvests.restartHarvest(harvest.harvestId, 'the server repeated records already harvested in this list, page after page');
-    throw new TokenLoopError(
-      `${sink.repeatedPages} pages in a row held only records already harvested in this list, under new tokens: the server is looping; ` +
-        'the next run starts the list again, skipping the records already written',
-      { url: page.url, verb: 'ListRecords', stage: 'list', ...pageIds(page) },
-    );
+  stopOnRepeatedPages(page, target);
+  count(page, target, plan);
+}
+
+/** Which records the page writes and how, reading what the state holds of them in one query each. */
+async function planPage(page: Page, { harvest, sink, result }: PageTarget): Promise<PagePlan> {
+  const { state, sourceId } = sink;
+  const needed = state.harvests.needsWrite(sink.recordKey ?? harvest, page.items.map((r) => r.header));
+  const heldFormats = sink.mergeFormats ? state.records.heldFormats(sourceId, page.items.map((item) => item.header.identifier)) : new Map<string, FormatFieldsRow[]>();
+  // Enrichment: only new and changed live records; unchanged ones were enriched before.
+  const exports = sink.enrich ? await enrichments(page.items.filter((item, i) => needed[i] && !item.header.deleted && item.fieldsJson), sink.enrich, result) : new Map<string, Enrichment>();
+  const newest = newestOnPage(page.items);
+  const plan: PagePlan = {
+    lines: [], rejectLines: [], written: [], records: [], exports, current: (i) => newest.get(page.items[i]!.header.identifier) === i,
+    deleted: 0, unchanged: 0, bugs: 0, lastDatestamp: null,
+  };
+  // A page may repeat a record (broken servers); it is written once, and of two versions of
+  // it the newest datestamp is the one written and held.
+  const onPage = new Set<string>();
+  page.items.forEach((item, i) => {
+    const { header } = item;
+    if (plan.lastDatestamp === null || header.datestamp > plan.lastDatestamp) plan.lastDatestamp = header.datestamp;
+    const key = `${header.identifier}\u0000${header.datestamp}\u0000${header.deleted}`;
+    if (onPage.has(key) || !needed[i] || !plan.current(i)) {
+      plan.unchanged++;
+      return;
+    }
+    onPage.add(key);
+    planRecord(plan, item, { page, sink, heldFormats: heldFormats.get(header.identifier) ?? [] });
+  });
+  return plan;
+}
+
+/** One new or changed record: its output line, its reject line if it has one, and its source record. */
+function planRecord(plan: PagePlan, item: NormalizedJsonRecord, on: { page: Page; sink: PageSink; heldFormats: readonly FormatFieldsRow[] }): void {
+  const { sink, page } = on;
+  const { sourceId, metadataPrefix } = sink;
+  const { header } = item;
+  plan.written.push(item);
+  if (header.deleted) plan.deleted++;
+  const exported = plan.exports.get(header.identifier);
+  const merged = sink.mergeFormats && item.format && item.fieldsJson ? mergedRecord(sourceId, item, exported, on.heldFormats) : undefined;
+  const recordJson = merged?.json ?? item.recordJson ?? null;
+  if (item.recordJson !== undefined) {
+    const doi = merged ? merged.doi : (item.doi ?? null);
+    const key = merged ? merged.matchKey : (item.matchKey ?? null);
+    plan.records.push({
+      sourceId, identifier: header.identifier, deleted: header.deleted, recordJson, matchKey: key,
+      workId: workId({ doi, id: `${sourceId}:${header.identifier}` }, sink.mergeProbableDuplicates ? key : null),
+    });
   }
-  result.pages++;
-  result.records += lines.length;
-  result.deleted += deleted;
-  result.unchanged += unchanged;
-  result.rejects += rejectLines.length;
-  summary.pages++;
-  summary.records += lines.length;
-  summary.deleted += deleted;
-  summary.unchanged += unchanged;
-  summary.rejects += rejectLines.length;
+  plan.lines.push(recordLineFromJson({
+    source: sourceId, metadataPrefix, header, metadataJson: item.metadataJson, responseDate: page.responseDate, recordJson,
+    enrichmentJson: exported ? enrichmentNote(exported, EPRINTS_EXPORT) : undefined,
+  }));
+  if (item.bug) {
+    plan.bugs++;
+    sink.log?.error({ identifier: header.identifier, verb: 'ListRecords', url: page.url, code: 'OAIH_NORMALIZER_BUG', stack: item.bug.stack },
+      `a bug in the normaliser on record ${header.identifier}: ${item.bug.message}; its raw metadata is kept`);
+  }
+  if (item.reject) {
+    plan.rejectLines.push(rejectLine({
+      source: sourceId, identifier: header.identifier, datestamp: header.datestamp, metadataPrefix, reason: item.reject, responseDate: page.responseDate,
+    }));
+  }
+}
+
+/** A loop under new tokens: page after page of records the last pages of this pass already held. */
+function stopOnRepeatedPages(page: Page, { sink, harvest }: PageTarget): void {
+  sink.repeatedPages = repeatsRecentPages(sink, page) ? (sink.repeatedPages ?? 0) + 1 : 0;
+  if (sink.repeatedPages < sink.maxRepeatedPages) return;
+  sink.state.harvests.restartHarvest(harvest.harvestId, 'the server repeated records already harvested in this list, page after page');
+  throw new TokenLoopError(
+    `${sink.repeatedPages} pages in a row held only records already harvested in this list, under new tokens: the server is looping; ` +
+      'the next run starts the list again, skipping the records already written',
+    { url: page.url, verb: 'ListRecords', stage: 'list', ...pageIds(page) },
+  );
+}
+
+function count(page: Page, { result, summary, sink }: PageTarget, plan: PagePlan): void {
+  for (const tally of [result, summary]) {
+    tally.pages++;
+    tally.records += plan.lines.length;
+    tally.deleted += plan.deleted;
+    tally.unchanged += plan.unchanged;
+    tally.rejects += plan.rejectLines.length;
+    tally.normalizerBugs += plan.bugs;
+  }
   summary.bytes += page.bytes;
   summary.repairedChars += page.repairedChars;
   summary.truncatedChars += page.truncatedChars;
@@ -170,19 +198,7 @@ export async function commitPage(
   }
 }
 
-type Enrichment = ExportOutcome & { fromView?: boolean };
-
-/** The format fields a written record leaves for merging: its own format's, and a fresh EPrints export's. */
-function formatFieldsOf(sourceId: string, item: NormalizedJsonRecord, exported: Enrichment | undefined): FormatFieldsRow[] {
-  const { identifier, datestamp, deleted } = item.header;
-  if (deleted) return [];
-  const rows: FormatFieldsRow[] = [];
-  if (item.format && item.fieldsJson) rows.push({ sourceId, identifier, format: item.format, datestamp, fieldsJson: item.fieldsJson });
-  if (exported && 'fields' in exported) rows.push({ sourceId, identifier, format: 'ep3', datestamp, fieldsJson: JSON.stringify(exported.fields.fields) });
-  return rows;
-}
-
-function pageIds(page: ListPage<NormalizedJsonRecord>): { firstId?: string; lastId?: string } {
+function pageIds(page: Page): { firstId?: string; lastId?: string } {
   const first = page.items[0]?.header.identifier;
   const last = page.items.at(-1)?.header.identifier;
   return { ...(first ? { firstId: first } : {}), ...(last ? { lastId: last } : {}) };
@@ -193,7 +209,7 @@ function pageIds(page: ListPage<NormalizedJsonRecord>): { firstId?: string; last
  * a few pages whatever the list's size, and a restarted list (which repeats what it wrote
  * before) is not taken for a loop, as its pass starts afresh.
  */
-function repeatsRecentPages(sink: PageSink, page: ListPage<NormalizedJsonRecord>): boolean {
+function repeatsRecentPages(sink: PageSink, page: Page): boolean {
   const keys = page.items.map((item) => `${item.header.identifier}\u0000${item.header.datestamp}`);
   const recent = (sink.recentPages ??= []);
   const repeated = keys.length > 0 && keys.every((k) => recent.some((p) => p.has(k)));
@@ -211,56 +227,3 @@ function newestOnPage(items: readonly NormalizedJsonRecord[]): Map<string, numbe
   });
   return newest;
 }
-
-/**
- * The EP3 fields of the page's new and changed records: from a browse view of their year
- * where the repository offers one (one request for a year's items), else one export each.
- */
-async function enrichments(
-  wanted: readonly NormalizedJsonRecord[],
-  enrich: NonNullable<PageSink['enrich']>,
-  result: ListSummary,
-): Promise<Map<string, Enrichment>> {
-  const exports = new Map<string, Enrichment>();
-  if (enrich.views) {
-    const { fields, requests } = await enrich.views.fieldsFor(wanted.map((item) => ({ header: item.header, year: viewYear(item.fieldsJson!) })));
-    result.exportViewRequests += requests;
-    result.exportsFromViews += fields.size;
-    for (const [identifier, f] of fields) exports.set(identifier, { fields: f, fromView: true });
-  }
-  const rest = wanted.filter((item) => !exports.has(item.header.identifier));
-  const outcomes = await Promise.all(rest.map((item) => fetchEprintsExport(enrich.http, enrich.template, item.header)));
-  rest.forEach((item, i) => {
-    const outcome = outcomes[i]!;
-    exports.set(item.header.identifier, outcome);
-    if ('fields' in outcome) result.exportsFetched++;
-    else result.exportsUnavailable++;
-  });
-  return exports;
-}
-
-/** The year EPrints' year view lists a record under: its `date`, which oai_dc writes as dc:date. */
-function viewYear(fieldsJson: string): string | null {
-  const published = (JSON.parse(fieldsJson) as FormatFields['fields']).dates.published;
-  return published?.field === 'dc:date' ? published.value.slice(0, 4) : null;
-}
-
-/** This format's fields merged with a fresh export and the record's other formats held in the state. */
-function mergedRecord(
-  sourceId: string,
-  item: NormalizedJsonRecord,
-  exported: Enrichment | undefined,
-  heldFormats: readonly FormatFieldsRow[],
-): { json: string; doi: string | null; matchKey: string | null } {
-  const formats: FormatFields[] = [{ format: item.format as FormatFields['format'], fields: JSON.parse(item.fieldsJson!) as FormatFields['fields'] }];
-  if (exported && 'fields' in exported) formats.push(exported.fields);
-  for (const held of heldFormats) {
-    if (!formats.some((f) => f.format === held.format)) {
-      formats.push({ format: held.format as FormatFields['format'], fields: JSON.parse(held.fieldsJson) as FormatFields['fields'] });
-    }
-  }
-  if (formats.length === 1) return { json: item.recordJson!, doi: item.doi ?? null, matchKey: item.matchKey ?? null };
-  const record = resolveDoi(commonRecord(sourceId, item.header, formats));
-  return { json: JSON.stringify(record), doi: record.doi, matchKey: record.doi ? null : matchKey(record) };
-}
-

@@ -1,5 +1,5 @@
 // What a run reports: the summaries written to output/runs and printed after a run.
-import { BadArgumentError, CannotDisseminateFormatError, DiskFullError, ForbiddenError, HarvestError, isDiskFull, NetworkError, RetryBudgetExhaustedError } from '../oai/errors.ts';
+import { CannotDisseminateFormatError, DiskFullError, errorCode, HarvestError, isDiskFull, type ErrorCode } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
 import type { WorksSummary } from '../sinks/works-output.ts';
 import type { StatsSummary } from '../stats/fetch-stats.ts';
@@ -14,6 +14,8 @@ export interface ListProgress {
 }
 
 export interface ErrorSummary {
+  /** Stable: what scripts and the run's own decisions go by. */
+  code: ErrorCode;
   name: string;
   message: string;
   kind: 'config' | 'source';
@@ -39,6 +41,8 @@ export interface ListSummary {
   unchanged: number;
   /** Records whose metadata could not be read into the common record (see the rejects file). */
   rejects: number;
+  /** Records a normaliser failed on with a bug (counted among the rejects too; each is logged with its stack). */
+  normalizerBugs: number;
   /** EPrints exports fetched one record at a time for enrichment, and those the repository would not give. */
   exportsFetched: number;
   exportsUnavailable: number;
@@ -68,6 +72,7 @@ export interface SourceSummary {
   deleted: number;
   unchanged: number;
   rejects: number;
+  normalizerBugs: number;
   bytes: number;
   wireBytes: number;
   requests: number;
@@ -115,22 +120,21 @@ export interface RunSummary {
   stats?: { downloads: string; summary: string; rows: number };
 }
 
-export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary): ListSummary {
+/** A list that has done nothing yet; with `error`, one that could not start. */
+export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary | undefined): ListSummary {
   return {
     list, metadataPrefix, set: set ?? null, harvestId: '', resumed: false, from: null, until: null, status: 'incomplete',
-    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, exportsFetched: 0, exportsUnavailable: 0, exportViewRequests: 0, exportsFromViews: 0, restarts: 0, received: 0,
-    completeListSize: null, output: null, rejectsFile: null, error,
+    pages: 0, records: 0, deleted: 0, unchanged: 0, rejects: 0, normalizerBugs: 0, exportsFetched: 0, exportsUnavailable: 0, exportViewRequests: 0, exportsFromViews: 0,
+    restarts: 0, received: 0, completeListSize: null, output: null, rejectsFile: null, ...(error ? { error } : {}),
   };
 }
 
 export function configError(error: unknown): ErrorSummary {
-  return { name: 'ConfigError', message: (error as Error).message, kind: 'config', stage: 'config' };
+  return { code: 'OAIH_CONFIG', name: 'ConfigError', message: (error as Error).message, kind: 'config', stage: 'config' };
 }
 
 /** Errors the user fixes in the configuration rather than by waiting for the server. */
-function isConfigError(error: unknown): boolean {
-  return error instanceof CannotDisseminateFormatError || error instanceof BadArgumentError;
-}
+const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set(['OAIH_OAI_CANNOT_DISSEMINATE_FORMAT', 'OAIH_OAI_BAD_ARGUMENT', 'OAIH_CONFIG', 'OAIH_STATS_CONFIG']);
 
 export function describeError(thrown: unknown): ErrorSummary {
   // A full disk is named as such, wherever it surfaced (a write, the database).
@@ -141,7 +145,8 @@ export function describeError(thrown: unknown): ErrorSummary {
   const offered = error instanceof CannotDisseminateFormatError && error.offeredFormats.length > 0
     ? ` (the server offers: ${error.offeredFormats.join(', ')})`
     : '';
-  const summary: ErrorSummary = { name: e.name, message: `${e.message}${offered}`, kind: isConfigError(error) ? 'config' : 'source' };
+  const code = errorCode(error);
+  const summary: ErrorSummary = { code, name: e.name, message: `${e.message}${offered}`, kind: CONFIG_CODES.has(code) ? 'config' : 'source' };
   if (error instanceof HarvestError) {
     if (error.stage) summary.stage = error.stage;
     if (error.verb) summary.verb = error.verb;
@@ -149,6 +154,5 @@ export function describeError(thrown: unknown): ErrorSummary {
     if (error.firstId) summary.firstId = error.firstId;
     if (error.lastId) summary.lastId = error.lastId;
   }
-  if (error instanceof RetryBudgetExhaustedError || error instanceof ForbiddenError || error instanceof NetworkError) summary.kind = 'source';
   return summary;
 }

@@ -36,16 +36,19 @@ export function recordLine(source: string, metadataPrefix: string, record: OaiRe
   return JSON.stringify(line);
 }
 
+/** A record line's parts, the metadata and common record already serialised as JSON. */
+export interface JsonLineParts {
+  source: string;
+  metadataPrefix: string;
+  header: OaiHeader;
+  metadataJson: string;
+  responseDate: string;
+  recordJson?: string | null | undefined;
+  enrichmentJson?: string | undefined;
+}
+
 /** The same line as recordLine, from metadata and common record already serialised as JSON. */
-export function recordLineFromJson(
-  source: string,
-  metadataPrefix: string,
-  header: OaiHeader,
-  metadataJson: string,
-  responseDate: string,
-  recordJson: string | null = null,
-  enrichmentJson?: string,
-): string {
+export function recordLineFromJson({ source, metadataPrefix, header, metadataJson, responseDate, recordJson = null, enrichmentJson }: JsonLineParts): string {
   return (
     `{"source":${JSON.stringify(source)},"identifier":${JSON.stringify(header.identifier)},` +
     `"datestamp":${JSON.stringify(header.datestamp)},"deleted":${header.deleted},"setSpecs":${JSON.stringify(header.setSpecs)},` +

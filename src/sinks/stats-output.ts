@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import type { StateStore } from '../store/state.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { writeSnapshotFile } from './snapshot-writer.ts';
-import type { SourceSummary } from '../pipeline/summary.ts';
+import type { StatsSummary } from '../stats/fetch-stats.ts';
 
-export function writeStatsOutput(state: StateStore, outDir: string, runId: string, sources: readonly SourceSummary[]): { downloads: string; summary: string; rows: number } {
+export function writeStatsOutput(state: StateStore, outDir: string, runId: string, perSource: readonly StatsSummary[]): { downloads: string; summary: string; rows: number } {
   const downloads = join(outDir, 'stats', 'downloads.jsonl');
   const rows = writeSnapshotFile(downloads, downloadLines(state));
   const summary = join(outDir, 'stats', 'summary.json');
-  const perSource = sources.filter((s) => s.stats).map((s) => s.stats!);
   writeFileAtomic(summary, `${JSON.stringify({ runId, sources: perSource }, null, 2)}\n`);
   return { downloads, summary, rows };
 }

@@ -2,17 +2,11 @@
 // works/changes/<run>.jsonl, and works.jsonl replaced whole (a reader never sees half)
 // when it is due.
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
 import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
-import { mergeWork, type MergePolicy } from '../dedupe/merge-work.ts';
-import type { Work } from '../dedupe/work.ts';
-import { monthOf } from '../stats/fetch-stats.ts';
-import type { StateStore } from '../store/state.ts';
-import { storedRecord } from '../store/source-records.ts';
-import type { DirtyWork } from '../store/works.ts';
+import { recomputeDirtyWorks, type WorksRun } from '../dedupe/recompute-works.ts';
 
 export interface WorksSummary {
   touched: number;
@@ -34,47 +28,6 @@ export interface WorksSummary {
 }
 
 export type WorkChange = 'added' | 'changed' | 'removed';
-
-/** What recomputing needs, for one run. */
-export interface WorksRun {
-  state: StateStore;
-  policy: MergePolicy;
-  runId: string;
-  /** Downloads of the last 12 months count from this month. */
-  since: string;
-  now: Date;
-  /** works.jsonl is rewritten at most this often when works changed (0: by every such run). */
-  snapshotEveryHours: number;
-}
-
-/** Starts recomputing works for a run; until its change file is written, a run that dies leaves its touches to the next. */
-export function worksRun(state: StateStore, policy: MergePolicy, runId: string, now: Date = new Date(), snapshotEveryHours = 0): WorksRun {
-  state.works.registerRun(runId, process.pid, hostname());
-  return { state, policy, runId, since: monthOf(now, 11), now, snapshotEveryHours };
-}
-
-/**
- * Recomputes up to `limit` dirty works in one transaction; returns how many. Called between
- * pages during a harvest, while the next page is on its way, and for the rest at the end.
- */
-export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
-  const { state } = run;
-  const batch = state.works.dirtyBatch(limit);
-  if (batch.length === 0) return 0;
-  const results = batch.map((item, i) => ({ ...recompute(run, item), mark: batch[i]!.mark }));
-  // Saved only where no run touched the work since it was read, and its mark cleared in the
-  // same transaction: a result from older records never overwrites one from newer (the run
-  // that recomputes after the newer touch saves its own).
-  state.transaction(() => {
-    for (const r of results) {
-      if (!state.works.takeDirtyMark(r.id, r.mark)) continue;
-      state.works.noteTouched(run.runId, r.id, r.before);
-      if (r.work === null) state.works.dropWork(r.id);
-      else if (!r.unchanged) state.works.saveWork(r.id, r.work.status, r.json!, run.runId);
-    }
-  });
-  return batch.length;
-}
 
 export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksSummary> {
   const { state, runId } = run;
@@ -128,21 +81,4 @@ function changeOf(before: string, after: string | null, rewritten: boolean): Wor
   if (after === 'active') return before === 'active' ? (rewritten ? 'changed' : null) : 'added';
   if (before === 'active') return 'removed';
   return before === 'tombstone' && after === 'tombstone' && rewritten ? 'changed' : null;
-}
-
-function recompute(run: WorksRun, item: DirtyWork): { id: string; before: string; work: Work | null; json: string | null; unchanged: boolean } {
-  const { workId: id, held } = item;
-  const before = held?.status ?? 'none';
-  const records = item.records.map(storedRecord);
-  // Its only record moved to another DOI: the work no longer exists.
-  if (records.length === 0) return { id, before, work: null, json: null, unchanged: false };
-  const work = mergeWork(id, records, run.policy);
-  // Downloads summed over the live copies, per metric: IRStats2 and COUNTER never added together.
-  for (const d of item.downloadRows) {
-    const sum = (work.downloads[d.metric] ??= { last12Months: 0, allTime: 0 });
-    sum.allTime += d.count;
-    if (d.month >= run.since) sum.last12Months += d.count;
-  }
-  const json = JSON.stringify(work);
-  return { id, before, work, json, unchanged: held?.workJson === json };
 }

@@ -1,11 +1,14 @@
 // What happened to each source run after run: the memory behind `status`. Kept in the
 // state database so a cron job, a service and a person asking all see the same history.
+import type { ErrorCode } from '../oai/errors.ts';
 import type { SqliteDatabase } from './database.ts';
 
 /** `interrupted`: stopped by a signal; `locked`: another run held the source. Neither counts as a failure. */
 export type SourceRunStatus = 'ok' | 'failed' | 'interrupted' | 'locked';
 
 export interface SourceRunError {
+  /** Absent in rows written before errors had codes. */
+  code?: ErrorCode | undefined;
   name: string;
   message: string;
   verb?: string | undefined;

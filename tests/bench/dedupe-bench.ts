@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { emptyFields, COMMON_RECORD_SCHEMA_VERSION, type CommonRecord } from '../../src/formats/common-record.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { StateStore } from '../../src/store/state.ts';
-import { updateWorks, worksRun, type WorksSummary } from '../../src/sinks/works-output.ts';
+import { updateWorks, type WorksSummary } from '../../src/sinks/works-output.ts';
+import { worksRun } from '../../src/dedupe/recompute-works.ts';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const sources = ['kar', 'manchester', 'leeds', 'ucl'];
@@ -67,7 +68,7 @@ async function timed<T>(work: () => T | Promise<T>): Promise<{ result: T; second
 const state = StateStore.open(join(dir, 'state.sqlite'));
 const policy = { sourcePriority: [] };
 const loadAll = await timed(() => load(state, { [Symbol.iterator]: function* () { for (let i = 0; i < n; i++) yield i; } }, (i) => `Title of record ${i}`));
-const full = await timed(() => updateWorks(worksRun(state, policy, 'full'), join(dir, 'out')));
+const full = await timed(() => updateWorks(worksRun(state, { policy, runId: 'full' }), join(dir, 'out')));
 const touched = Math.round(n / 100);
 // Three runs, each touching another 1% and writing works.jsonl (patched from the one before);
 // the first, straight after the full build, is slower on a virtual machine whose memory was
@@ -76,7 +77,7 @@ const touched = Math.round(n / 100);
 const incrementalRuns: ({ loadS: number } & Awaited<ReturnType<typeof timed<WorksSummary>>>)[] = [];
 for (const [i, offset] of [50, 54, 55].entries()) {
   const loaded = await timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + offset; } }, (i) => `Corrected title of record ${i}`));
-  const merged = await timed(() => updateWorks(worksRun(state, policy, `incremental-${i}`), join(dir, 'out')));
+  const merged = await timed(() => updateWorks(worksRun(state, { policy, runId: `incremental-${i}` }), join(dir, 'out')));
   incrementalRuns.push({ loadS: loaded.seconds, ...merged });
 }
 // The floor for any run that leaves a whole current works.jsonl: copying the file as it is
@@ -99,7 +100,7 @@ const loadSome = { seconds: incremental.loadS };
 const deferredRuns: { loadS: number; mergeS: number }[] = [];
 for (const [i, offset] of [51, 52, 53, 56, 57].entries()) {
   const loaded = await timed(() => load(state, { [Symbol.iterator]: function* () { for (let k = 0; k < touched; k++) yield k * 100 + offset; } }, (i) => `Corrected title of record ${i}`));
-  const merged = await timed(() => updateWorks(worksRun(state, policy, `deferred-${i}`, new Date(Date.now() + 3_600_000), 24), join(dir, 'out')));
+  const merged = await timed(() => updateWorks(worksRun(state, { policy, runId: `deferred-${i}`, now: new Date(Date.now() + 3_600_000), snapshotEveryHours: 24 }), join(dir, 'out')));
   if (merged.result.snapshotWritten) throw new Error('the deferred run rewrote works.jsonl');
   deferredRuns.push({ loadS: loaded.seconds, mergeS: merged.seconds });
 }

@@ -23,6 +23,7 @@ while (performance.now() < until) {
   for (const record of records) {
     const result = normalizeRecord('bench', 'oai_dc', record);
     if ('reject' in result) throw new Error(result.reject);
+    if ('bug' in result) throw new Error(result.bug.stack);
     JSON.stringify(resolveDoi(result.record));
   }
   done += records.length;

@@ -83,6 +83,7 @@ function dayOf(value: string | null): string | null {
 function normalised(record: Parameters<typeof normalizeRecord>[2], prefix: string): CommonRecord {
   const result = normalizeRecord('corpus', prefix, record);
   if ('reject' in result) throw new Error(`${record.header.identifier}: ${result.reject}`);
+  if ('bug' in result) throw new Error(result.bug.stack);
   return resolveDoi(result.record);
 }
 

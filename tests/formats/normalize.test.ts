@@ -16,6 +16,7 @@ const karExport = metadataOf(join(HERE, 'fixtures/kar-89524-ep3.xml'));
 function normalized(source: string, prefix: string, record = kar): CommonRecord {
   const result = normalizeRecord(source, prefix, record);
   if ('reject' in result) throw new Error(result.reject);
+  if ('bug' in result) throw new Error(result.bug.stack);
   return resolveDoi(result.record);
 }
 

@@ -46,5 +46,6 @@ export function manchesterRecord({ withoutFiles = false } = {}): CommonRecord {
   if (withoutFiles) xml = xml.replace(/\s*<dc:identifier>[^<]*\.pdf<\/dc:identifier>/, '');
   const result = normalizeRecord('manchester', 'oai_dc', recordsInXml(xml)[0]!);
   if ('reject' in result) throw new Error(result.reject);
+  if ('bug' in result) throw new Error(result.bug.stack);
   return resolveDoi(result.record);
 }

@@ -11,8 +11,8 @@ describe('record lines', () => {
   ])('are the same whether metadata arrives as objects or as JSON (%#)', (record) => {
     const common = { id: `kar:${record.header.identifier}`, title: 'T' };
     const fromObjects = recordLine('kar', 'oai_dc', record, '2021-08-03T00:00:00Z', common);
-    expect(recordLineFromJson('kar', 'oai_dc', record.header, JSON.stringify(record.metadata), '2021-08-03T00:00:00Z', JSON.stringify(common))).toBe(fromObjects);
-    expect(recordLineFromJson('kar', 'oai_dc', record.header, JSON.stringify(record.metadata), 'r')).toBe(recordLine('kar', 'oai_dc', record, 'r'));
+    expect(recordLineFromJson({ source: 'kar', metadataPrefix: 'oai_dc', header: record.header, metadataJson: JSON.stringify(record.metadata), responseDate: '2021-08-03T00:00:00Z', recordJson: JSON.stringify(common) })).toBe(fromObjects);
+    expect(recordLineFromJson({ source: 'kar', metadataPrefix: 'oai_dc', header: record.header, metadataJson: JSON.stringify(record.metadata), responseDate: 'r' })).toBe(recordLine('kar', 'oai_dc', record, 'r'));
     expect(JSON.parse(fromObjects)).toMatchObject({ source: 'kar', identifier: record.header.identifier, deleted: record.header.deleted });
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostname } from 'node:os';
 import { harvest } from '../../src/pipeline/harvest.ts';
-import { recomputeDirtyWorks, worksRun } from '../../src/sinks/works-output.ts';
+import { recomputeDirtyWorks, worksRun } from '../../src/dedupe/recompute-works.ts';
 import { StateStore } from '../../src/store/state.ts';
 import type { CommonRecord } from '../../src/formats/common-record.ts';
 import { formatStatus, statusReport } from '../../src/pipeline/status.ts';
@@ -184,7 +184,7 @@ describe('works', () => {
     const id = 'record:kar:oai:kar.kent.ac.uk:100';
     const record = JSON.parse(state.records.ofWork(id)[0]!.recordJson) as CommonRecord;
     state.transaction(() => state.records.save([{ sourceId: 'kar', identifier: record.identifier, deleted: false, workId: id, recordJson: JSON.stringify({ ...record, title: 'Retitled before the kill' }) }]));
-    const dead = worksRun(state, { sourcePriority: [] }, 'killed-run');
+    const dead = worksRun(state, { policy: { sourcePriority: [] }, runId: 'killed-run' });
     state.works.registerRun('killed-run', 2 ** 31 - 1, hostname());
     expect(recomputeDirtyWorks(dead)).toBe(1);
     state.close();

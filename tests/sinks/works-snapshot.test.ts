@@ -1,7 +1,8 @@
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { updateWorks, worksRun } from '../../src/sinks/works-output.ts';
+import { updateWorks } from '../../src/sinks/works-output.ts';
+import { worksRun } from '../../src/dedupe/recompute-works.ts';
 import { worksFile, writeWorksSnapshot, worksSnapshotLockFile } from '../../src/sinks/works-snapshot.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord } from '../../src/formats/common-record.ts';
@@ -33,7 +34,7 @@ function setup() {
   const out = join(dir, 'out');
   const state = StateStore.open(join(dir, 'state.sqlite'));
   let runs = 0;
-  const run = (everyHours = 0, now = new Date()) => updateWorks(worksRun(state, { sourcePriority: [] }, `run-${++runs}`, now, everyHours), out);
+  const run = (everyHours = 0, now = new Date()) => updateWorks(worksRun(state, { policy: { sourcePriority: [] }, runId: `run-${++runs}`, now, snapshotEveryHours: everyHours }), out);
   return { dir, out, state, run };
 }
 
@@ -96,7 +97,7 @@ describe('works.jsonl after a run that changed some works', () => {
     rmSync(join(dir, 'state.sqlite-works'));
     const reopened = StateStore.open(join(dir, 'state.sqlite'));
     expect(reopened.snapshots.pendingSince()).toBeUndefined();
-    const again = await updateWorks(worksRun(reopened, { sourcePriority: [] }, 'after-loss'), out);
+    const again = await updateWorks(worksRun(reopened, { policy: { sourcePriority: [] }, runId: 'after-loss' }), out);
     expect(again.snapshotWritten).toBe(true);
     expect(reopened.snapshots.state()).toMatchObject({ written: 'whole' });
     expect(readFileSync(worksFile(out), 'utf8')).toBe(whole(reopened));
@@ -115,7 +116,7 @@ describe('works.jsonl after a run that changed some works', () => {
     const mark = state.snapshots.begin('racing');
     // Another process recomputes a work after the snapshot took its mark: it stays noted.
     save(state, record('kar', 2, 'Retitled meanwhile', '10.1000/p2'));
-    await updateWorks(worksRun(state, { sourcePriority: [] }, 'other', new Date(), 24), out);
+    await updateWorks(worksRun(state, { policy: { sourcePriority: [] }, runId: 'other', snapshotEveryHours: 24 }), out);
     state.snapshots.written(mark);
     expect([...state.snapshots.pendingWorks(Number.MAX_SAFE_INTEGER)].map((w) => w.workId)).toEqual(['doi:10.1000/p2']);
   });

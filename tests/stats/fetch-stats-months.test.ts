@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { monthOf, monthsToFetch } from '../../src/stats/fetch-stats.ts';
+import { monthOf } from '../../src/oai/dates.ts';
+import { monthsToFetch } from '../../src/stats/fetch-stats.ts';
 
 describe('statistics months', () => {
   const now = new Date('2024-03-15T10:00:00Z');

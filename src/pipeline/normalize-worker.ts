@@ -1,0 +1,35 @@
+// Worker thread entry for harvests: parses a page and normalises each record to the common
+// record in the same pass, so the main thread only writes.
+import { parentPort } from 'node:worker_threads';
+import { parseListPage } from '../oai/list-page.ts';
+import { answerPageJobs } from '../oai/page-parser.ts';
+import type { OaiRecord } from '../oai/types.ts';
+import { normalizeRecord } from '../formats/normalize.ts';
+import { matchKey } from '../dedupe/match-key.ts';
+import { resolveDoi } from '../identifiers/record-doi.ts';
+import type { NormalizedJsonRecord, NormalizeJob, NormalizeOptions } from './normalizing-reader.ts';
+
+/** A record's raw metadata and common record as JSON, or the reason it was rejected, or the bug it hit. */
+export function normalizeForOutput(options: NormalizeOptions, record: OaiRecord): NormalizedJsonRecord {
+  const result = normalizeRecord(options.source, options.metadataPrefix, record);
+  const metadataJson = JSON.stringify(record.metadata);
+  if ('reject' in result) return { header: record.header, metadataJson, recordJson: null, format: null, fieldsJson: null, reject: result.reject };
+  if ('bug' in result) return { header: record.header, metadataJson, recordJson: null, format: null, fieldsJson: null, reject: `a bug in the normaliser: ${result.bug.message}`, bug: result.bug };
+  const common = resolveDoi(result.record);
+  return {
+    header: record.header, metadataJson, recordJson: JSON.stringify(common), doi: common.doi,
+    matchKey: common.doi || record.header.deleted ? null : matchKey(common), format: result.fields?.format ?? null,
+    fieldsJson: options.fields && result.fields ? JSON.stringify(result.fields.fields) : null, reject: null,
+  };
+}
+
+export function normalizePage(job: NormalizeJob) {
+  const page = parseListPage(job.body, job.verb, 'records', job.context);
+  const { normalize } = job;
+  // Serialised where the page was parsed, sparing the main thread both the object graph and the stringify.
+  const items = page.items.map((record): NormalizedJsonRecord =>
+    normalize ? normalizeForOutput(normalize, record) : { header: record.header, metadataJson: JSON.stringify(record.metadata) });
+  return { ...page, items };
+}
+
+if (parentPort) answerPageJobs<NormalizeJob, NormalizedJsonRecord>(parentPort, normalizePage);
