@@ -15,11 +15,6 @@ export function eprintElement(root: { name: string; element: XmlElement }): XmlE
 
 export function fromEprintsXml(eprint: XmlElement): RecordFields {
   const f = emptyFields();
-  const at = (name: string) => `ep3 ${name}`;
-  const date = (name: string): Sourced | null => {
-    const value = partialDate(text(eprint, name) ?? undefined);
-    return value ? { value, field: at(name) } : null;
-  };
   f.title = text(eprint, 'title');
   f.abstract = clean(textOf(childrenOf(eprint, 'abstract')[0]));
   f.creators = items(eprint, 'creators').map(eprintsPerson);
@@ -44,7 +39,23 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
   f.rights = texts(eprint, 'rights');
   const landing = attributesOf(eprint)['id'];
   f.landingPage = landing && /^https?:\/\//.test(landing) ? landing : null;
+  readDates(eprint, f);
+  readDocuments(eprint, f);
+  readDoiCandidates(eprint, f);
+  for (const item of items(eprint, 'funders')) {
+    const el = elementOf(item);
+    if (el) f.funding.push({ funder: text(el, 'agency'), funderId: null, award: text(el, 'grant_number') });
+  }
+  return f;
+}
 
+const at = (name: string) => `ep3 ${name}`;
+
+function readDates(eprint: XmlElement, f: RecordFields): void {
+  const date = (name: string): Sourced | null => {
+    const value = partialDate(text(eprint, name) ?? undefined);
+    return value ? { value, field: at(name) } : null;
+  };
   // Dates: datestamp is "Date Deposited" (first live); lastmod is left to the OAI header.
   f.dates.deposited = date('datestamp');
   const dateType = text(eprint, 'date_type');
@@ -67,7 +78,9 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
   f.dates.published = f.dates.published ?? date('hoa_date_pub');
   f.dates.firstCompliantDeposit = date('hoa_date_fcd');
   f.dates.available = date('hoa_date_foa');
+}
 
+function readDocuments(eprint: XmlElement, f: RecordFields): void {
   // Documents: one file each (the main one), with version, licence, access and embargo.
   for (const doc of childrenOf(child(eprint, 'documents') ?? {}, 'document')) {
     const el = elementOf(doc);
@@ -92,7 +105,9 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
   f.licence = f.files.map((x) => x.licence).find((l) => l !== null) ?? null;
   const held = bestVersion(f.files.map((x) => x.version));
   if (held) f.version = { value: held, field: 'ep3 document content' };
+}
 
+function readDoiCandidates(eprint: XmlElement, f: RecordFields): void {
   // DOI: official_url and related DOI links, then id_number.
   const candidates: DoiSource[] = [];
   for (const v of texts(eprint, 'doi')) candidates.push({ value: v, field: at('doi'), rank: 2 });
@@ -105,11 +120,6 @@ export function fromEprintsXml(eprint: XmlElement): RecordFields {
   f.doiCandidates = candidates;
   const official = text(eprint, 'official_url');
   if (official && !/doi\.org\//i.test(official)) f.identifiers.push({ scheme: 'url', value: official });
-  for (const item of items(eprint, 'funders')) {
-    const el = elementOf(item);
-    if (el) f.funding.push({ funder: text(el, 'agency'), funderId: null, award: text(el, 'grant_number') });
-  }
-  return f;
 }
 
 function eprintsPerson(item: unknown): Person {

@@ -224,64 +224,13 @@ export class HttpClient {
       };
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(url, {
-          signal,
-          dispatcher: this.dispatcher,
-          method: 'GET',
-          headersTimeout: this.options.readTimeoutMs,
-          bodyTimeout: this.options.readTimeoutMs,
-          headers: {
-            ...(this.options.basicAuth && url.origin === this.options.basicAuth.origin ? { authorization: this.options.basicAuth.header } : {}),
-            'user-agent': this.options.userAgent,
-            ...(this.options.from ? { from: this.options.from } : {}),
-            'accept-encoding': 'gzip, deflate',
-            accept: 'text/xml, application/xml;q=0.9, */*;q=0.1',
-          },
-        });
+        response = await this.send(url, signal);
       } catch (error) {
         if (signal.aborted) throw ended(error);
         throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      // A failing response is read only as far as its message needs: a 100 MB error page is
-      // quoted from its start, and an OAI-PMH error document is small.
-      const errorLimit = response.statusCode >= 500 || response.statusCode === 429 ? ERROR_BODY_BYTES : response.statusCode >= 400 ? OAI_ERROR_BODY_BYTES : undefined;
-      let cutShort = false;
-      const declared = Number(response.headers['content-length']);
-      let whole = errorLimit === undefined && Number.isInteger(declared) && declared > 0 && declared <= this.options.maxResponseBytes
-        ? Buffer.allocUnsafe(declared) : undefined;
-      try {
-        for await (const chunk of response.body as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (errorLimit !== undefined && size > errorLimit) {
-            chunks.push(chunk.subarray(0, chunk.length - (size - errorLimit)));
-            size = errorLimit;
-            cutShort = true;
-            response.body.destroy();
-            break;
-          }
-          if (size > this.options.maxResponseBytes) {
-            response.body.destroy();
-            throw new ResponseTooLargeError(
-              `response larger than the cap of ${this.options.maxResponseBytes} bytes`,
-              { ...ctx, stage: 'http' },
-            );
-          }
-          // With a Content-Length the body is copied once into its final buffer, not held twice.
-          if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
-          else {
-            if (whole) chunks.push(whole.subarray(0, size - chunk.length));
-            whole = undefined;
-            chunks.push(chunk);
-          }
-        }
-      } catch (error) {
-        if (error instanceof HarvestError) throw error;
-        throw ended(error);
-      }
+      const { raw, size, cutShort } = await this.readBody(response, ctx, ended);
       this.stats.wireBytes += size;
-      const raw = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
       // The start of a compressed error page cut short may not inflate: its raw bytes serve the quote.
       const body = cutShort ? await this.decompress(raw, encoding, ctx).catch(() => raw) : await this.decompress(raw, encoding, ctx);
@@ -290,6 +239,65 @@ export class HttpClient {
       if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
       return result;
     });
+  }
+
+  private send(url: URL, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    return request(url, {
+      signal,
+      dispatcher: this.dispatcher,
+      method: 'GET',
+      headersTimeout: this.options.readTimeoutMs,
+      bodyTimeout: this.options.readTimeoutMs,
+      headers: {
+        ...(this.options.basicAuth && url.origin === this.options.basicAuth.origin ? { authorization: this.options.basicAuth.header } : {}),
+        'user-agent': this.options.userAgent,
+        ...(this.options.from ? { from: this.options.from } : {}),
+        'accept-encoding': 'gzip, deflate',
+        accept: 'text/xml, application/xml;q=0.9, */*;q=0.1',
+      },
+    });
+  }
+
+  /**
+   * The body's bytes, within the size cap. A failing response is read only as far as its
+   * message needs: a 100 MB error page is quoted from its start, and an OAI-PMH error document is small.
+   */
+  private async readBody(response: Dispatcher.ResponseData, ctx: ErrorContext, ended: (error: unknown) => HarvestError): Promise<{ raw: Buffer; size: number; cutShort: boolean }> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const errorLimit = response.statusCode >= 500 || response.statusCode === 429 ? ERROR_BODY_BYTES : response.statusCode >= 400 ? OAI_ERROR_BODY_BYTES : undefined;
+    let cutShort = false;
+    const declared = Number(response.headers['content-length']);
+    let whole = errorLimit === undefined && Number.isInteger(declared) && declared > 0 && declared <= this.options.maxResponseBytes
+      ? Buffer.allocUnsafe(declared) : undefined;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (errorLimit !== undefined && size > errorLimit) {
+          chunks.push(chunk.subarray(0, chunk.length - (size - errorLimit)));
+          size = errorLimit;
+          cutShort = true;
+          response.body.destroy();
+          break;
+        }
+        if (size > this.options.maxResponseBytes) {
+          response.body.destroy();
+          throw new ResponseTooLargeError(`response larger than the cap of ${this.options.maxResponseBytes} bytes`, { ...ctx, stage: 'http' });
+        }
+        // With a Content-Length the body is copied once into its final buffer, not held twice.
+        if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
+        else {
+          if (whole) chunks.push(whole.subarray(0, size - chunk.length));
+          whole = undefined;
+          chunks.push(chunk);
+        }
+      }
+    } catch (error) {
+      if (error instanceof HarvestError) throw error;
+      throw ended(error);
+    }
+    const raw = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    return { raw, size, cutShort };
   }
 
   private async decompress(raw: Buffer, encoding: string, ctx: ErrorContext): Promise<Uint8Array> {

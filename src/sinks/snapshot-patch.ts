@@ -2,6 +2,7 @@
 // changed since are replaced, added or dropped. Both are in id order (as SQLite sorts text:
 // by UTF-8 bytes), so one pass merges them; copying costs about what `cp` of the file costs,
 // where writing every line anew from the database costs several times that.
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { close, closeSync, openSync, readSync } from 'node:fs';
 import { SnapshotWriter } from './snapshot-writer.ts';
 
@@ -12,8 +13,8 @@ export interface SnapshotChange {
 }
 
 /** The previous snapshot is not what it should be (edited, truncated, out of order): write it whole instead. */
-export class SnapshotPatchError extends Error {
-  override name = 'SnapshotPatchError';
+export class SnapshotPatchError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_SNAPSHOT_PATCH';
 }
 
 const CHUNK = 4 << 20;

@@ -1,5 +1,6 @@
 // COUNTER Item Reports (ir, ir_a1) in R5 and R5.1 → rows of item, month, metric and count,
 // and COUNTER exceptions → what to do about them (docs: usage-statistics.md §4). Pure.
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { doiKey, normalizeDoi } from '../identifiers/doi.ts';
 
 export type CounterRelease = '5' | '5.1';
@@ -55,11 +56,11 @@ function checkedRows(raw: readonly RawRow[]): Pick<CounterReport, 'rows' | 'inva
   return { rows, invalid };
 }
 
-export class CounterError extends Error {
+export class CounterError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_COUNTER';
   readonly exceptions: CounterException[];
   constructor(message: string, exceptions: CounterException[] = []) {
-    super(message);
-    this.name = 'CounterError';
+    super(message, { stage: 'stats' });
     this.exceptions = exceptions;
   }
 }

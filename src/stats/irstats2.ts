@@ -1,6 +1,7 @@
 // EPrints IRStats2 (/cgi/stats/get … export=JSON) → monthly download counts per item. Pure.
 // The server's JSON is not quite JSON: every value a string, `records` missing when empty,
 // "null" counts for all-zero series, apostrophes escaped as \' (docs: usage-statistics.md §3).
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 
 /** The metric name in outputs: IRStats2 downloads are not COUNTER metrics and never added to them. */
 export const IRSTATS2_DOWNLOADS = 'irstats2:downloads';
@@ -11,10 +12,10 @@ export interface Irstats2Response {
   records: Record<string, string>[];
 }
 
-export class Irstats2Error extends Error {
+export class Irstats2Error extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_IRSTATS2';
   constructor(message: string) {
-    super(message);
-    this.name = 'Irstats2Error';
+    super(message, { stage: 'stats' });
   }
 }
 
