@@ -1,18 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
-// The small young generation bounds peak memory on long harvests (see the benchmark).
 // The command line: a thin layer over the library. Exit codes: 0 every source succeeded,
 // 1 a source failed (the others still ran), 2 usage or configuration error.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { OaiClient } from '../oai/client.ts';
 import { decodeSetSpec } from '../oai/setspec.ts';
-import { HttpStatusError } from '../oai/errors.ts';
-import { irstats2Endpoint, itemMonthlyCounts, itemMonthlyUrl, parseIrstats2 } from '../stats/irstats2.ts';
-import { monthOf } from '../oai/dates.ts';
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
+import { irstats2Endpoint } from '../stats/irstats2.ts';
 import { isDatestamp } from '../oai/dates.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
-import { oneOffHttp } from '../pipeline/quick.ts';
+import { identify, itemDownloads, listMetadataFormats, listSets } from '../pipeline/quick.ts';
 import { harvest } from '../pipeline/harvest.ts';
 import { createLogger } from './log.ts';
 import { clearProgress, terminalProgress } from './progress.ts';
@@ -25,7 +21,8 @@ import { writeAudit } from '../audit/write-audit.ts';
 import { redactText } from '../oai/secrets.ts';
 import { unknownLines } from '../audit/audit-report.ts';
 import { runSchedule } from '../pipeline/schedule.ts';
-import { formatStatus, statusReport } from '../pipeline/status.ts';
+import { statusReport } from '../pipeline/status.ts';
+import { formatStatus } from './status-text.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_SOURCE_FAILED = 1;
@@ -72,7 +69,10 @@ Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration
 committing the current page. status: 0 every source healthy, 1 a source failing, stale
 or never harvested. schedule: runs until SIGINT/SIGTERM, then exits 0.`;
 
-class UsageError extends Error {}
+/** The command line asked for something it cannot do: the usage is printed with the reason. */
+class UsageError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_USAGE';
+}
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -329,38 +329,25 @@ async function statsItemCommand(args: string[], values: Record<string, unknown>)
   if (!Number.isInteger(months) || months < 1) throw new UsageError('--months must be a positive integer');
   const endpoint = url.includes('/stats/get') ? url : irstats2Endpoint(url);
   if (!endpoint) throw new UsageError(`${url} does not end in /oai2; give the IRStats2 URL (…/cgi/stats/get)`);
-  const now = new Date();
-  const { http, pool } = oneOffHttp();
   try {
-    const target = new URL(itemMonthlyUrl(endpoint, eprintId, monthOf(now, months - 1), monthOf(now)));
-    const text = await http.get(target, { verb: 'stats' }, (r) => {
-      if (r.status >= 400) throw new HttpStatusError(r.status, '', { url: r.url, verb: 'stats' });
-      return Buffer.from(r.body).toString('utf8');
-    });
-    for (const { month, count } of itemMonthlyCounts(parseIrstats2(text))) process.stdout.write(`${month}\t${count}\n`);
+    for (const { month, count } of await itemDownloads(endpoint, eprintId, { months })) process.stdout.write(`${month}\t${count}\n`);
     return EXIT_OK;
   } catch (error) {
     process.stderr.write(`oai-harvester stats item: ${oneLineReason(describeError(error))}\n`);
     return EXIT_SOURCE_FAILED;
-  } finally {
-    await pool.close();
   }
 }
 
 async function inspectCommand(command: 'identify' | 'formats' | 'sets', args: string[], identifier: string | undefined): Promise<number> {
   const [url] = args;
   if (!url || args.length > 1 || !URL.canParse(url)) throw new UsageError(`${command} takes one base URL, e.g. https://kar.kent.ac.uk/cgi/oai2`);
-  const { http, pool } = oneOffHttp();
-  const client = new OaiClient(url, http);
   try {
     if (command === 'identify') {
-      process.stdout.write(`${JSON.stringify(await client.identify(), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(await identify(url), null, 2)}\n`);
     } else if (command === 'formats') {
-      for (const f of await client.listMetadataFormats(identifier)) {
-        process.stdout.write(`${f.metadataPrefix}\t${f.metadataNamespace}\t${f.schema}\n`);
-      }
+      for (const f of await listMetadataFormats(url, identifier)) process.stdout.write(`${f.metadataPrefix}\t${f.metadataNamespace}\t${f.schema}\n`);
     } else {
-      for await (const set of client.listSets()) {
+      for await (const set of listSets(url)) {
         const decoded = decodeSetSpec(set.setSpec);
         process.stdout.write(`${set.setSpec}\t${decoded === set.setSpec ? '' : decoded}\t${set.setName}\n`);
       }
@@ -369,9 +356,6 @@ async function inspectCommand(command: 'identify' | 'formats' | 'sets', args: st
   } catch (error) {
     process.stderr.write(`oai-harvester ${command}: ${oneLineReason(describeError(error))}\n`);
     return EXIT_SOURCE_FAILED;
-  } finally {
-    await pool.close();
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));

@@ -2,7 +2,10 @@
 import { OaiClient, type ListArguments, type ListOptions } from '../oai/client.ts';
 import { DEFAULT_RETRY, HttpClient, HttpPool, type HttpOptions } from '../oai/http.ts';
 import type { Identify, MetadataFormat, OaiHeader, OaiRecord, OaiSet } from '../oai/types.ts';
+import { HttpStatusError } from '../oai/errors.ts';
+import { monthOf } from '../oai/dates.ts';
 import { DEFAULT_USER_AGENT } from '../config/config.ts';
+import { itemMonthlyCounts, itemMonthlyUrl, parseIrstats2 } from '../stats/irstats2.ts';
 
 /** HTTP settings for one-off requests (inspection commands and library helpers). */
 export const ONE_OFF_HTTP: HttpOptions = {
@@ -45,3 +48,24 @@ export const listRecords = (baseUrl: string, args: ListArguments, options: ListO
 export const listIdentifiers = (baseUrl: string, args: ListArguments, options: ListOptions = {}, http: Partial<HttpOptions> = {}): AsyncGenerator<OaiHeader> =>
   listWith(baseUrl, http, (c) => c.listIdentifiers(args, options));
 export const listSets = (baseUrl: string, http: Partial<HttpOptions> = {}): AsyncGenerator<OaiSet> => listWith(baseUrl, http, (c) => c.listSets());
+
+/** One EPrints item's IRStats2 downloads per month, the last `months` months up to `now`. */
+export async function itemDownloads(
+  endpoint: string,
+  eprintId: string,
+  window: { months: number; now?: Date | undefined },
+  http: Partial<HttpOptions> = {},
+): Promise<{ month: string; count: number }[]> {
+  const now = window.now ?? new Date();
+  const { http: client, pool } = oneOffHttp(http);
+  try {
+    const target = new URL(itemMonthlyUrl(endpoint, eprintId, monthOf(now, window.months - 1), monthOf(now)));
+    const text = await client.get(target, { verb: 'stats' }, (r) => {
+      if (r.status >= 400) throw new HttpStatusError(r.status, '', { url: r.url, verb: 'stats' });
+      return Buffer.from(r.body).toString('utf8');
+    });
+    return itemMonthlyCounts(parseIrstats2(text));
+  } finally {
+    await pool.close();
+  }
+}

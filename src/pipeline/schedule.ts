@@ -87,12 +87,16 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
       'scheduled',
     );
   }
+  const catchingUp: string[] = [];
   if (options.catchUp ?? true) {
     for (const source of scheduled) {
       const missed = missedRun(source.schedule, timezone, resources.state, source.id);
-      if (missed) start(source, `catching up: the run due ${missed} has not succeeded`);
+      if (!missed) continue;
+      catchingUp.push(source.id);
+      start(source, `catching up: the run due ${missed} has not succeeded`);
     }
   }
+  logger.info({ sources: scheduled.map((s) => s.id), catchingUp }, 'schedule started');
 
   await new Promise<void>((done) => {
     if (signal.aborted) done();

@@ -10,7 +10,7 @@ const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const runs = sizes.length > 0 ? sizes : [20_000, 200_000];
 
 // Run the harvester with the same Node flags its bin script gives it.
-const shebang = readFileSync(join(root, 'dist/cli/main.js'), 'utf8').split('\n', 1)[0]!;
+const shebang = readFileSync(join(root, 'dist/cli/bin.js'), 'utf8').split('\n', 1)[0]!;
 const binFlags = shebang.split(/\s+/).filter((w) => w.startsWith('--'));
 
 interface Usage { userUs: number; systemUs: number; maxRssKb: number }
@@ -55,7 +55,7 @@ async function harvestOnce(url: string, commonRecord: boolean): Promise<{ wallS:
   const code = await new Promise<number | null>((done) => {
     const child = spawn(
       process.execPath,
-      [...binFlags, '--import', join(root, 'tests/bench/usage-hook.mjs'), join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'warn'],
+      [...binFlags, '--import', join(root, 'tests/bench/usage-hook.mjs'), join(root, 'dist/cli/bin.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'warn'],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_USAGE_FILE: usageFile } },
     );
     child.on('exit', done);

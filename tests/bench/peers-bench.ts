@@ -22,7 +22,7 @@ const peersWork = process.env['PEERS_WORK'] ?? join(tmpdir(), 'oai-peers');
 process.on('exit', removeTempDirs);
 const latencyMs = Number(process.env['BENCH_LATENCY_MS'] ?? 300);
 const latencyPages = Number(process.env['BENCH_LATENCY_PAGES'] ?? 200);
-const shebang = readFileSync(join(root, 'dist/cli/main.js'), 'utf8').split('\n', 1)[0]!;
+const shebang = readFileSync(join(root, 'dist/cli/bin.js'), 'utf8').split('\n', 1)[0]!;
 const binFlags = shebang.split(/\s+/).filter((w) => w.startsWith('--'));
 
 interface Row {
@@ -99,7 +99,7 @@ async function ours(url: string, commonRecord: boolean): Promise<Row> {
   const config = join(dir, 'sources.json');
   writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
   const out = join(dir, 'out');
-  const { wallS, usage } = await measured([...binFlags, join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', out, '--log-level', 'warn']);
+  const { wallS, usage } = await measured([...binFlags, join(root, 'dist/cli/bin.js'), 'run', '--config', config, '--out', out, '--log-level', 'warn']);
   const ids = new Set<string>();
   let lines = 0;
   const recordsDir = join(out, 'records', 'bench');
@@ -198,7 +198,7 @@ if (process.env['BENCH_MANY'] !== '0') {
       const retry = { maxAttempts: 1000, baseDelayMs: 500, maxDelayMs: 2000, budgetMs: 20_000 };
       writeFileSync(config, JSON.stringify({ concurrency: 10, sources: sources.map((s) => ({ ...s, minDelayMs: 0, concurrency: 1, retry })) }));
       const started = performance.now();
-      const child = spawn(process.execPath, [...binFlags, join(root, 'dist/cli/main.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      const child = spawn(process.execPath, [...binFlags, join(root, 'dist/cli/bin.js'), 'run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'ignore'] });
       const code = await new Promise<number | null>((done) => child.on('exit', done));
       const summaries = readdirSync(join(dir, 'out', 'runs')).map((f) => JSON.parse(readFileSync(join(dir, 'out', 'runs', f), 'utf8')) as { sources: { source: string; status: string; durationMs: number; records: number }[] });
       return { code, wallS: (performance.now() - started) / 1000, sources: summaries[0]!.sources };

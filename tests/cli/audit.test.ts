@@ -7,7 +7,7 @@ import { FixtureRepository } from '../support/fixture-repository.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';
 
 const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 const KAR_ID = 'oai:kar.kent.ac.uk:89524';
 let out = '';
 const repositories: FixtureRepository[] = [];

@@ -6,7 +6,7 @@ import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { outputLines, tempDir } from '../support/run.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
 
 interface Result {
   code: number | null;
@@ -181,7 +181,8 @@ describe('oai-harvester command line', () => {
     const b = await cli(['run', '--config', config, '--out', out]);
     expect(b.code).toBe(3);
     expect(b.stdout).toMatch(new RegExp(`^kar: source "kar" is being harvested by process ${a.pid} on .+ since .+; skipped$`, 'm'));
-    expect(b.ms).toBeLessThan(5_000);
+    // Turned away, not made to wait: A is still harvesting.
+    expect(a.exitCode).toBeNull();
 
     a.kill('SIGKILL');
     expect(await aDone).toBe('SIGKILL');
@@ -227,15 +228,15 @@ describe('oai-harvester command line', () => {
     const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), retry }]);
     const child = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 200));
-    const signalled = Date.now();
+    // Signalled once the client says it is waiting out its 5 s backoff.
+    while (!stderr.includes('retrying request')) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
-    // Not the 5 s backoff, nor the 10-minute budget.
-    expect(Date.now() - signalled).toBeLessThan(3000);
+    // Not after the backoff, nor the 10-minute budget: the retry was never sent.
     expect(server.requests).toHaveLength(1);
     expect(stdout).toMatch(/^kar: stopped while waiting to retry \(last failure: HTTP 503/m);
     const status = await cli(['status', '--json', '--config', config, '--out', out]);

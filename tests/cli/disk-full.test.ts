@@ -9,7 +9,7 @@ import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { outputLines, tempDir } from '../support/run.ts';
 import { smallDisk, type SmallDisk } from '../support/small-disk.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
 let server: TestServer | undefined;
 let disk: SmallDisk | undefined;
 afterEach(async () => {

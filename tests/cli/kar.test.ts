@@ -8,7 +8,7 @@ import { SAMPLES } from '../support/oai-server.ts';
 import { outputLines, tempDir } from '../support/run.ts';
 
 const HERE = import.meta.dirname;
-const MAIN = resolve(HERE, '../../src/cli/main.ts');
+const MAIN = resolve(HERE, '../../src/cli/bin.ts');
 
 // A KAR-shaped repository: EPrints' own Identify, the record as KAR's oai_dc would carry it,
 // and its EP3 export, served as EPrints serves them (paths included).

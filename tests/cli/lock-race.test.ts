@@ -9,7 +9,7 @@ import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { outputLines, tempDir } from '../support/run.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.close();

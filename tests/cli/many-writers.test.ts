@@ -9,7 +9,7 @@ import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { tempDir } from '../support/run.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
 const SOURCES = 10;
 const ROUNDS = Number(process.env['MANY_WRITERS_ROUNDS'] ?? 20);
 let server: TestServer;

@@ -16,7 +16,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** The run's exit code, output and peak RSS in KiB, started as `node dist/cli/main.js` would be (no flags). */
+/** The run's exit code, output and peak RSS in KiB, started as `node dist/cli/bin.js` would be (no flags). */
 function runMeasured(feed: Feed, source: Record<string, unknown> = {}): Promise<{ code: number | null; peakKib: number; out: string; stderr: string }> {
   return startOaiServer({ feeds: { kar: feed } }).then((started) => {
     server = started;

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { tempDir } from '../support/run.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
 const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
 const PASSWORD = 'Pa55w0rd-s3cret';
 const TOKEN = 'T0ken-s3cret-in-query';

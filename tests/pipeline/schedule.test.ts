@@ -87,7 +87,9 @@ describe('schedule', () => {
     const second = captureLogger();
     stop = new AbortController();
     service = runSchedule({ config, outDir: out, logger: second.logger, signal: stop.signal, parserThreads: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    // Whether a source catches up is decided before the schedule says it has started.
+    await waitFor(() => second.lines.some((l) => l['msg'] === 'schedule started'));
+    expect(second.lines.find((l) => l['msg'] === 'schedule started')).toMatchObject({ sources: ['a'], catchingUp: [] });
     stop.abort();
     expect(await service).toEqual({ runs: 0, failedRuns: 0, interruptedRuns: 0 });
     expect(second.lines.some((l) => l['msg'] === 'run queued')).toBe(false);
@@ -130,7 +132,7 @@ describe('schedule', () => {
     const config = join(dir, 'sources.json');
     writeFileSync(config, JSON.stringify({ schedule: '0 3 * * *', timezone: 'UTC', sources: [{ id: 'a', baseUrl: server.feedUrl('a'), minDelayMs: 20 }] }));
     const out = join(dir, 'out');
-    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../src/cli/main.ts'), 'schedule', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../src/cli/bin.ts'), 'schedule', '--config', config, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));

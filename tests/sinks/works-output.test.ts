@@ -6,7 +6,8 @@ import { harvest } from '../../src/pipeline/harvest.ts';
 import { recomputeDirtyWorks, worksRun } from '../../src/dedupe/recompute-works.ts';
 import { StateStore } from '../../src/store/state.ts';
 import type { CommonRecord } from '../../src/formats/common-record.ts';
-import { formatStatus, statusReport } from '../../src/pipeline/status.ts';
+import { statusReport } from '../../src/pipeline/status.ts';
+import { formatStatus } from '../../src/cli/status-text.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';
@@ -119,7 +120,7 @@ describe('works', () => {
     const { out, run } = await setup();
     await run();
     const { spawnSync } = await import('node:child_process');
-    const main = join(import.meta.dirname, '../../src/cli/main.ts');
+    const main = join(import.meta.dirname, '../../src/cli/bin.ts');
     const shown = spawnSync(process.execPath, [main, 'works', 'show', 'https://doi.org/10.3399/BJGP.2020.0917', '--out', out], { encoding: 'utf8' });
     expect(shown.status).toBe(0);
     expect(shown.stdout).toContain('doi:10.3399/bjgp.2020.0917  active, 2 copies');
@@ -239,7 +240,7 @@ describe('works', () => {
     }
     // `works snapshot` writes it at once, and it equals what the change files gave.
     const { spawnSync } = await import('node:child_process');
-    const written = spawnSync(process.execPath, [join(import.meta.dirname, '../../src/cli/main.ts'), 'works', 'snapshot', '--out', out], { encoding: 'utf8' });
+    const written = spawnSync(process.execPath, [join(import.meta.dirname, '../../src/cli/bin.ts'), 'works', 'snapshot', '--out', out], { encoding: 'utf8' });
     expect(written.stderr).toBe('');
     expect(written.status).toBe(0);
     expect(written.stdout).toContain(`5 works written to ${join(out, 'works.jsonl')}`);

@@ -130,7 +130,7 @@ describe('download statistics', () => {
     const base = await kent.start();
     // Asynchronously: the server answering the child runs in this process.
     const { execFile } = await import('node:child_process');
-    const main = join(import.meta.dirname, '../../src/cli/main.ts');
+    const main = join(import.meta.dirname, '../../src/cli/bin.ts');
     const run = (args: string[]) =>
       new Promise<{ code: number; stdout: string }>((done) =>
         execFile(process.execPath, [main, ...args], (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout })),
