@@ -7,7 +7,7 @@ import { normalizeRecord } from '../../src/formats/normalize.ts';
 import { readFields } from '../../src/formats/registry.ts';
 import type { CommonRecord } from '../../src/formats/common-record.ts';
 import { FIXTURES, SAMPLES } from '../support/oai-server.ts';
-import { metadataOf, recordsIn } from './support.ts';
+import { metadataOf, recordsIn, recordsInXml } from './support.ts';
 
 const HERE = import.meta.dirname;
 const kar = recordsIn(join(HERE, 'fixtures/kar-89524-oai_dc.xml'))[0]!;
@@ -145,5 +145,21 @@ describe('the JSON Schema of the common record', () => {
     }
     const broken = { ...records[0]!, dates: { ...records[0]!.dates, published: { value: '30/07/2021', field: 'x' } } };
     expect(validate(broken)).toBe(false);
+  });
+});
+
+describe('a normaliser that fails', () => {
+  it('rejects metadata no normaliser reads, with the reason', () => {
+    const [mods] = recordsInXml(`<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-01T00:00:00Z</responseDate><request>x</request>
+      <ListRecords><record><header><identifier>oai:x:1</identifier><datestamp>2026-01-01</datestamp></header>
+      <metadata><mods xmlns="http://www.loc.gov/mods/v3"><titleInfo><title>A</title></titleInfo></mods></metadata></record></ListRecords></OAI-PMH>`);
+    const result = normalizeRecord('kar', 'mods', mods!);
+    expect(result).toEqual({ reject: expect.stringContaining('no normaliser for metadataPrefix "mods"') });
+  });
+
+  it('calls anything else it throws a bug, with its stack, not unreadable metadata', () => {
+    // No parsed page holds this (dc is always an object of arrays); a bug in a normaliser meets it the same way.
+    const result = normalizeRecord('kar', 'oai_dc', { ...kar, metadata: { dc: null } as never });
+    expect(result).toEqual({ bug: { message: expect.stringMatching(/^TypeError: /), stack: expect.stringContaining('fromOaiDc') } });
   });
 });
