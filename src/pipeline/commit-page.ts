@@ -14,7 +14,7 @@ import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import type { NormalizedJsonRecord } from './normalizing-reader.ts';
 import { enrichmentNote, enrichments, formatFieldsOf, mergedRecord, type Enrichment, type ExportSource } from './page-formats.ts';
-import type { ListSummary, SourceSummary } from './summary.ts';
+import type { ListSummary, PageCounts, SourceSummary } from './summary.ts';
 
 export interface PageSink {
   appender: JsonlAppender;
@@ -182,7 +182,7 @@ function stopOnRepeatedPages(page: Page, { sink, harvest }: PageTarget): void {
 }
 
 function count(page: Page, { result, summary, sink }: PageTarget, plan: PagePlan): void {
-  for (const tally of [result, summary]) {
+  for (const tally of [result, summary] satisfies PageCounts[]) {
     tally.pages++;
     tally.records += plan.lines.length;
     tally.deleted += plan.deleted;

@@ -26,7 +26,20 @@ export interface ErrorSummary {
   lastId?: string | undefined;
 }
 
-export interface ListSummary {
+/** What the pages of a list, or of all a source's lists, came to. */
+export interface PageCounts {
+  pages: number;
+  /** Lines written: new and changed records, tombstones included. */
+  records: number;
+  deleted: number;
+  unchanged: number;
+  /** Records whose metadata could not be read into the common record (see the rejects file). */
+  rejects: number;
+  /** Records a normaliser failed on with a bug (counted among the rejects too; each is logged with its stack). */
+  normalizerBugs: number;
+}
+
+export interface ListSummary extends PageCounts {
   list: string;
   metadataPrefix: string;
   set: string | null;
@@ -35,14 +48,6 @@ export interface ListSummary {
   from: string | null;
   until: string | null;
   status: 'complete' | 'incomplete';
-  pages: number;
-  records: number;
-  deleted: number;
-  unchanged: number;
-  /** Records whose metadata could not be read into the common record (see the rejects file). */
-  rejects: number;
-  /** Records a normaliser failed on with a bug (counted among the rejects too; each is logged with its stack). */
-  normalizerBugs: number;
   /** EPrints exports fetched one record at a time for enrichment, and those the repository would not give. */
   exportsFetched: number;
   exportsUnavailable: number;
@@ -59,7 +64,7 @@ export interface ListSummary {
   error?: ErrorSummary;
 }
 
-export interface SourceSummary {
+export interface SourceSummary extends PageCounts {
   source: string;
   /** `locked`: another run holds the source; it was skipped. */
   status: 'ok' | 'failed' | 'locked';
@@ -67,12 +72,6 @@ export interface SourceSummary {
   baseUrl: string;
   granularity: Granularity | null;
   lists: ListSummary[];
-  pages: number;
-  records: number;
-  deleted: number;
-  unchanged: number;
-  rejects: number;
-  normalizerBugs: number;
   bytes: number;
   wireBytes: number;
   requests: number;
