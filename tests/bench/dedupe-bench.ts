@@ -39,12 +39,12 @@ function record(i: number, title: string): CommonRecord {
 function load(state: StateStore, ids: Iterable<number>, title: (i: number) => string): void {
   let batch: number[] = [];
   const flush = () => {
-    state.transaction(() => {
-      for (const i of batch) {
-        const r = record(i, title(i));
-        state.records.save([{ sourceId: r.source, identifier: r.identifier, deleted: false, workId: workId(r), recordJson: JSON.stringify(r), matchKey: null }]);
-      }
+    // One save per batch, as a harvested page is saved.
+    const rows = batch.map((i) => {
+      const r = record(i, title(i));
+      return { sourceId: r.source, identifier: r.identifier, deleted: false, workId: workId(r), recordJson: JSON.stringify(r), matchKey: null };
     });
+    state.transaction(() => state.records.save(rows));
     batch = [];
   };
   for (const i of ids) {
