@@ -9,7 +9,7 @@ import { full } from 'acorn-walk';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-const STAGES = ['oai', 'formats', 'identifiers', 'config', 'store', 'dedupe', 'stats', 'sinks', 'audit', 'pipeline', 'cli'];
+const STAGES = ['oai', 'formats', 'identifiers', 'crossref', 'config', 'store', 'dedupe', 'stats', 'sinks', 'audit', 'pipeline', 'cli'];
 const MAX_FILE_LINES = 400;
 const MAX_FUNCTION_LINES = 80;
 const MAX_POSITIONAL_PARAMETERS = 5;

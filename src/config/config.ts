@@ -3,10 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { checkCron, isObject, isPositiveInteger, isTimeZone, type Fail } from './fields.ts';
+import { parseCrossref, type CrossrefConfig } from './crossref.ts';
 import { parseSource, type SourceConfig } from './source.ts';
 
 export { DEFAULT_USER_AGENT, VERSION, type SourceConfig } from './source.ts';
 export type { StatsConfig } from './stats.ts';
+export type { CrossrefConfig } from './crossref.ts';
 
 /** What recomputing works and writing works.jsonl go by. */
 export interface WorksConfig {
@@ -23,6 +25,8 @@ export interface HarvestConfig {
   /** IANA time zone the cron expressions are read in; the machine's own when unset. */
   timezone: string | undefined;
   sources: SourceConfig[];
+  /** Enrich works from the Crossref REST API; without it nothing is sent there. */
+  crossref: CrossrefConfig | undefined;
 }
 
 export class ConfigError extends HarvestError {
@@ -32,7 +36,9 @@ export class ConfigError extends HarvestError {
   }
 }
 
-const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', '$schema'];
+const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', 'crossref', '$schema'];
+/** Copies that are not a configured source's take these ids. */
+const RESERVED_SOURCE_IDS = new Set(['crossref']);
 const WORKS_FIELDS = ['sourcePriority', 'mergeProbableDuplicates', 'snapshotEveryHours'];
 
 export function loadConfig(file: string): HarvestConfig {
@@ -71,10 +77,14 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   const sources = list.map((raw, index) => {
     const source = parseSource(raw, `sources[${index}]`, fail, { schedule: schedule as string | undefined, timezone: timezone as string | undefined });
     if (seen.has(source.id)) fail(`source "${source.id}"`, 'the id is used twice');
+    if (RESERVED_SOURCE_IDS.has(source.id)) fail(`source "${source.id}"`, 'the id is reserved for the copies from the Crossref API');
     seen.add(source.id);
     return source;
   });
-  return { file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, works: parseWorks(json['works'], seen, fail) };
+  return {
+    file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, works: parseWorks(json['works'], seen, fail),
+    crossref: parseCrossref(json['crossref'], fail),
+  };
 }
 
 function parseWorks(raw: unknown, sourceIds: ReadonlySet<string>, fail: Fail): WorksConfig {

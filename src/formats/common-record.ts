@@ -63,6 +63,30 @@ export interface Funding {
   award: string | null;
 }
 
+/** A licence with the version of the text it covers and when it starts (Crossref `license`). */
+export interface LicenceTerm {
+  url: string;
+  /** vor, am, tdm or unspecified. */
+  contentVersion: string;
+  start: PartialDate | null;
+  delayDays: number | null;
+}
+
+/**
+ * A correction, retraction or other update between this record's DOI and another
+ * (Crossref `update-to` / `updated-by`). `direction`: `updated-by` when the other DOI updates
+ * this one (this record was retracted), `updates` when this record is the notice.
+ */
+export interface UpdateNotice {
+  direction: 'updated-by' | 'updates';
+  /** correction, retraction, erratum, expression_of_concern, new_version, … */
+  type: string;
+  doi: string;
+  date: PartialDate | null;
+  /** Who asserted it: publisher, retraction-watch, … */
+  source: string | null;
+}
+
 export interface RecordDates {
   published: Sourced<PartialDate> | null;
   accepted: Sourced<PartialDate> | null;
@@ -132,6 +156,10 @@ export interface RecordFields {
   divisions: string[];
   funding: Funding[];
   dates: RecordDates;
+  /** Licences per version of the text, where the format gives them (Crossref). */
+  licences?: LicenceTerm[];
+  /** Corrections and retractions, where the format gives them (Crossref). */
+  updates?: UpdateNotice[];
 }
 
 export interface CommonRecord extends Omit<RecordFields, 'doiCandidates'> {

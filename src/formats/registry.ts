@@ -9,7 +9,7 @@ import { fromRioxx, RIOXX2_NS, RIOXX3_NS } from './rioxx.ts';
 import { namespaceOf, rootOf } from './xml-form.ts';
 
 /** The formats this program reads, richest first: the order fields are merged in. */
-export const FORMATS = ['ep3', 'rioxx3', 'rioxx', 'oai_dc'] as const;
+export const FORMATS = ['ep3', 'rioxx3', 'rioxx', 'oai_dc', 'crossref', 'bibtex'] as const;
 export type FormatName = (typeof FORMATS)[number];
 
 /** Metadata no normaliser reads: the record is rejected, its raw metadata kept. */

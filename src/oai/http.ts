@@ -47,6 +47,10 @@ export interface HttpOptions {
   redactParams?: readonly string[];
   /** Basic credentials (from a base URL's userinfo), sent only to that URL's origin. */
   basicAuth?: { origin: string; header: string } | undefined;
+  /** More request headers (an API token: register it as a secret first). */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** Accept header; OAI-PMH XML by default. */
+  accept?: string | undefined;
 }
 
 /** How much of a 5xx or 429 body is read (its start is quoted in the error), and of a 4xx (an OAI-PMH error document). */
@@ -68,6 +72,8 @@ export interface HttpResponse {
   url: string;
   /** Bytes as received, before decompression. */
   wireBytes: number;
+  /** Response headers, names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface RetryEvent {
@@ -235,7 +241,7 @@ export class HttpClient {
       // The start of a compressed error page cut short may not inflate: its raw bytes serve the quote.
       const body = cutShort ? await this.decompress(raw, encoding, ctx).catch(() => raw) : await this.decompress(raw, encoding, ctx);
       const retryAfter = response.headers['retry-after'];
-      const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size };
+      const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size, headers: response.headers };
       if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
       return result;
     });
@@ -253,7 +259,8 @@ export class HttpClient {
         'user-agent': this.options.userAgent,
         ...(this.options.from ? { from: this.options.from } : {}),
         'accept-encoding': 'gzip, deflate',
-        accept: 'text/xml, application/xml;q=0.9, */*;q=0.1',
+        accept: this.options.accept ?? 'text/xml, application/xml;q=0.9, */*;q=0.1',
+        ...this.options.headers,
       },
     });
   }
