@@ -1,7 +1,7 @@
 // The state database's tables, and the steps that bring an older database to them. The
 // works live in a file of their own beside it (`<state>-works`), attached as `workdb`.
 
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -63,6 +63,12 @@ CREATE TABLE IF NOT EXISTS source_runs (
   error_json TEXT, records INTEGER NOT NULL, deleted INTEGER NOT NULL,
   PRIMARY KEY (source_id, finished_at, run_id)
 ) WITHOUT ROWID;
+-- Crossref's record of each DOI a work has: found (its JSON), missing (not a Crossref DOI), or
+-- pending (wanted, not fetched yet: a run that could not ask leaves it for the next).
+CREATE TABLE IF NOT EXISTS crossref_works (
+  doi TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT, checked_at TEXT
+);
+CREATE INDEX IF NOT EXISTS crossref_works_due ON crossref_works (status, checked_at);
 CREATE TABLE IF NOT EXISTS format_fields (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, format TEXT NOT NULL, datestamp TEXT NOT NULL, fields_json TEXT NOT NULL,
   PRIMARY KEY (source_id, identifier, format)
@@ -152,4 +158,6 @@ export const MIGRATIONS: Record<number, string> = {
   // v9 notes the works changed since works.jsonl was written (workdb.snapshot_pending, made
   // with the works file); older programs, which would not, must not write to it.
   8: `SELECT 1;`,
+  // v10 caches Crossref records (created by SCHEMA).
+  9: `SELECT 1;`,
 };

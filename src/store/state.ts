@@ -3,6 +3,7 @@
 // A page's records and its checkpoint are committed in one transaction together with the
 // output offsets, so after a crash output and state always agree.
 import type { OaiHeader } from '../oai/types.ts';
+import { SqliteCrossrefCache, type CrossrefCache } from './crossref-cache.ts';
 import { SqliteDatabase } from './database.ts';
 import { SqliteDownloadStore, type DownloadStore } from './downloads.ts';
 import { SqliteHarvestLog, type HarvestKey, type HarvestLog, type PageCheckpoint } from './harvest-log.ts';
@@ -36,6 +37,7 @@ export interface StateStore {
   readonly snapshots: SnapshotLog;
   readonly downloads: DownloadStore;
   readonly runs: RunHistory;
+  readonly crossref: CrossrefCache;
   /** Runs `work` in one transaction; any throw rolls everything back. */
   transaction<T>(work: () => T): T;
   /** Commits a page's records, formats and checkpoint in one transaction. */
@@ -52,6 +54,7 @@ class SqliteStateStore implements StateStore {
   readonly snapshots: SnapshotLog;
   readonly downloads: DownloadStore;
   readonly runs: RunHistory;
+  readonly crossref: CrossrefCache;
   private readonly db: SqliteDatabase;
 
   constructor(file: string) {
@@ -64,6 +67,7 @@ class SqliteStateStore implements StateStore {
     this.snapshots = new SqliteSnapshotLog(this.db);
     this.downloads = new SqliteDownloadStore(this.db);
     this.runs = new SqliteRunHistory(this.db);
+    this.crossref = new SqliteCrossrefCache(this.db);
   }
 
   transaction<T>(work: () => T): T {
