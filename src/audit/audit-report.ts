@@ -3,7 +3,7 @@ import type { DepositAudit, UnknownCause, Verdict } from './deposit-audit.ts';
 
 const COLUMNS = [
   'rule', 'work', 'doi', 'source', 'record', 'title', 'deposit', 'deposit_field', 'reference', 'reference_date', 'reference_counted',
-  'reference_field', 'deadline', 'lag_days', 'verdict', 'reason', 'in_scope', 'divisions', 'landing_page', 'fix',
+  'reference_field', 'deadline', 'lag_days', 'verdict', 'reason', 'in_scope', 'divisions', 'landing_page', 'fix', 'retracted', 'corrected', 'notices',
 ] as const;
 
 export function csvHeader(): string {
@@ -14,6 +14,7 @@ export function csvRow(a: DepositAudit): string {
   const values = [
     a.rule, a.work, a.doi, a.source, a.record, a.title, a.deposit?.value, a.deposit?.field, a.reference?.date, a.reference?.value,
     a.reference?.counted, a.reference?.field, a.deadline, a.lagDays, a.verdict, a.reason, a.inScope, a.divisions.join('; '), a.landingPage, a.fix,
+    a.retracted, a.corrected, a.notices.map((n) => `${n.type} ${n.doi}${n.date ? ` ${n.date}` : ''}`).join('; '),
   ];
   return values.map(csvField).join(',');
 }

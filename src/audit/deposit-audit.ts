@@ -1,6 +1,7 @@
 // Was each copy of a work deposited within three months, as UK open-access policy asks?
 // REF2021: of acceptance. REF2029 (outputs published from 2026): of publication. Pure.
 import type { CommonRecord } from '../formats/common-record.ts';
+import { CROSSREF_SOURCE } from '../crossref/to-record.ts';
 import type { Work } from '../dedupe/work.ts';
 import { addMonths, daysBetween, endOfPeriod } from './ref-dates.ts';
 
@@ -32,19 +33,25 @@ export interface DepositAudit {
   fix: string | null;
   /** REF2029's rule covers outputs published from 2026-01-01; earlier ones are judged as if it did. */
   inScope: boolean;
+  /** The work was retracted (or withdrawn, removed), or corrected: Crossref's notices, with their DOI and date. */
+  retracted: boolean;
+  corrected: boolean;
+  notices: { type: string; doi: string; date: string | null }[];
 }
 
 const REF2021_ACCEPTANCE_CUTOFF = '2018-04-01';
 const REF2029_START = '2026-01-01';
 
-/** One audit per live copy of the work: repositories are judged separately. */
+/**
+ * One audit per repository copy of the work: repositories are judged separately; the
+ * publisher's records (Crossref, a BibTeX export) are no deposit and are not judged.
+ */
 export function auditWork(work: Work, records: readonly CommonRecord[], rule: AuditRule): DepositAudit[] {
   const byId = new Map(records.map((r) => [r.id, r]));
-  const field = (from: string, date: keyof CommonRecord['dates']) => byId.get(from)?.dates[date]?.field ?? 'unknown field';
-  const accepted = work.dates.accepted ? { value: work.dates.accepted.value, field: field(work.dates.accepted.from, 'accepted') } : null;
-  const published = work.dates.published ? { value: work.dates.published.value, field: field(work.dates.published.from, 'published') } : null;
+  const { accepted, published } = referenceDates(work, byId);
+  const notices = work.updates.filter((u) => u.direction === 'updated-by').map((u) => ({ type: u.type, doi: u.doi, date: u.date }));
   return work.sources
-    .filter((s) => !s.deleted)
+    .filter((s) => !s.deleted && !isPublisherCopy(byId.get(s.id), s.source))
     .map((copy) => {
       const record = byId.get(copy.id);
       const depositDate = record?.dates.firstCompliantDeposit ?? record?.dates.deposited ?? null;
@@ -57,8 +64,35 @@ export function auditWork(work: Work, records: readonly CommonRecord[], rule: Au
       const judgement = judge(rule, base.deposit, accepted, published);
       const missing = record ? { formats: record.formats, identifier: record.identifier } : { formats: [], identifier: copy.identifier };
       if (judgement.cause === 'no deposit date') judgement.reason = `no deposit date in the harvested formats (${missing.formats.join(', ') || 'none'}); ${judgement.reason}`;
-      return { ...base, ...judgement, fix: judgement.cause ? fixFor(judgement.cause, copy.source, missing) : null };
+      return {
+        ...base, ...judgement, fix: judgement.cause ? fixFor(judgement.cause, copy.source, missing) : null,
+        retracted: work.retracted, corrected: work.corrected, notices,
+      };
     });
+}
+
+/** A copy no repository holds: Crossref's record of the DOI, or an entry of a BibTeX file. */
+function isPublisherCopy(record: CommonRecord | undefined, source: string): boolean {
+  return source === CROSSREF_SOURCE || (record?.formats.some((f) => f === 'crossref' || f === 'bibtex') ?? false);
+}
+
+/**
+ * Acceptance and publication as the repositories record them, in the work's order of copies;
+ * only when none does, the publisher's (Crossref, BibTeX), named as such in the field.
+ */
+function referenceDates(work: Work, byId: ReadonlyMap<string, CommonRecord>): { accepted: Dated; published: Dated } {
+  const copies = work.sources.filter((s) => !s.deleted).map((s) => byId.get(s.id)).filter((r): r is CommonRecord => r !== undefined);
+  const repository = copies.filter((r) => !isPublisherCopy(r, r.source));
+  const publisher = copies.filter((r) => isPublisherCopy(r, r.source));
+  const pick = (date: 'accepted' | 'published'): Dated => {
+    const own = repository.find((r) => r.dates[date]);
+    if (own) return { value: own.dates[date]!.value, field: own.dates[date]!.field };
+    const theirs = publisher.find((r) => r.dates[date]);
+    if (!theirs) return null;
+    const what = theirs.source === CROSSREF_SOURCE ? 'the publisher\'s record at Crossref' : `the publisher's BibTeX (${theirs.source})`;
+    return { value: theirs.dates[date]!.value, field: `${theirs.dates[date]!.field}, from ${what}: no repository copy gives it` };
+  };
+  return { accepted: pick('accepted'), published: pick('published') };
 }
 
 type Judgement = Pick<DepositAudit, 'reference' | 'deadline' | 'lagDays' | 'verdict' | 'reason' | 'cause'>;

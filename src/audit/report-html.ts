@@ -17,6 +17,8 @@ export interface ReportInput {
   summary: AuditSummary;
   /** The late and unknown copies, listed one by one. */
   listed: readonly DepositAudit[];
+  /** One audit of each retracted or corrected work, whatever its verdict. */
+  flagged: readonly DepositAudit[];
   /** Per work id, its downloads per month, when statistics exist. */
   downloads: ReadonlyMap<string, WorkDownloads>;
 }
@@ -69,6 +71,7 @@ ${tallyTable('Division', summary.byDivision, 'division-table')}
 </div>
 </section>
 ${unknownSection(summary.unknown)}
+${flaggedSection(input.flagged)}
 <section id="listed">
 <h2>Late and unknown (${input.listed.length})</h2>
 ${listedTable(input.listed, input.downloads)}
@@ -85,6 +88,21 @@ function unknownSection(groups: AuditSummary['unknown']): string {
   return `<section id="unknown">
 <h2>Why copies are unknown</h2>
 ${table(['Repository', 'Missing', 'Copies', 'What fixes it'], rows, 'unknown-table')}
+</section>`;
+}
+
+/** Works with a retraction or correction notice: a deposit on time does not make them count as they were. */
+function flaggedSection(flagged: readonly DepositAudit[]): string {
+  if (flagged.length === 0) return '';
+  const rows = [...flagged].sort((a, b) => Number(b.retracted) - Number(a.retracted) || a.work.localeCompare(b.work)).map((a) => [
+    `<span class="flag">${a.retracted ? 'retracted' : 'corrected'}</span>`,
+    `${esc(a.title ?? a.work)}${a.doi ? `<br><a class="doi" href="https://doi.org/${esc(a.doi)}">${esc(a.doi)}</a>` : ''}`,
+    a.notices.map((n) => `${esc(n.type)} <a href="https://doi.org/${esc(n.doi)}">${esc(n.doi)}</a>${n.date ? ` (${esc(n.date)})` : ''}`).join('<br>'),
+  ]);
+  return `<section id="flagged">
+<h2>Retracted and corrected works (${flagged.length})</h2>
+<p class="note">From the notices linked to each work's DOI at Crossref.</p>
+${table(['Flag', 'Work', 'Notices'], rows, 'flagged-table')}
 </section>`;
 }
 
@@ -122,7 +140,8 @@ function listedTable(listed: readonly DepositAudit[], downloads: ReadonlyMap<str
   const rows = [...listed]
     .sort((a, b) => order(a) - order(b) || a.source.localeCompare(b.source) || (b.lagDays ?? 0) - (a.lagDays ?? 0) || a.work.localeCompare(b.work))
     .map((a) => {
-      const title = esc(a.title ?? a.work);
+      const flag = a.retracted ? ' <span class="flag">retracted</span>' : a.corrected ? ' <span class="flag">corrected</span>' : '';
+      const title = `${esc(a.title ?? a.work)}${flag}`;
       const link = a.landingPage ? `<a href="${esc(a.landingPage)}">${title}</a>` : title;
       const doi = a.doi ? `<a class="doi" href="https://doi.org/${esc(a.doi)}">${esc(a.doi)}</a>` : '';
       const d = downloads.get(a.work);
@@ -156,5 +175,5 @@ h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding
 .legend span{margin-right:1rem}.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
 figure{margin:1rem 0}.scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .5rem;text-align:left;vertical-align:top}
-td.num{text-align:right}.columns{display:flex;gap:2rem;flex-wrap:wrap}.reason{max-width:22rem}.verdict{font-weight:600}
+td.num{text-align:right}.columns{display:flex;gap:2rem;flex-wrap:wrap}.reason{max-width:22rem}.verdict{font-weight:600}.flag{background:#e15759;color:#fff;border-radius:3px;padding:0 .3em;font-size:.8em}
 `;

@@ -63,8 +63,10 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   jsonl.finish(true);
   csv.finish(true);
   const summary = summarise(options.rule, all);
+  const flagged = [...new Map(all.filter((a) => a.retracted || a.corrected).map((a) => [a.work, a])).values()];
+  const works = { retracted: flagged.filter((a) => a.retracted).length, corrected: flagged.filter((a) => !a.retracted && a.corrected).length };
   const summaryFile = join(dir, 'summary.json');
-  writeFileAtomic(summaryFile, `${JSON.stringify({ ...summary, from: options.from ?? null, to: options.to ?? null }, null, 2)}\n`);
+  writeFileAtomic(summaryFile, `${JSON.stringify({ ...summary, flaggedWorks: works, from: options.from ?? null, to: options.to ?? null }, null, 2)}\n`);
   const listed = all.filter((a) => a.verdict !== 'on time');
   const downloads = new Map<string, WorkDownloads>();
   for (const a of listed) {
@@ -74,7 +76,7 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   }
   const reportFile = join(dir, 'report.html');
   const html = renderReport({
-    generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, downloads,
+    generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, flagged, downloads,
   });
   writeFileAtomic(reportFile, html);
   return { jsonl: jsonl.path, csv: csv.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total, unknown: summary.unknown };

@@ -1,6 +1,7 @@
 // `oai-harvester works show DOI`: one work with the provenance of every value, for a person
 // asking "why does it say this?".
 import type { CommonRecord } from '../formats/common-record.ts';
+import { CROSSREF_SOURCE } from '../crossref/to-record.ts';
 import type { Chosen, Work } from '../dedupe/work.ts';
 import { doiKey, normalizeDoi } from '../identifiers/doi.ts';
 import type { StateStore } from '../store/state.ts';
@@ -21,7 +22,8 @@ export function explainWork(work: Work, records: readonly CommonRecord[]): strin
   const origin = (c: { from: string }) => `from ${c.from} (${version(c.from) === 'published' ? 'version of record' : version(c.from) === 'accepted' ? 'accepted manuscript' : version(c.from)})`;
   const lines: string[] = [];
   const copies = work.sources.filter((s) => !s.deleted).length;
-  lines.push(`${work.id}  ${work.status}, ${copies} ${copies === 1 ? 'copy' : 'copies'}`);
+  const flag = work.retracted ? ', RETRACTED' : work.corrected ? ', corrected' : '';
+  lines.push(`${work.id}  ${work.status}, ${copies} ${copies === 1 ? 'copy' : 'copies'}${flag}`);
   const show = (label: string, chosen: Chosen<unknown> | null, render: (v: never) => string = String) => {
     if (!chosen) return lines.push(`  ${label.padEnd(13)} —`);
     lines.push(`  ${label.padEnd(13)} ${truncate(render(chosen.value as never))}`);
@@ -45,9 +47,19 @@ export function explainWork(work: Work, records: readonly CommonRecord[]): strin
     lines.push(`    ${name.padEnd(22)} ${chosen.value}  from ${chosen.from}${field ? ` (${field})` : ''}`);
   }
   for (const c of work.dates.conflicts) lines.push(`    conflict on ${c.date}: ${c.values.map((v) => `${v.value} (${v.from})`).join(' vs ')}`);
+  // Works written before notices were kept have none (their next recompute adds the field).
+  const updates = work.updates ?? [];
+  if (updates.length > 0) {
+    lines.push('  notices');
+    for (const u of updates) {
+      const what = u.direction === 'updated-by' ? `${u.type} notice ${u.doi}` : `is the ${u.type} notice of ${u.doi}`;
+      lines.push(`    ${what}${u.date ? `, ${u.date}` : ''}${u.source ? ` (asserted by ${u.source})` : ''}  from ${u.from}`);
+    }
+  }
   lines.push('  copies');
   for (const s of work.sources) {
-    lines.push(`    ${s.id}${s.deleted ? ' (deleted)' : ''}`);
+    const publisher = s.source === CROSSREF_SOURCE ? ' (the publisher\'s record at Crossref)' : '';
+    lines.push(`    ${s.id}${s.deleted ? ' (deleted)' : ''}${publisher}`);
     lines.push(`      ${s.version}; files: ${s.fileVersions.join(', ') || 'none'}; deposited ${s.dates.deposited ?? '—'}; landing page ${s.landingPage ?? '—'}`);
   }
   if (work.files.length > 0) {

@@ -1,7 +1,8 @@
 // Several repositories' records of one paper → one work, explainably (README "Merge policy").
 // Pure: the same records and priorities always give the same work.
-import type { CommonRecord, FileRef } from '../formats/common-record.ts';
+import type { CommonRecord, FileRef, UpdateNotice } from '../formats/common-record.ts';
 import { bestVersion } from '../formats/vocabulary.ts';
+import { CROSSREF_SOURCE } from '../crossref/to-record.ts';
 import { WORK_SCHEMA_VERSION, type Chosen, type DateConflict, type TextVersion, type Work, type WorkSource } from './work.ts';
 
 export interface MergePolicy {
@@ -30,8 +31,9 @@ export function workId(record: Pick<CommonRecord, 'doi' | 'id'>, matchKey: strin
 }
 
 /**
- * The precedence of the records of a work: version of record over accepted manuscript over
- * others, then the configured source priority, then completeness, then id (for stability).
+ * The precedence of the records of a work: the publisher's own (Crossref) first, then version
+ * of record over accepted manuscript over others, then the configured source priority, then
+ * completeness, then id (for stability).
  */
 export function orderRecords(records: readonly CommonRecord[], policy: MergePolicy): CommonRecord[] {
   const priority = (r: CommonRecord) => {
@@ -40,6 +42,7 @@ export function orderRecords(records: readonly CommonRecord[], policy: MergePoli
   };
   return [...records].sort(
     (a, b) =>
+      Number(!isPublisherRecord(a)) - Number(!isPublisherRecord(b)) ||
       VERSION_RANK[textVersion(a)] - VERSION_RANK[textVersion(b)] ||
       priority(a) - priority(b) ||
       completeness(b) - completeness(a) ||
@@ -48,14 +51,24 @@ export function orderRecords(records: readonly CommonRecord[], policy: MergePoli
   );
 }
 
+/**
+ * The publisher's record of a DOI (Crossref): it enriches a work that repositories hold, but
+ * is no copy of its own: a work no repository holds any longer is a tombstone.
+ */
+export function isPublisherRecord(record: Pick<CommonRecord, 'source'>): boolean {
+  return record.source === CROSSREF_SOURCE;
+}
+
 /** A work from its live source records; with none left, a tombstone that still lists them. */
 export function mergeWork(id: string, records: readonly CommonRecord[], policy: MergePolicy): Work {
-  const live = orderRecords(records.filter((r) => !r.deleted), policy);
+  const held = records.some((r) => !r.deleted && !isPublisherRecord(r));
+  const live = held ? orderRecords(records.filter((r) => !r.deleted), policy) : [];
+  const updates = updatesOf(live);
   const work: Work = {
     schemaVersion: WORK_SCHEMA_VERSION,
     id,
     doi: id.startsWith('doi:') ? id.slice(4) : null,
-    status: live.length > 0 ? 'active' : 'tombstone',
+    status: held ? 'active' : 'tombstone',
     title: choose(live, 'title'),
     abstract: choose(live, 'abstract'),
     creators: choose(live, 'creators'),
@@ -81,7 +94,10 @@ export function mergeWork(id: string, records: readonly CommonRecord[], policy: 
       modified: latest(live, 'modified'),
       conflicts: [conflict(live, 'published'), conflict(live, 'accepted')].filter((c): c is DateConflict => c !== null),
     },
-    sources: (live.length > 0 ? live : orderRecords(records, policy)).map(workSource),
+    updates,
+    retracted: updates.some((u) => u.direction === 'updated-by' && RETRACTIONS.has(u.type)),
+    corrected: updates.some((u) => u.direction === 'updated-by' && CORRECTIONS.has(u.type)),
+    sources: (held ? live : orderRecords(records.filter((r) => !isPublisherRecord(r)), policy)).map(workSource),
     downloads: {},
   };
   return work;
@@ -106,6 +122,16 @@ function workSource(r: CommonRecord): WorkSource {
       modified: d.modified?.value ?? null,
     },
   };
+}
+
+/** Crossref update types (its `update-type` list) that withdraw a work, and those that amend it. */
+const RETRACTIONS: ReadonlySet<string> = new Set(['retraction', 'partial_retraction', 'withdrawal', 'removal']);
+const CORRECTIONS: ReadonlySet<string> = new Set(['correction', 'erratum', 'corrigendum', 'addendum', 'clarification']);
+
+/** Each notice once, however many copies (or assertions: publisher, Retraction Watch) give it. */
+function updatesOf(records: readonly CommonRecord[]): (UpdateNotice & { from: string })[] {
+  const all = records.flatMap((r) => (r.updates ?? []).map((u) => ({ ...u, from: r.id })));
+  return uniqueBy(all, (u) => `${u.direction} ${u.type} ${u.doi}`);
 }
 
 type Choosable = 'title' | 'abstract' | 'creators' | 'type' | 'peerReviewed' | 'language' | 'publisher' | 'container' | 'licence';

@@ -5,7 +5,7 @@ import { monthOf } from '../oai/dates.ts';
 import type { StateStore } from '../store/state.ts';
 import { storedRecord } from '../store/source-records.ts';
 import type { DirtyWork } from '../store/works.ts';
-import { mergeWork, type MergePolicy } from './merge-work.ts';
+import { isPublisherRecord, mergeWork, type MergePolicy } from './merge-work.ts';
 import type { Work } from './work.ts';
 
 /** What recomputing needs, for one run. */
@@ -61,8 +61,9 @@ function recompute(run: WorksRun, item: DirtyWork): { id: string; before: string
   const { workId: id, held } = item;
   const before = held?.status ?? 'none';
   const records = item.records.map(storedRecord);
-  // Its only record moved to another DOI: the work no longer exists.
-  if (records.length === 0) return { id, before, work: null, json: null, unchanged: false };
+  // Its only record moved to another DOI: the work no longer exists (the publisher's record
+  // of the DOI it had is no copy of its own).
+  if (!records.some((r) => !isPublisherRecord(r))) return { id, before, work: null, json: null, unchanged: false };
   const work = mergeWork(id, records, run.policy);
   // Downloads summed over the live copies, per metric: IRStats2 and COUNTER never added together.
   for (const d of item.downloadRows) {

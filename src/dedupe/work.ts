@@ -1,7 +1,7 @@
 // A work: one paper however many repositories hold it, keyed by its normalised DOI.
-import type { Container, FileRef, Identifier, Person, ResourceType } from '../formats/common-record.ts';
+import type { Container, FileRef, Identifier, Person, ResourceType, UpdateNotice } from '../formats/common-record.ts';
 
-export const WORK_SCHEMA_VERSION = 1;
+export const WORK_SCHEMA_VERSION = 2;
 
 /** A value and the source record (common record id) it was taken from. */
 export interface Chosen<T> {
@@ -73,6 +73,15 @@ export interface Work {
     modified: Chosen<string> | null;
     conflicts: DateConflict[];
   };
+  /**
+   * Corrections, retractions and other notices linked to the work (Crossref `updated-by`), and
+   * the works this one is the notice for (`update-to`), each with the copy that said so.
+   */
+  updates: (UpdateNotice & { from: string })[];
+  /** A retraction, partial retraction, withdrawal or removal notice updates the work. */
+  retracted: boolean;
+  /** A correction, erratum, corrigendum, addendum or clarification updates the work. */
+  corrected: boolean;
   /** The live copies; for a tombstone, the deleted ones. */
   sources: WorkSource[];
   /** Per metric (`irstats2:downloads`, `Total_Item_Requests`, …), summed over the live copies. */

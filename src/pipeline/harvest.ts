@@ -11,6 +11,7 @@ import { writeStatsOutput } from '../sinks/stats-output.ts';
 import { updateWorks, type WorksSummary } from '../sinks/works-output.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { closeHarvestResources, openHarvestResources, type HarvestOptions, type RunContext } from './context.ts';
+import { enrichFromCrossref } from './crossref-enrich.ts';
 import { harvestSource } from './source.ts';
 import type { RunSummary, SourceSummary } from './summary.ts';
 
@@ -35,6 +36,8 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
     const summaries = await Promise.all(sources.map((source) => queue.add(() => harvestSource(run, source))));
+    // Before the works are written, so they are written once, with the publisher's copies in.
+    const crossref = options.signal?.aborted ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.
     const { worksSummary, stats } = await writeRunOutputs(run, summaries, startedAt);
     options.logger.info({ ...worksSummary }, 'works updated');
@@ -44,12 +47,13 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
-      ok: summaries.every((s) => s.status === 'ok'),
+      ok: summaries.every((s) => s.status === 'ok') && (crossref === undefined || crossref.status === 'ok'),
       outDir,
       stateFile,
       summaryFile: join(outDir, 'runs', `${runId}.json`),
       sources: summaries,
       works: worksSummary,
+      ...(crossref ? { crossref } : {}),
       ...(stats ? { stats } : {}),
     };
     writeFileAtomic(summary.summaryFile, JSON.stringify(summary, null, 2) + '\n');

@@ -2,6 +2,7 @@
 import { CannotDisseminateFormatError, DiskFullError, errorCode, HarvestError, isDiskFull, type ErrorCode } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
 import type { WorksSummary } from '../sinks/works-output.ts';
+import type { CrossrefSummary } from './crossref-enrich.ts';
 import type { StatsSummary } from '../stats/fetch-stats.ts';
 
 export interface ListProgress {
@@ -116,6 +117,8 @@ export interface RunSummary {
   summaryFile: string;
   sources: SourceSummary[];
   works: WorksSummary;
+  /** With "crossref" configured: the publisher's records asked for this run. */
+  crossref?: CrossrefSummary;
   stats?: { downloads: string; summary: string; rows: number };
 }
 

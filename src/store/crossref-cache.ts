@@ -15,8 +15,8 @@ export interface CachedCrossrefWork {
 export interface CrossrefCache {
   /** Notes DOIs to ask about; those already known keep what is known. */
   want(dois: readonly string[]): void;
-  /** Notes the DOIs of the works a run recomputed, and of those still waiting to be: one statement, however many. */
-  wantTouchedBy(runId: string): void;
+  /** Notes the DOIs of every active work, and of those waiting to be recomputed: new ones become pending. */
+  wantWorks(): void;
   /** Up to `limit` DOIs to ask about now: pending ones, and found or missing ones checked before their interval. */
   due(limit: number, before: { found: string; missing: string }): string[];
   get(doi: string): CachedCrossrefWork | undefined;
@@ -39,18 +39,20 @@ export class SqliteCrossrefCache implements CrossrefCache {
     });
   }
 
-  wantTouchedBy(runId: string): void {
+  wantWorks(): void {
     this.db.transaction(() => {
       this.db.statement(`INSERT OR IGNORE INTO crossref_works (doi, status)
-                         SELECT substr(work_id, 5), 'pending' FROM workdb.run_touched_works WHERE run_id = ? AND work_id LIKE 'doi:%'`).run(runId);
+                         SELECT substr(work_id, 5), 'pending' FROM workdb.works WHERE status = 'active' AND work_id LIKE 'doi:%'`).run();
       this.db.statement(`INSERT OR IGNORE INTO crossref_works (doi, status)
                          SELECT substr(work_id, 5), 'pending' FROM dirty_works WHERE work_id LIKE 'doi:%'`).run();
     });
   }
 
   due(limit: number, before: { found: string; missing: string }): string[] {
-    return this.db.statement(`SELECT doi FROM crossref_works WHERE status = 'pending'
-                                 OR (status = 'found' AND checked_at < ?) OR (status = 'missing' AND checked_at < ?)
+    // A DOI no active work has any longer is not refreshed.
+    return this.db.statement(`SELECT doi FROM crossref_works c WHERE status = 'pending'
+                                 OR (((status = 'found' AND checked_at < ?) OR (status = 'missing' AND checked_at < ?))
+                                     AND EXISTS (SELECT 1 FROM workdb.works w WHERE w.work_id = 'doi:' || c.doi AND w.status = 'active'))
                               ORDER BY status = 'pending' DESC, doi LIMIT ?`)
       .all(before.found, before.missing, limit).map((r) => String(r['doi']));
   }

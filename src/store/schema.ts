@@ -158,6 +158,7 @@ export const MIGRATIONS: Record<number, string> = {
   // v9 notes the works changed since works.jsonl was written (workdb.snapshot_pending, made
   // with the works file); older programs, which would not, must not write to it.
   8: `SELECT 1;`,
-  // v10 caches Crossref records (created by SCHEMA).
-  9: `SELECT 1;`,
+  // v10 caches Crossref records (created by SCHEMA), and works carry their corrections and
+  // retractions (work schema 2): every work is recomputed by the next run.
+  9: markDirtySql('SELECT DISTINCT work_id FROM main.source_records'),
 };
