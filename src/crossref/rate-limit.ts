@@ -33,7 +33,7 @@ export function limitsFrom(headers: Record<string, string | string[] | undefined
 export class RateLimiter {
   private limits: RateLimits;
   private active = 0;
-  private nextStartAt = 0;
+  private lastStartAt = -Infinity;
   private readonly waiting: (() => void)[] = [];
 
   constructor(limits: RateLimits = STARTING_LIMITS) {
@@ -53,15 +53,25 @@ export class RateLimiter {
     while (this.active >= this.limits.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active++;
     try {
-      // Spaced evenly over the interval, so a burst never exceeds the limit within one.
-      const start = Math.max(Date.now(), this.nextStartAt);
-      this.nextStartAt = start + this.limits.intervalMs / this.limits.limit;
-      if (start > Date.now()) await sleep(start - Date.now(), signal);
+      await this.spaced(signal);
       return await task();
     } finally {
       this.active--;
       this.wake();
     }
+  }
+
+  /**
+   * Spaced evenly over the interval, so a burst never exceeds the limit within one. Checked
+   * again on waking: limits lowered while a start waited hold for it too.
+   */
+  private async spaced(signal: AbortSignal | undefined): Promise<void> {
+    for (;;) {
+      const start = this.lastStartAt + this.limits.intervalMs / this.limits.limit;
+      if (start <= Date.now()) break;
+      await sleep(start - Date.now(), signal);
+    }
+    this.lastStartAt = Date.now();
   }
 
   /** Waiters check the limit again when they wake: only as many as it allows go on. */

@@ -52,7 +52,7 @@ describe('oai-harvester audit', () => {
       verdict: 'unknown', reason: 'no acceptance date; the only date is dc:date 2021, which does not say what kind of date it is',
     });
     const csv = readFileSync(join(out, 'audit', 'deposit-audit.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('rule,work,doi,source,record,title,deposit,deposit_field,reference,reference_date,reference_counted,reference_field,deadline,lag_days,verdict,reason,in_scope,divisions,landing_page,fix');
+    expect(csv[0]).toBe('rule,work,doi,source,record,title,deposit,deposit_field,reference,reference_date,reference_counted,reference_field,deadline,lag_days,verdict,reason,in_scope,divisions,landing_page,fix,retracted,corrected,notices');
     expect(csv).toHaveLength(4);
     expect(csv.find((l) => l.includes(KAR_ID))).toContain(',24,on time,"deposited 2021-07-30, within three months of acceptance; deadline 2021-10-06",true,D3412; D3400,');
     const summary = JSON.parse(readFileSync(join(out, 'audit', 'summary.json'), 'utf8'));
