@@ -158,7 +158,7 @@ function listedTable(listed: readonly DepositAudit[], downloads: ReadonlyMap<str
 
 function table(headings: readonly string[], rows: readonly string[][], id: string): string {
   return `<table id="${id}"><thead><tr>${headings.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${i > 0 ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c, i) => `<td${i > 0 && /^[\d,.]+%?$/.test(c) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 

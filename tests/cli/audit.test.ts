@@ -95,6 +95,6 @@ describe('oai-harvester audit on an oai_dc-only source', () => {
     expect(summary.unknown).toEqual([{ cause: 'only dc:date', source: 'kar', count: 1, fix }]);
     const report = readFileSync(join(dcOnly, 'audit', 'report.html'), 'utf8');
     expect(report).toContain('<h2>Why copies are unknown</h2>');
-    expect(report).toContain(`<td>kar</td><td class="num">only dc:date</td><td class="num">1</td><td class="num">To fix it, ${fix.replaceAll('"', '&quot;')}.</td>`);
+    expect(report).toContain(`<td>kar</td><td>only dc:date</td><td class="num">1</td><td>To fix it, ${fix.replaceAll('"', '&quot;')}.</td>`);
   });
 });
