@@ -5,6 +5,7 @@ import { harvest } from '../../src/pipeline/harvest.ts';
 import { writeAudit } from '../../src/audit/write-audit.ts';
 import { StateStore } from '../../src/store/state.ts';
 import type { Work } from '../../src/dedupe/work.ts';
+import { explainWork, findWork } from '../../src/cli/works-show.ts';
 import { CrossrefServer, retractedWork, seedWork } from '../support/crossref-server.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';
@@ -94,6 +95,12 @@ describe('the Crossref stage', () => {
         reference: { date: 'accepted', value: '2021-07-06', field: 'crossref accepted, from the publisher\'s record at Crossref: no repository copy gives it' },
         deposit: { value: '2021-07-30T08:45:18Z' },
       });
+      const shown = findWork(state, '10.3399/BJGP.2020.0917')!;
+      const text = explainWork(shown.work, shown.records);
+      expect(text).toContain('doi:10.3399/bjgp.2020.0917  active, 2 copies');
+      expect(text).toMatch(/container\s+British Journal of General Practice, vol 71, no 710, pp e711-e718\n\s+from crossref:10\.3399\/bjgp\.2020\.0917 \(version of record\)/);
+      expect(text).toContain('crossref:10.3399/bjgp.2020.0917 (the publisher\'s record at Crossref)');
+      expect(text).toContain('accepted               2021-07-06  from crossref:10.3399/bjgp.2020.0917 (crossref accepted)');
     } finally {
       state.close();
     }
@@ -121,6 +128,10 @@ describe('the Crossref stage', () => {
       // Titled as the publisher titles it.
       expect(flagged).toMatch(/<span class="flag">retracted<\/span>.*Automated quantitative histology.*10\.7554\/elife\.01567.*retraction <a href="https:\/\/doi\.org\/10\.7554\/elife\.99999">10\.7554\/elife\.99999<\/a> \(2024-03-05\)/s);
       expect(JSON.parse(readFileSync(audit.summary, 'utf8'))).toMatchObject({ flaggedWorks: { retracted: 1, corrected: 0 } });
+      const shown = findWork(state, '10.7554/eLife.01567')!;
+      const text = explainWork(shown.work, shown.records);
+      expect(text).toContain('doi:10.7554/elife.01567  active, 2 copies, RETRACTED');
+      expect(text).toContain('retraction notice 10.7554/elife.99999, 2024-03-05 (asserted by publisher)  from crossref:10.7554/elife.01567');
     } finally {
       state.close();
     }
