@@ -171,9 +171,10 @@ function existingState(stateFile: string): StateStore {
 async function runCommand(values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
   const config = configOption(values);
   const sourceIds = (values['source'] as string[] | undefined) ?? [];
-  const unknown = sourceIds.filter((id) => !config.sources.some((s) => s.id === id));
+  const known = [...config.sources, ...config.bibtexSources].map((s) => s.id);
+  const unknown = sourceIds.filter((id) => !known.includes(id));
   if (unknown.length > 0) {
-    throw new UsageError(`no source with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${config.file} (known: ${config.sources.map((s) => s.id).join(', ')})`);
+    throw new UsageError(`no source with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${config.file} (known: ${known.join(', ')})`);
   }
   for (const field of ['from', 'until'] as const) {
     const value = values[field];

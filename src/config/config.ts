@@ -4,11 +4,13 @@ import { readFileSync } from 'node:fs';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { checkCron, isObject, isPositiveInteger, isTimeZone, type Fail } from './fields.ts';
 import { parseCrossref, type CrossrefConfig } from './crossref.ts';
-import { parseSource, type SourceConfig } from './source.ts';
+import { parseBibtexSource, sourceType, type BibtexSourceConfig } from './bibtex-source.ts';
+import { parseSource, parseSourceId, type SourceConfig } from './source.ts';
 
 export { DEFAULT_USER_AGENT, VERSION, type SourceConfig } from './source.ts';
 export type { StatsConfig } from './stats.ts';
 export type { CrossrefConfig } from './crossref.ts';
+export type { BibtexSourceConfig } from './bibtex-source.ts';
 
 /** What recomputing works and writing works.jsonl go by. */
 export interface WorksConfig {
@@ -24,7 +26,10 @@ export interface HarvestConfig {
   concurrency: number;
   /** IANA time zone the cron expressions are read in; the machine's own when unset. */
   timezone: string | undefined;
+  /** OAI-PMH sources. */
   sources: SourceConfig[];
+  /** Sources of "type": "bibtex": .bib files read as copies. */
+  bibtexSources: BibtexSourceConfig[];
   /** Enrich works from the Crossref REST API; without it nothing is sent there. */
   crossref: CrossrefConfig | undefined;
 }
@@ -74,15 +79,20 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   const list = json['sources'];
   if (!Array.isArray(list) || list.length === 0) return fail('"sources"', 'must be a non-empty array');
   const seen = new Set<string>();
-  const sources = list.map((raw, index) => {
-    const source = parseSource(raw, `sources[${index}]`, fail, { schedule: schedule as string | undefined, timezone: timezone as string | undefined });
-    if (seen.has(source.id)) fail(`source "${source.id}"`, 'the id is used twice');
-    if (RESERVED_SOURCE_IDS.has(source.id)) fail(`source "${source.id}"`, 'the id is reserved for the copies from the Crossref API');
-    seen.add(source.id);
-    return source;
-  });
+  const sources: SourceConfig[] = [];
+  const bibtexSources: BibtexSourceConfig[] = [];
+  for (const [index, raw] of list.entries()) {
+    const position = `sources[${index}]`;
+    const id = parseSourceId(raw, position, fail);
+    if (seen.has(id)) fail(`source "${id}"`, 'the id is used twice');
+    if (RESERVED_SOURCE_IDS.has(id)) fail(`source "${id}"`, 'the id is reserved for the copies from the Crossref API');
+    seen.add(id);
+    const fields = raw as Record<string, unknown>;
+    if (sourceType(fields, position, fail) === 'bibtex') bibtexSources.push(parseBibtexSource(fields, id, file, fail));
+    else sources.push(parseSource(fields, id, fail, { schedule: schedule as string | undefined, timezone: timezone as string | undefined }));
+  }
   return {
-    file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, works: parseWorks(json['works'], seen, fail),
+    file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, bibtexSources, works: parseWorks(json['works'], seen, fail),
     crossref: parseCrossref(json['crossref'], fail),
   };
 }

@@ -78,6 +78,7 @@ export interface SourceDefaults {
 }
 
 const SOURCE_KEYS = new Set([
+  'type',
   'id', 'name', 'baseUrl', 'metadataPrefix', 'sets', 'from', 'until', 'minDelayMs', 'concurrency', 'userAgent',
   'contact', 'overlapMinutes', 'connectTimeoutMs', 'readTimeoutMs', 'requestTimeoutMs', 'maxResponseBytes', 'maxEmptyPages', 'maxRepeatedPages', 'retry',
   'commonRecord', 'enrich', 'exportUrl', 'exportViewUrl', 'richerFormats', 'stats', 'schedule', 'staleAfterHours', 'partitions',
@@ -85,12 +86,17 @@ const SOURCE_KEYS = new Set([
 const RETRY_KEYS = new Set(Object.keys(DEFAULT_RETRY));
 const PREFIX = /^[A-Za-z0-9_.!~*'()-]+$/;
 
-export function parseSource(raw: unknown, position: string, fail: Fail, defaults: SourceDefaults): SourceConfig {
+/** A source's id: it names output folders, so it is kept to safe characters. */
+export function parseSourceId(raw: unknown, position: string, fail: Fail): string {
   if (!isObject(raw)) return fail(position, 'must be an object');
   const id = raw['id'];
   if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
     return fail(`${position} field "id"`, 'must be a string of letters, digits, ".", "_" or "-" (it names output folders)');
   }
+  return id;
+}
+
+export function parseSource(raw: Record<string, unknown>, id: string, fail: Fail, defaults: SourceDefaults): SourceConfig {
   const fields = new FieldReader(raw, (field) => `source "${id}" field "${field}"`, fail);
   for (const key of Object.keys(raw)) if (!SOURCE_KEYS.has(key)) fields.fail(key, 'unknown field');
   const baseUrl = raw['baseUrl'];

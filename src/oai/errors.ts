@@ -3,7 +3,7 @@
 import { redactText, redactUrl } from './secrets.ts';
 
 /** Where the pipeline was when it failed (after DPLA ingestion3's stage-carrying errors). */
-export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config' | 'stats';
+export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config' | 'stats' | 'file';
 
 export interface ErrorContext {
   url?: string;
@@ -25,7 +25,7 @@ export type ErrorCode =
   | 'OAIH_OAI_BAD_ARGUMENT' | 'OAIH_OAI_BAD_RESUMPTION_TOKEN' | 'OAIH_OAI_BAD_VERB' | 'OAIH_OAI_CANNOT_DISSEMINATE_FORMAT'
   | 'OAIH_OAI_ID_DOES_NOT_EXIST' | 'OAIH_OAI_NO_RECORDS_MATCH' | 'OAIH_OAI_NO_METADATA_FORMATS' | 'OAIH_OAI_NO_SET_HIERARCHY' | 'OAIH_OAI_UNKNOWN'
   // formats
-  | 'OAIH_UNSUPPORTED_METADATA' | 'OAIH_NORMALIZER_BUG'
+  | 'OAIH_UNSUPPORTED_METADATA' | 'OAIH_NORMALIZER_BUG' | 'OAIH_BIBTEX'
   // crossref
   | 'OAIH_CROSSREF' | 'OAIH_CROSSREF_RATE_LIMITED'
   // config, store

@@ -11,6 +11,7 @@ import { writeStatsOutput } from '../sinks/stats-output.ts';
 import { updateWorks, type WorksSummary } from '../sinks/works-output.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { closeHarvestResources, openHarvestResources, type HarvestOptions, type RunContext } from './context.ts';
+import { harvestBibtexSource } from './bibtex-source.ts';
 import { enrichFromCrossref } from './crossref-enrich.ts';
 import { harvestSource } from './source.ts';
 import type { RunSummary, SourceSummary } from './summary.ts';
@@ -26,6 +27,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const stateFile = resolve(options.stateFile ?? join(outDir, 'state.sqlite'));
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = options.config.sources.filter((s) => !wanted || wanted.has(s.id));
+  const files = options.config.bibtexSources.filter((s) => !wanted || wanted.has(s.id));
 
   // Pages are parsed and normalised in worker threads while the main thread writes state and output.
   const resources = options.resources ?? openHarvestResources(stateFile, options.parserThreads);
@@ -35,7 +37,10 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const run: RunContext = { options, runId, outDir, resources, works };
   const queue = new PQueue({ concurrency: options.concurrency ?? options.config.concurrency });
   try {
-    const summaries = await Promise.all(sources.map((source) => queue.add(() => harvestSource(run, source))));
+    const summaries = await Promise.all([
+      ...sources.map((source) => queue.add(() => harvestSource(run, source))),
+      ...files.map((source) => queue.add(() => harvestBibtexSource(run, source))),
+    ]);
     // Before the works are written, so they are written once, with the publisher's copies in.
     const crossref = options.signal?.aborted ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS crossref_works (
   doi TEXT PRIMARY KEY, status TEXT NOT NULL, work_json TEXT, checked_at TEXT
 );
 CREATE INDEX IF NOT EXISTS crossref_works_due ON crossref_works (status, checked_at);
+-- The last read of each file source (BibTeX): it is read again only when its content changed.
+CREATE TABLE IF NOT EXISTS file_reads (
+  source_id TEXT PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, entries INTEGER NOT NULL, read_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS format_fields (
   source_id TEXT NOT NULL, identifier TEXT NOT NULL, format TEXT NOT NULL, datestamp TEXT NOT NULL, fields_json TEXT NOT NULL,
   PRIMARY KEY (source_id, identifier, format)
@@ -158,7 +162,7 @@ export const MIGRATIONS: Record<number, string> = {
   // v9 notes the works changed since works.jsonl was written (workdb.snapshot_pending, made
   // with the works file); older programs, which would not, must not write to it.
   8: `SELECT 1;`,
-  // v10 caches Crossref records (created by SCHEMA), and works carry their corrections and
+  // v10 caches Crossref records and notes file sources' reads (tables created by SCHEMA), and works carry their corrections and
   // retractions (work schema 2): every work is recomputed by the next run.
   9: markDirtySql('SELECT DISTINCT work_id FROM main.source_records'),
 };

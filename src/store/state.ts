@@ -6,6 +6,7 @@ import type { OaiHeader } from '../oai/types.ts';
 import { SqliteCrossrefCache, type CrossrefCache } from './crossref-cache.ts';
 import { SqliteDatabase } from './database.ts';
 import { SqliteDownloadStore, type DownloadStore } from './downloads.ts';
+import { SqliteFileReads, type FileReads } from './file-reads.ts';
 import { SqliteHarvestLog, type HarvestKey, type HarvestLog, type PageCheckpoint } from './harvest-log.ts';
 import { SqlitePartitionPlans, type PartitionPlans } from './partition-plans.ts';
 import { SqliteRunHistory, type RunHistory } from './run-history.ts';
@@ -38,6 +39,7 @@ export interface StateStore {
   readonly downloads: DownloadStore;
   readonly runs: RunHistory;
   readonly crossref: CrossrefCache;
+  readonly files: FileReads;
   /** Runs `work` in one transaction; any throw rolls everything back. */
   transaction<T>(work: () => T): T;
   /** Commits a page's records, formats and checkpoint in one transaction. */
@@ -55,6 +57,7 @@ class SqliteStateStore implements StateStore {
   readonly downloads: DownloadStore;
   readonly runs: RunHistory;
   readonly crossref: CrossrefCache;
+  readonly files: FileReads;
   private readonly db: SqliteDatabase;
 
   constructor(file: string) {
@@ -68,6 +71,7 @@ class SqliteStateStore implements StateStore {
     this.downloads = new SqliteDownloadStore(this.db);
     this.runs = new SqliteRunHistory(this.db);
     this.crossref = new SqliteCrossrefCache(this.db);
+    this.files = new SqliteFileReads(this.db);
   }
 
   transaction<T>(work: () => T): T {
