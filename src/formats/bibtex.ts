@@ -5,7 +5,10 @@
 import { parse, type Creator, type Entry } from '@retorquere/bibtex-parser';
 import { emptyFields, type FileVersion, type Person, type RecordFields } from './common-record.ts';
 import { resourceType } from './resource-types.ts';
-import { clean, languageCode, partialDate } from './vocabulary.ts';
+import { clean as cleanText, languageCode, partialDate } from './vocabulary.ts';
+
+/** The parser writes accents as combining marks (`{\'e}` → e + U+0301): composed here, as everywhere else. */
+const clean = (value: string | undefined | null): string | null => cleanText(value)?.normalize('NFC') ?? null;
 
 export interface BibtexEntry {
   /** The entry's citation key. */
