@@ -29,7 +29,8 @@ const TEMP_DIRS = Symbol.for('oai-harvester.tests.tempDirs');
 export function testConfig(sources: Record<string, unknown>[], extra: Record<string, unknown> = {}): HarvestConfig {
   return parseConfig(
     {
-      sources: sources.map((s) => ({
+      // File sources ask no server.
+      sources: sources.map((s) => (s['type'] === 'bibtex' ? s : {
         minDelayMs: 0,
         retry: { maxAttempts: 3, maxContentAttempts: 2, baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 2000, budgetMs: 5000 },
         ...s,
