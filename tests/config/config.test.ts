@@ -32,9 +32,27 @@ describe('configuration', () => {
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }, { id: 'a', baseUrl: 'https://y/' }] }, 'source "a": the id is used twice'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], works: { snapshotEveryHours: -1 } }, '"works.snapshotEveryHours": must be a number of hours >= 0'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], works: { snapshotEvery: 24 } }, '"works.snapshotEvery": unknown field (expected "sourcePriority", "mergeProbableDuplicates", "snapshotEveryHours")'],
+    [{ sources: [{ id: 'a', type: 'ftp', baseUrl: 'https://x/' }] }, 'sources[0] field "type": must be "oai-pmh" (the default) or "bibtex"'],
+    [{ sources: [{ id: 'b', type: 'bibtex' }] }, 'source "b" field "path": must name the .bib file to read'],
+    [{ sources: [{ id: 'b', type: 'bibtex', path: 'x.bib', version: 'vor' }] }, 'source "b" field "version": must be one of published, accepted, submitted'],
+    [{ sources: [{ id: 'b', type: 'bibtex', path: 'x.bib', baseUrl: 'https://x/' }] }, 'source "b" field "baseUrl": unknown field for a bibtex source'],
+    [{ sources: [{ id: 'crossref', type: 'bibtex', path: 'x.bib' }] }, 'source "crossref": the id is reserved for the copies from the Crossref API'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], crossref: {} }, '"crossref.mailto": must be an e-mail address'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], crossref: { mailto: 'a@b.org', token: 'x' } }, '"crossref.token": unknown field'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], crossref: { mailto: 'a@b.org', tokenEnv: 'Bearer abc' } }, '"crossref.tokenEnv": must name an environment variable'],
   ])('rejects %j naming the place', (json, message) => {
     expect(parse(json)).toThrow(ConfigError);
     expect(parse(json)).toThrow(message);
+  });
+
+  it('reads a bibtex source\'s path from the configuration file\'s folder, and "crossref" with its defaults', () => {
+    const config = parseConfig({
+      sources: [{ id: 'a', baseUrl: 'https://x/' }, { id: 'pub', type: 'bibtex', path: 'exports/publisher.bib' }],
+      crossref: { mailto: 'ops@x.example', tokenEnv: 'CROSSREF_PLUS_TOKEN' },
+    }, '/etc/oai-harvester/sources.json');
+    expect(config.sources.map((s) => s.id)).toEqual(['a']);
+    expect(config.bibtexSources).toEqual([{ type: 'bibtex', id: 'pub', name: 'pub', path: '/etc/oai-harvester/exports/publisher.bib', version: 'published' }]);
+    expect(config.crossref).toMatchObject({ baseUrl: 'https://api.crossref.org', mailto: 'ops@x.example', tokenEnv: 'CROSSREF_PLUS_TOKEN', refreshDays: 30, missingDays: 30 });
   });
 
   it('reports unreadable and invalid files by name', () => {
