@@ -17,6 +17,7 @@ import { describeError } from '../pipeline/harvest.ts';
 import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
 import { worksFile, writeWorksSnapshot } from '../sinks/works-snapshot.ts';
+import { exportWorks, exportWorksToFile } from '../sinks/works-export.ts';
 import { writeAudit } from '../audit/write-audit.ts';
 import { redactText } from '../oai/secrets.ts';
 import { unknownLines } from '../audit/audit-report.ts';
@@ -43,6 +44,7 @@ Usage:
   oai-harvester sets URL
   oai-harvester works show DOI [--json]
   oai-harvester works snapshot
+  oai-harvester works export --format bibtex|csl-json [--out FILE]
   oai-harvester stats item URL EPRINTID [--months N]
   oai-harvester audit [--rule ref2021|ref2029] [--from DATE] [--to DATE] [--source ID]...
 
@@ -60,6 +62,8 @@ Options:
   --concurrency N     sources harvested at once (default: the config's, else 4)
   --months N          statistics: fetch the last N months (a backfill)
   --json              works show, status: print JSON
+  --format FORMAT     works export: bibtex or csl-json; --out FILE then names the file
+                      written (default: standard output), and --state the database read
   --log-level LEVEL   trace, debug, info, warn, error (default: info)
   -h, --help          this text
   --version           the version
@@ -93,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
         identifier: { type: 'string' },
         json: { type: 'boolean' },
         rule: { type: 'string' },
+        format: { type: 'string' },
         to: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -267,14 +272,35 @@ function statusCommand(args: string[], values: Record<string, unknown>): number 
 
 async function worksCommand(args: string[], values: Record<string, unknown>): Promise<number> {
   const [sub, doi, ...extra] = args;
+  if (sub === 'export' && doi === undefined) return worksExportCommand(values);
   const snapshot = sub === 'snapshot' && doi === undefined;
   if (!snapshot && (sub !== 'show' || !doi || extra.length > 0)) {
-    throw new UsageError('works takes "show DOI" (any form of DOI, or a work id) or "snapshot"');
+    throw new UsageError('works takes "show DOI" (any form of DOI, or a work id), "snapshot" or "export --format bibtex|csl-json"');
   }
   const { out, stateFile } = outputPaths(values);
   const state = existingState(stateFile);
   try {
     return snapshot ? await worksSnapshotCommand(state, out) : worksShowCommand(state, stateFile, doi!, values);
+  } finally {
+    state.close();
+  }
+}
+
+/** `works export`: --out is the file written here, so the state is found by --state (default output/state.sqlite). */
+function worksExportCommand(values: Record<string, unknown>): number {
+  const format = values['format'];
+  if (format !== 'bibtex' && format !== 'csl-json') throw new UsageError('works export takes --format bibtex or --format csl-json');
+  const stateFile = resolve(String(values['state'] ?? join('output', 'state.sqlite')));
+  const state = existingState(stateFile);
+  try {
+    const file = values['out'] === undefined ? undefined : resolve(String(values['out']));
+    if (!file) {
+      exportWorks(state.works.all(), format, (text) => process.stdout.write(text));
+      return EXIT_OK;
+    }
+    const counts = exportWorksToFile(state, format, file);
+    process.stderr.write(`${counts.works} works written to ${file} as ${format}\n`);
+    return EXIT_OK;
   } finally {
     state.close();
   }

@@ -22,6 +22,11 @@ export class SnapshotWriter {
     this.count += lines.length;
   }
 
+  /** Text as it is (a document that is not one line per item). */
+  writeText(text: string): void {
+    if (text.length > 0) writeSync(this.open(), text);
+  }
+
   /** Bytes holding `lines` whole lines (each ending in a newline), as they are. */
   copy(bytes: Uint8Array, start: number, end: number, lines: number): void {
     if (end <= start) return;
