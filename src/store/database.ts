@@ -5,7 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { markDirtySql, MIGRATIONS, SCHEMA, SCHEMA_VERSION, WORKS_SCHEMA, WORKS_TABLES, worksDatabaseFile } from './schema.ts';
+import { markDirtySql, MIGRATIONS, RECOMPUTE_WORKS_BELOW, SCHEMA, SCHEMA_VERSION, WORKS_SCHEMA, WORKS_TABLES, worksDatabaseFile } from './schema.ts';
 import { StoreVersionError } from './errors.ts';
 
 export class SqliteDatabase {
@@ -74,8 +74,10 @@ export class SqliteDatabase {
     if (version && Number(version.value) > SCHEMA_VERSION) throw new StoreVersionError(this.file, Number(version.value), SCHEMA_VERSION);
     // One transaction: a migration stopped half-way leaves the old database as it was.
     this.transaction(() => {
-      for (let v = version ? Number(version.value) : SCHEMA_VERSION; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      const from = version ? Number(version.value) : SCHEMA_VERSION;
+      for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
       this.db.exec(SCHEMA);
+      if (from < RECOMPUTE_WORKS_BELOW) this.db.exec(markDirtySql('SELECT DISTINCT work_id FROM main.source_records'));
       this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
       this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)`).run(randomUUID());
     });

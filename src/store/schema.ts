@@ -129,6 +129,12 @@ export function worksDatabaseFile(stateFile: string): string {
 }
 
 /** Steps from one schema version to the next, run in order on an older database. */
+/**
+ * A database older than this holds works an older merge wrote (work schema 1, without
+ * `updates`): once the tables are up to date, every work is marked for the next run to recompute.
+ */
+export const RECOMPUTE_WORKS_BELOW = 10;
+
 export const MIGRATIONS: Record<number, string> = {
   // v1 kept the skip state per record, not per record and format; it is rebuilt as records
   // are seen again (an unchanged record in the next overlap is written once more).
@@ -162,7 +168,7 @@ export const MIGRATIONS: Record<number, string> = {
   // v9 notes the works changed since works.jsonl was written (workdb.snapshot_pending, made
   // with the works file); older programs, which would not, must not write to it.
   8: `SELECT 1;`,
-  // v10 caches Crossref records and notes file sources' reads (tables created by SCHEMA), and works carry their corrections and
-  // retractions (work schema 2): every work is recomputed by the next run.
-  9: markDirtySql('SELECT DISTINCT work_id FROM main.source_records'),
+  // v10 caches Crossref records and notes file sources' reads (tables created by SCHEMA); its
+  // works carry their corrections and retractions (RECOMPUTE_WORKS_BELOW).
+  9: `SELECT 1;`,
 };

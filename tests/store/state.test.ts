@@ -118,6 +118,23 @@ describe('StateStore', () => {
     expect(StateStore.open(file).works.work('doi:10.1/x')?.status).toBe('active');
   });
 
+  it('marks every work for recomputing when it opens a version 9 database, whose works lack corrections and retractions', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const file = join(tempDir(), 'state.sqlite');
+    let state = StateStore.open(file);
+    state.records.save([{ sourceId: 's', identifier: 'a', deleted: false, workId: 'doi:10.1/x', recordJson: '{}' }]);
+    const [dirty] = state.works.dirtyBatch(10);
+    state.transaction(() => state.works.takeDirtyMark(dirty!.workId, dirty!.mark) && state.works.saveWork('doi:10.1/x', 'active', '{"id":"doi:10.1/x"}', 'r1'));
+    state.close();
+    const db = new DatabaseSync(file);
+    db.exec(`UPDATE meta SET value = '9' WHERE key = 'schema_version'`);
+    db.close();
+    state = StateStore.open(file);
+    expect(state.works.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
+    expect(state.crossref.counts()).toEqual({ found: 0, missing: 0, pending: 0 });
+    state.close();
+  });
+
   it('marks every work for recomputing when its works file is missing or belongs to another state database', () => {
     const file = join(tempDir(), 'state.sqlite');
     let state = StateStore.open(file);
