@@ -88,8 +88,9 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
     if (RESERVED_SOURCE_IDS.has(id)) fail(`source "${id}"`, 'the id is reserved for the copies from the Crossref API');
     seen.add(id);
     const fields = raw as Record<string, unknown>;
-    if (sourceType(fields, position, fail) === 'bibtex') bibtexSources.push(parseBibtexSource(fields, id, file, fail));
-    else sources.push(parseSource(fields, id, fail, { schedule: schedule as string | undefined, timezone: timezone as string | undefined }));
+    const defaults = { schedule: schedule as string | undefined, timezone: timezone as string | undefined };
+    if (sourceType(fields, position, fail) === 'bibtex') bibtexSources.push(parseBibtexSource(fields, id, file, fail, defaults));
+    else sources.push(parseSource(fields, id, fail, defaults));
   }
   return {
     file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, bibtexSources, works: parseWorks(json['works'], seen, fail),

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Cron } from 'croner';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { HarvestConfig, SourceConfig } from '../config/config.ts';
+import type { BibtexSourceConfig, HarvestConfig, SourceConfig } from '../config/config.ts';
 import { ConfigError } from '../config/config.ts';
 import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type RunSummary } from './harvest.ts';
 
@@ -33,10 +33,13 @@ export interface ScheduleSummary {
   interruptedRuns: number;
 }
 
+/** An OAI-PMH or a file source with a schedule. */
+type ScheduledSource = Pick<SourceConfig | BibtexSourceConfig, 'id'> & { schedule: string };
+
 /** Runs until `signal` aborts, then waits for the runs in progress and closes everything. */
 export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSummary> {
   const { config, logger, signal } = options;
-  const scheduled = config.sources.filter((s): s is SourceConfig & { schedule: string } => s.schedule !== undefined);
+  const scheduled: ScheduledSource[] = [...config.sources, ...config.bibtexSources].flatMap((s) => (s.schedule === undefined ? [] : [{ id: s.id, schedule: s.schedule }]));
   if (scheduled.length === 0) {
     throw new ConfigError(`${config.file}: no source has a "schedule" (set one per source, or a default "schedule" at the top level)`);
   }
@@ -48,7 +51,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
   const summary: ScheduleSummary = { runs: 0, failedRuns: 0, interruptedRuns: 0 };
   const timezone = config.timezone ? { timezone: config.timezone } : {};
 
-  const start = (source: SourceConfig, reason: string): void => {
+  const start = (source: ScheduledSource, reason: string): void => {
     if (signal.aborted) return;
     const log = logger.child({ source: source.id });
     if (busy.has(source.id)) {

@@ -2,6 +2,7 @@
 // database alone (no request goes to any repository), for a person or a monitoring check.
 import { redactUrl } from '../oai/secrets.ts';
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Cron } from 'croner';
 import { StateStore } from '../store/state.ts';
 import type { SourceRun } from '../store/run-history.ts';
@@ -50,7 +51,8 @@ export interface StatusReport {
 export function statusReport(config: HarvestConfig, outDir: string, stateFile: string, now = new Date()): StatusReport {
   const state = existsSync(stateFile) ? StateStore.open(stateFile) : undefined;
   try {
-    const sources = config.sources.map((source) => sourceStatus(source, config, outDir, state, now));
+    const files = config.bibtexSources.map((b) => ({ id: b.id, name: b.name, baseUrl: pathToFileURL(b.path).href, schedule: b.schedule, staleAfterHours: undefined }));
+    const sources = [...config.sources, ...files].map((source) => sourceStatus(source, config, outDir, state, now));
     const snapshot = state ? state.snapshots.state() : undefined;
     return {
       at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
@@ -61,7 +63,10 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
   }
 }
 
-function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: string, state: StateStore | undefined, now: Date): SourceStatus {
+/** What status needs of a source, OAI-PMH or file. */
+type StatusSource = Pick<SourceConfig, 'id' | 'name' | 'baseUrl' | 'schedule' | 'staleAfterHours'>;
+
+function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: string, state: StateStore | undefined, now: Date): SourceStatus {
   const history = state ? state.runs.ofSource(source.id) : { lastRun: null, lastSuccess: null, lastFailure: null, consecutiveFailures: 0 };
   const cron = source.schedule ? new Cron(source.schedule, { paused: true, ...(config.timezone ? { timezone: config.timezone } : {}) }) : undefined;
   const [next, afterNext] = cron ? cron.nextRuns(2, now) : [];
@@ -83,7 +88,7 @@ function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: strin
       ? { at: failure.finishedAt, reason: failure.error.message, code: failure.error.code ?? null, name: failure.error.name, verb: failure.error.verb ?? null, url: failure.error.url ?? null }
       : null,
     consecutiveFailures: history.consecutiveFailures,
-    records: state ? state.harvests.recordCounts(source.id) : { live: 0, deleted: 0 },
+    records: state ? recordCounts(state, source.id) : { live: 0, deleted: 0 },
     works: state ? state.records.workCount(source.id) : 0,
     lists: state ? state.harvests.listSizes(source.id) : [],
     schedule: source.schedule ?? null,
@@ -93,6 +98,13 @@ function sourceStatus(source: SourceConfig, config: HarvestConfig, outDir: strin
     stale,
     running: currentHolder(sourceLockFile(outDir, source.id)) ?? null,
   };
+}
+
+/** A file source's come from its last read; an OAI-PMH source's from its harvest log. */
+function recordCounts(state: StateStore, sourceId: string): { live: number; deleted: number } {
+  const read = state.files.get(sourceId);
+  if (!read) return state.harvests.recordCounts(sourceId);
+  return { live: read.entries, deleted: state.records.identifiers(sourceId).length - read.entries };
 }
 
 function round(x: number): number {

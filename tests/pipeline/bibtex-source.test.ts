@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/pipeline/harvest.ts';
 import { writeAudit } from '../../src/audit/write-audit.ts';
 import { StateStore } from '../../src/store/state.ts';
+import { statusReport } from '../../src/pipeline/status.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { SAMPLES } from '../support/oai-server.ts';
@@ -20,7 +21,7 @@ afterEach(async () => {
 });
 
 /** Kent's accepted manuscript of the seed paper over OAI-PMH, and the publisher's BibTeX of it in a file. */
-async function setup() {
+async function setup(extra: Record<string, unknown> = {}) {
   const kent = new FixtureRepository();
   kent.set(KAR_ID, '2023-02-10T14:05:11Z', { metadata: FixtureRepository.metadataOf(join(FIXTURES, 'kar-89524-oai_dc.xml')) });
   kent.exports.set('/cgi/export/eprint/89524/XML/eprint-89524.xml', readFileSync(join(FIXTURES, 'kar-89524-ep3.xml')));
@@ -30,11 +31,11 @@ async function setup() {
   copyFileSync(join(SAMPLES, 'bibtex-publisher-bjgp-2020-0917.bib'), bib);
   const config = testConfig([
     { id: 'kar', baseUrl: await kent.start(), enrich: ['eprints-export'] },
-    { id: 'bjgp', type: 'bibtex', path: bib },
+    { id: 'bjgp', type: 'bibtex', path: bib, ...extra },
   ]);
   const out = join(dir, 'out');
   const log = captureLogger();
-  return { bib, out, log, run: () => harvest({ config, outDir: out, logger: log.logger }) };
+  return { bib, out, log, config, run: () => harvest({ config, outDir: out, logger: log.logger }) };
 }
 
 function works(out: string): Map<string, Work> {
@@ -72,8 +73,9 @@ describe('a bibtex source', () => {
     }
   });
 
-  it('reads the file again only when it changed: added entries become copies, removed ones deleted copies', async () => {
-    const { bib, out, run } = await setup();
+  it('reads the file again only when it changed: added entries become copies, removed ones deleted copies; status counts them', async () => {
+    const { bib, out, config, run } = await setup({ schedule: '0 3 * * *' });
+    expect(config.bibtexSources[0]!.schedule).toBe('0 3 * * *');
     await run();
     const same = await run();
     expect(same.sources.find((s) => s.source === 'bjgp')).toMatchObject({ records: 0, unchanged: 1 });
@@ -91,6 +93,8 @@ describe('a bibtex source', () => {
     const after = works(out);
     expect(after.get(SEED)!.sources.map((s) => s.source)).toEqual(['kar']);
     expect(after.get('record:bjgp:key:dbbe66e459a446a0b6fddf42d3401ccb')).toMatchObject({ status: 'tombstone' });
+    const status = statusReport(config, out, shrunk.stateFile).sources.find((s) => s.source === 'bjgp');
+    expect(status).toMatchObject({ health: 'ok', records: { live: 1, deleted: 2 }, baseUrl: expect.stringMatching(/^file:\/\/.*publisher\.bib$/), schedule: '0 3 * * *' });
   });
 
   it('fails the source, and the run, with a named error when the file is missing; the other sources are harvested', async () => {
