@@ -78,6 +78,14 @@ describe('the code layout', () => {
     expect(relativeImports(index).filter((target) => target.startsWith('cli/'))).toEqual([]);
   });
 
+  it('exports every error class the library defines', async () => {
+    const library = await import('../src/index.ts');
+    const defined = files.filter((file) => stageOf(file.path) !== 'cli')
+      .flatMap((file) => [...file.text.matchAll(/^export class (\w+Error) extends/gm)].map((m) => m[1]!));
+    expect(defined.length).toBeGreaterThan(20);
+    expect(defined.filter((name) => !(name in library))).toEqual([]);
+  });
+
   it('keeps the command line thin: at most 8 files and 900 lines', () => {
     const cli = files.filter((file) => stageOf(file.path) === 'cli');
     expect(cli.length).toBeLessThanOrEqual(8);
