@@ -24,8 +24,18 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** A run's exit code; a failed run's error lines are kept, so a failure says what went wrong. */
+const failures: string[] = [];
 function run(args: string[]): Promise<number | null> {
-  return new Promise((done) => spawn(process.execPath, [MAIN, 'run', '--config', config, ...args], { stdio: 'ignore' }).on('close', done));
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', config, '--log-level', 'error', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => {
+      if (code !== 0) failures.push(`${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
+      done(code);
+    });
+  });
 }
 
 function worksLines(out: string): string[] {
@@ -49,7 +59,7 @@ describe('many writers on one output folder', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const out = join(tempDir(), 'out');
       const codes = await Promise.all(Array.from({ length: SOURCES }, (_, i) => run(['--out', out, '--source', `s${i}`])));
-      expect(codes, `round ${round}`).toEqual(Array(SOURCES).fill(0));
+      expect(codes, `round ${round}: ${failures.join('\n')}`).toEqual(Array(SOURCES).fill(0));
       expect(doisWithoutWork(out), `round ${round}`).toEqual([]);
       // The last process to finish may have written works.jsonl before another's works: one more run brings it up to date.
       expect(worksLines(out).length, `round ${round}`).toBe(expected.length);
