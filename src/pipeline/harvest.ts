@@ -10,6 +10,7 @@ import { worksRun } from '../dedupe/recompute-works.ts';
 import { writeStatsOutput } from '../sinks/stats-output.ts';
 import { updateWorks, type WorksSummary } from '../sinks/works-output.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
+import { writeTables, type TablesSummary } from '../sinks/tables.ts';
 import { closeHarvestResources, openHarvestResources, type HarvestOptions, type RunContext } from './context.ts';
 import { harvestBibtexSource } from './bibtex-source.ts';
 import { enrichFromCrossref } from './crossref-enrich.ts';
@@ -44,8 +45,9 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     // Before the works are written, so they are written once, with the publisher's copies in.
     const crossref = options.signal?.aborted ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.
-    const { worksSummary, stats } = await writeRunOutputs(run, summaries, startedAt);
+    const { worksSummary, stats, tables } = await writeRunOutputs(run, summaries, startedAt);
     options.logger.info({ ...worksSummary }, 'works updated');
+    options.logger.info({ ...tables }, 'tables written');
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,
@@ -58,6 +60,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       summaryFile: join(outDir, 'runs', `${runId}.json`),
       sources: summaries,
       works: worksSummary,
+      tables,
       ...(crossref ? { crossref } : {}),
       ...(stats ? { stats } : {}),
     };
@@ -73,12 +76,13 @@ async function writeRunOutputs(
   run: RunContext,
   summaries: SourceSummary[],
   startedAt: Date,
-): Promise<{ worksSummary: WorksSummary; stats: ReturnType<typeof writeStatsOutput> | undefined }> {
+): Promise<{ worksSummary: WorksSummary; stats: ReturnType<typeof writeStatsOutput> | undefined; tables: TablesSummary }> {
   try {
     const worksSummary = await updateWorks(run.works, run.outDir);
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
     const stats = perSource.length > 0 ? writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;
-    return { worksSummary, stats };
+    const tables = writeTables(run.resources.state, run.outDir);
+    return { worksSummary, stats, tables };
   } catch (error) {
     if (!isDiskFull(error)) throw error;
     throw diskFullAfterSources(error, { runId: run.runId, startedAt, outDir: run.outDir, summaries }, run.options.logger);

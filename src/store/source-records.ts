@@ -47,6 +47,8 @@ export interface SourceRecords {
   save(rows: readonly SourceRecordRow[]): void;
   /** The common records (JSON, deleted ones included) of a work's source records. */
   ofWork(workId: string): StoredRecordJson[];
+  /** Every source record as it is now (deleted ones included), by source and identifier. */
+  all(): Generator<SourceRecordRow & { recordJson: string; workId: string }>;
   /** Source records of a source, by identifier, to match statistics items to. */
   identifiers(sourceId: string): { identifier: string; workId: string }[];
   /** Works with at least one live record from the source. */
@@ -105,6 +107,12 @@ export class SqliteSourceRecords implements SourceRecords {
   ofWork(workId: string): StoredRecordJson[] {
     return this.db.statement(`SELECT record_json, deleted FROM source_records WHERE work_id = ?`).all(workId)
       .map((r) => ({ recordJson: String(r['record_json']), deleted: r['deleted'] === 1 }));
+  }
+
+  *all(): Generator<SourceRecordRow & { recordJson: string; workId: string }> {
+    for (const r of this.db.statement(`SELECT source_id, identifier, deleted, work_id, record_json FROM source_records ORDER BY source_id, identifier`).iterate()) {
+      yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: String(r['record_json']) };
+    }
   }
 
   identifiers(sourceId: string): { identifier: string; workId: string }[] {

@@ -1,0 +1,109 @@
+// One Parquet file written a row group at a time (memory bounded by the row group, not the
+// table), with an explicit schema so every column has the same type whatever the data holds,
+// ZSTD-compressed through node:zlib, and renamed into place when whole. hyparquet-writer is
+// the pure-JavaScript writer (no native module to build or download).
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { zstdCompressSync } from 'node:zlib';
+import { fileWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
+
+export type ColumnKind = 'string' | 'int32' | 'int64' | 'double' | 'boolean' | 'date' | 'timestamp';
+
+export interface ColumnSpec {
+  name: string;
+  kind: ColumnKind;
+}
+
+/** A cell: strings, numbers (days since 1970 for a date, milliseconds for a timestamp), booleans, or null. */
+export type Cell = string | number | boolean | null;
+
+const ELEMENTS: Record<ColumnKind, Omit<SchemaElement, 'name'>> = {
+  string: { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+  int32: { type: 'INT32' },
+  int64: { type: 'INT64' },
+  double: { type: 'DOUBLE' },
+  boolean: { type: 'BOOLEAN' },
+  date: { type: 'INT32', converted_type: 'DATE' },
+  timestamp: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
+};
+
+const ROW_GROUP_ROWS = 50_000;
+
+export class ParquetTable {
+  readonly path: string;
+  rows = 0;
+  private readonly columns: readonly ColumnSpec[];
+  private readonly temp: string;
+  private readonly writer: ParquetWriter;
+  private buffered: Cell[][];
+
+  constructor(path: string, columns: readonly ColumnSpec[], meta: Record<string, string> = {}) {
+    this.path = path;
+    this.columns = columns;
+    this.temp = `${path}.${process.pid}.tmp`;
+    mkdirSync(dirname(path), { recursive: true });
+    const schema: SchemaElement[] = [
+      { name: 'root', num_children: columns.length },
+      ...columns.map((c) => ({ name: c.name, repetition_type: 'OPTIONAL' as const, ...ELEMENTS[c.kind] })),
+    ];
+    this.writer = new ParquetWriter({
+      writer: fileWriter(this.temp), schema, codec: 'ZSTD', compressors: { ZSTD: (input) => zstdCompressSync(input) },
+      kvMetadata: Object.entries(meta).map(([key, value]) => ({ key, value })), createdBy: 'oai-harvester',
+    });
+    this.buffered = columns.map(() => []);
+  }
+
+  /** One row, its cells in the order of the columns. */
+  add(row: readonly Cell[]): void {
+    for (let i = 0; i < this.columns.length; i++) this.buffered[i]!.push(row[i] ?? null);
+    this.rows++;
+    if (this.buffered[0]!.length >= ROW_GROUP_ROWS) this.flush();
+  }
+
+  /** Writes what is buffered and the footer, syncs, and renames the file into place. */
+  finish(): number {
+    this.flush();
+    void this.writer.finish();
+    const fd = openSync(this.temp, 'r+');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(this.temp, this.path);
+    return this.rows;
+  }
+
+  abandon(): void {
+    rmSync(this.temp, { force: true });
+  }
+
+  private flush(): void {
+    if (this.buffered[0]!.length === 0) return;
+    const columnData: ColumnSource[] = this.columns.map((c, i) => ({ name: c.name, data: cells(c.kind, this.buffered[i]!) }));
+    void this.writer.write({ columnData, rowGroupSize: ROW_GROUP_ROWS });
+    this.buffered = this.columns.map(() => []);
+  }
+}
+
+/** INT64 and timestamp cells go to the writer as bigints. */
+function cells(kind: ColumnKind, values: Cell[]): Cell[] | (bigint | null)[] {
+  if (kind !== 'int64' && kind !== 'timestamp') return values;
+  return values.map((v) => (v === null ? null : BigInt(Math.trunc(Number(v)))));
+}
+
+const DAY_MS = 86_400_000;
+
+export type Precision = 'year' | 'month' | 'day';
+
+/** A partial date (`2021`, `2021-07`, `2021-07-30…`) as a DATE cell (its first day) and its precision. */
+export function dateCells(value: string | null | undefined): [number | null, Precision | null] {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value ?? '');
+  if (!m) return [null, null];
+  const days = Date.UTC(Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1) / DAY_MS;
+  return [Math.floor(days), m[3] ? 'day' : m[2] ? 'month' : 'year'];
+}
+
+/** An ISO timestamp (or date) as a TIMESTAMP cell; null when it is not one. */
+export function timestampCell(value: string | null | undefined): number | null {
+  if (!value) return null;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  return Number.isFinite(ms) ? ms : null;
+}

@@ -1,0 +1,111 @@
+// output/tables/: the works, their copies, the current source records and the downloads as
+// Parquet, written from the store after each run. Every column has one type whatever the data
+// holds; dates are DATE columns with a precision column beside each (`year`, `month`, `day`).
+import { join } from 'node:path';
+import type { CommonRecord } from '../formats/common-record.ts';
+import type { Work, WorkSource } from '../dedupe/work.ts';
+import type { StateStore } from '../store/state.ts';
+import { dateCells, ParquetTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
+
+export const TABLES_VERSION = '1';
+
+/** A DATE column and its precision column. */
+const date = (name: string): ColumnSpec[] => [{ name, kind: 'date' }, { name: `${name}_precision`, kind: 'string' }];
+const text = (...names: string[]): ColumnSpec[] => names.map((name) => ({ name, kind: 'string' }));
+
+export const WORK_COLUMNS: readonly ColumnSpec[] = [
+  ...text('id', 'doi', 'status', 'title', 'type', 'type_coar', 'publisher', 'container_title', 'volume', 'issue', 'pages', 'issn', 'language', 'licence'),
+  ...date('published'), ...date('accepted'), ...date('deposited'),
+  { name: 'copies', kind: 'int32' }, ...text('repositories'),
+  ...text('downloads_metric'), { name: 'downloads_all_time', kind: 'int64' }, { name: 'downloads_last_12_months', kind: 'int64' },
+  { name: 'retracted', kind: 'boolean' }, { name: 'corrected', kind: 'boolean' }, ...text('notices', 'abstract'),
+];
+
+export const COPY_COLUMNS: readonly ColumnSpec[] = [
+  ...text('work_id', 'doi', 'copy_id', 'repository', 'identifier'), { name: 'deleted', kind: 'boolean' }, ...text('version', 'landing_page'),
+  ...date('published'), ...date('accepted'), ...date('deposited'), ...date('first_compliant_deposit'), ...text('file_versions'),
+];
+
+export const RECORD_COLUMNS: readonly ColumnSpec[] = [
+  ...text('source', 'identifier'), { name: 'deleted', kind: 'boolean' }, ...text('work_id', 'doi'), { name: 'datestamp', kind: 'timestamp' },
+  ...text('title', 'type', 'type_coar', 'version', 'formats', 'landing_page'), ...date('published'), ...date('accepted'), ...date('deposited'),
+];
+
+export const DOWNLOAD_COLUMNS: readonly ColumnSpec[] = [
+  ...text('source', 'identifier', 'work_id', 'metric'), { name: 'month', kind: 'date' }, { name: 'count', kind: 'int64' },
+];
+
+export interface TablesSummary {
+  dir: string;
+  works: number;
+  copies: number;
+  records: number;
+  downloads: number;
+  durationMs: number;
+}
+
+/** Writes the four tables, each renamed into place when whole. */
+export function writeTables(state: StateStore, outDir: string): TablesSummary {
+  const started = Date.now();
+  const dir = join(outDir, 'tables');
+  const meta = { 'oai-harvester.tables': TABLES_VERSION };
+  const works = new ParquetTable(join(dir, 'works.parquet'), WORK_COLUMNS, meta);
+  const copies = new ParquetTable(join(dir, 'copies.parquet'), COPY_COLUMNS, meta);
+  const records = new ParquetTable(join(dir, 'records.parquet'), RECORD_COLUMNS, meta);
+  const downloads = new ParquetTable(join(dir, 'downloads.parquet'), DOWNLOAD_COLUMNS, meta);
+  const all = [works, copies, records, downloads];
+  try {
+    for (const json of state.works.all()) {
+      const work = JSON.parse(json) as Work;
+      works.add(workRow(work));
+      for (const copy of work.sources) copies.add(copyRow(work, copy));
+    }
+    for (const row of state.records.all()) records.add(recordRow(row.sourceId, row.identifier, row.deleted, row.workId, JSON.parse(row.recordJson) as CommonRecord));
+    for (const d of state.downloads.all()) downloads.add([d.sourceId, d.identifier, d.workId, d.metric, dateCells(d.month)[0], d.count]);
+  } catch (error) {
+    for (const table of all) table.abandon();
+    throw error;
+  }
+  const [w, c, r, d] = all.map((t) => t.finish()) as [number, number, number, number];
+  return { dir, works: w, copies: c, records: r, downloads: d, durationMs: Date.now() - started };
+}
+
+/** The metric a person means by downloads: IRStats2's, else COUNTER's total requests, else the first there is. */
+function mainMetric(work: Work): string | null {
+  const metrics = Object.keys(work.downloads ?? {});
+  return ['irstats2:downloads', 'Total_Item_Requests'].find((m) => metrics.includes(m)) ?? metrics[0] ?? null;
+}
+
+function workRow(work: Work): Cell[] {
+  const container = work.container?.value;
+  const metric = mainMetric(work);
+  const live = work.sources.filter((s) => !s.deleted);
+  return [
+    work.id, work.doi, work.status, work.title?.value ?? null, work.type?.value.label ?? null, work.type?.value.coar ?? null, work.publisher?.value ?? null,
+    container?.title ?? null, container?.volume ?? null, container?.issue ?? null, container?.pages ?? null, container?.issn.join(', ') || null,
+    work.language?.value ?? null, work.licence?.value ?? null,
+    ...dateCells(work.dates.published?.value), ...dateCells(work.dates.accepted?.value), ...dateCells(work.dates.deposited?.value),
+    live.length, [...new Set(live.map((s) => s.source))].sort().join(', ') || null,
+    metric, metric ? work.downloads[metric]!.allTime : null, metric ? work.downloads[metric]!.last12Months : null,
+    work.retracted ?? false, work.corrected ?? false,
+    (work.updates ?? []).filter((u) => u.direction === 'updated-by').map((u) => `${u.type} ${u.doi}`).join('; ') || null,
+    work.abstract?.value ?? null,
+  ];
+}
+
+function copyRow(work: Work, copy: WorkSource): Cell[] {
+  const d = copy.dates;
+  return [
+    work.id, work.doi, copy.id, copy.source, copy.identifier, copy.deleted, copy.version, copy.landingPage,
+    ...dateCells(d.published), ...dateCells(d.accepted), ...dateCells(d.deposited), ...dateCells(d.firstCompliantDeposit),
+    copy.fileVersions.join(', ') || null,
+  ];
+}
+
+function recordRow(source: string, identifier: string, deleted: boolean, workId: string, r: CommonRecord): Cell[] {
+  return [
+    source, identifier, deleted, workId, r.doi ?? null, timestampCell(r.datestamp), r.title ?? null, r.type?.label ?? null, r.type?.coar ?? null,
+    r.version?.value ?? null, (r.formats ?? []).join(', ') || null, r.landingPage ?? null,
+    ...dateCells(r.dates?.published?.value), ...dateCells(r.dates?.accepted?.value), ...dateCells(r.dates?.deposited?.value),
+  ];
+}
