@@ -19,9 +19,17 @@ export function csvRow(a: DepositAudit): string {
   return values.map(csvField).join(',');
 }
 
+/** The CSV starts with a byte-order mark, so spreadsheets read it as UTF-8. */
+export const CSV_BOM = '\uFEFF';
+
+/**
+ * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
+ * leading apostrophe (OWASP's CSV injection advice); numbers stay numbers.
+ */
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  const raw = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -84,6 +92,34 @@ export function summarise(rule: string, audits: Iterable<DepositAudit>): AuditSu
   }
   summary.unknown = [...unknown.values()].sort((x, y) => y.count - x.count || x.source.localeCompare(y.source) || x.cause.localeCompare(y.cause));
   return summary;
+}
+
+/** A tally as columns: `on_time`, `late`, `unknown`. */
+export interface TallyRow {
+  on_time: number;
+  late: number;
+  unknown: number;
+}
+
+/**
+ * audit/summary.json: every breakdown an array of rows with fixed keys (src/audit/audit-summary.schema.json),
+ * so DuckDB and pandas read it as tables, not as structs with a field per year or division.
+ */
+export function summaryDocument(summary: AuditSummary, extra: { from: string | null; to: string | null; flaggedWorks: { retracted: number; corrected: number } }) {
+  const row = (t: Tally): TallyRow => ({ on_time: t['on time'], late: t.late, unknown: t.unknown });
+  const rows = <K extends string>(key: K, tallies: Record<string, Tally>) =>
+    Object.entries(tallies).sort(([a], [b]) => a.localeCompare(b)).map(([value, t]) => ({ [key]: value, ...row(t) }) as Record<K, string> & TallyRow);
+  return {
+    rule: summary.rule, from: extra.from, to: extra.to, total: row(summary.total),
+    byRepository: rows('repository', summary.byRepository),
+    byYear: rows('year', summary.byYear),
+    byDivision: rows('division', summary.byDivision),
+    byRepositoryMonth: Object.entries(summary.byRepositoryMonth).sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([repository, months]) => rows('month', months).map((r) => ({ repository, ...r }))),
+    lagHistogram: summary.lagHistogram,
+    unknown: summary.unknown,
+    flaggedWorks: extra.flaggedWorks,
+  };
 }
 
 function tally(): Tally {

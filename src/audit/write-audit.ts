@@ -5,7 +5,7 @@ import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { storedRecord } from '../store/source-records.ts';
 import { auditWork, type AuditRule, type DepositAudit } from './deposit-audit.ts';
-import { csvHeader, csvRow, summarise, type AuditSummary } from './audit-report.ts';
+import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, type AuditSummary } from './audit-report.ts';
 import { renderReport, type WorkDownloads } from './report-html.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
@@ -53,7 +53,7 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const dir = join(outDir, 'audit');
   const jsonl = new SnapshotWriter(join(dir, 'deposit-audit.jsonl'));
   const csv = new SnapshotWriter(join(dir, 'deposit-audit.csv'));
-  csv.write([csvHeader()]);
+  csv.write([`${CSV_BOM}${csvHeader()}`]);
   const all: DepositAudit[] = [];
   for (const a of audits(state, options)) {
     jsonl.write([JSON.stringify(a)]);
@@ -66,7 +66,8 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const flagged = [...new Map(all.filter((a) => a.retracted || a.corrected).map((a) => [a.work, a])).values()];
   const works = { retracted: flagged.filter((a) => a.retracted).length, corrected: flagged.filter((a) => !a.retracted && a.corrected).length };
   const summaryFile = join(dir, 'summary.json');
-  writeFileAtomic(summaryFile, `${JSON.stringify({ ...summary, flaggedWorks: works, from: options.from ?? null, to: options.to ?? null }, null, 2)}\n`);
+  const document = summaryDocument(summary, { from: options.from ?? null, to: options.to ?? null, flaggedWorks: works });
+  writeFileAtomic(summaryFile, `${JSON.stringify(document, null, 2)}\n`);
   const listed = all.filter((a) => a.verdict !== 'on time');
   const downloads = new Map<string, WorkDownloads>();
   for (const a of listed) {

@@ -35,6 +35,9 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all(repositories.map((r) => r.stop())));
 
+const { Ajv2020 } = await import('ajv/dist/2020.js');
+const validateSummary = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(import.meta.dirname, '../../src/audit/audit-summary.schema.json'), 'utf8')));
+
 const cli = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
     execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr })),
@@ -51,13 +54,17 @@ describe('oai-harvester audit', () => {
     expect(rows.find((r) => r['doi'] === '10.1000/dated-2021')).toMatchObject({
       verdict: 'unknown', reason: 'no acceptance date; the only date is dc:date 2021, which does not say what kind of date it is',
     });
-    const csv = readFileSync(join(out, 'audit', 'deposit-audit.csv'), 'utf8').trim().split('\n');
+    const bytes = readFileSync(join(out, 'audit', 'deposit-audit.csv'));
+    // A byte-order mark first, so a spreadsheet reads UTF-8.
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const csv = bytes.toString('utf8').slice(1).trim().split('\n');
     expect(csv[0]).toBe('rule,work,doi,source,record,title,deposit,deposit_field,reference,reference_date,reference_counted,reference_field,deadline,lag_days,verdict,reason,in_scope,divisions,landing_page,fix,retracted,corrected,notices');
     expect(csv).toHaveLength(4);
     expect(csv.find((l) => l.includes(KAR_ID))).toContain(',24,on time,"deposited 2021-07-30, within three months of acceptance; deadline 2021-10-06",true,D3412; D3400,');
-    const summary = JSON.parse(readFileSync(join(out, 'audit', 'summary.json'), 'utf8'));
-    expect(summary.byRepository).toEqual({ kar: { 'on time': 1, late: 0, unknown: 1 }, manchester: { 'on time': 0, late: 0, unknown: 1 } });
-    expect(summary.byDivision['D3412']).toEqual({ 'on time': 1, late: 0, unknown: 0 });
+    const summary = JSON.parse(readFileSync(join(out, 'audit', 'summary.json'), 'utf8')) as Record<string, unknown>;
+    if (!validateSummary(summary)) throw new Error(JSON.stringify(validateSummary.errors));
+    expect(summary.byRepository).toEqual([{ repository: 'kar', on_time: 1, late: 0, unknown: 1 }, { repository: 'manchester', on_time: 0, late: 0, unknown: 1 }]);
+    expect(summary.byDivision).toContainEqual({ division: 'D3412', on_time: 1, late: 0, unknown: 0 });
   });
 
   it('applies REF2029, a source and a period', async () => {
