@@ -9,6 +9,9 @@ import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, type AuditSumma
 import { renderReport, type WorkDownloads } from './report-html.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
+import { dateCells, ParquetTable, type Cell, type ColumnSpec } from '../sinks/parquet-table.ts';
+import { TABLES_VERSION } from '../sinks/tables.ts';
+import { daysBetween } from './ref-dates.ts';
 import { monthOf } from '../oai/dates.ts';
 
 export interface AuditOptions {
@@ -23,6 +26,8 @@ export interface AuditOptions {
 export interface AuditFiles {
   jsonl: string;
   csv: string;
+  /** tables/audit.parquet: the rows with typed columns. */
+  parquet: string;
   summary: string;
   report: string;
   rows: number;
@@ -54,14 +59,17 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const jsonl = new SnapshotWriter(join(dir, 'deposit-audit.jsonl'));
   const csv = new SnapshotWriter(join(dir, 'deposit-audit.csv'));
   csv.write([`${CSV_BOM}${csvHeader()}`]);
+  const parquet = new ParquetTable(join(outDir, 'tables', 'audit.parquet'), AUDIT_COLUMNS, { 'oai-harvester.tables': TABLES_VERSION });
   const all: DepositAudit[] = [];
   for (const a of audits(state, options)) {
     jsonl.write([JSON.stringify(a)]);
     csv.write([csvRow(a)]);
+    parquet.add(auditRow(a));
     all.push(a);
   }
   jsonl.finish(true);
   csv.finish(true);
+  parquet.finish();
   const summary = summarise(options.rule, all);
   const flagged = [...new Map(all.filter((a) => a.retracted || a.corrected).map((a) => [a.work, a])).values()];
   const works = { retracted: flagged.filter((a) => a.retracted).length, corrected: flagged.filter((a) => !a.retracted && a.corrected).length };
@@ -80,7 +88,27 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
     generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, flagged, downloads,
   });
   writeFileAtomic(reportFile, html);
-  return { jsonl: jsonl.path, csv: csv.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total, unknown: summary.unknown };
+  return { jsonl: jsonl.path, csv: csv.path, parquet: parquet.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total, unknown: summary.unknown };
+}
+
+const dated = (name: string): ColumnSpec[] => [{ name, kind: 'date' }, { name: `${name}_precision`, kind: 'string' }];
+
+export const AUDIT_COLUMNS: readonly ColumnSpec[] = [
+  ...['rule', 'work', 'doi', 'source', 'record', 'title'].map((name): ColumnSpec => ({ name, kind: 'string' })),
+  ...dated('deposit'), { name: 'deposit_field', kind: 'string' },
+  { name: 'reference_kind', kind: 'string' }, ...dated('reference'), { name: 'reference_field', kind: 'string' }, { name: 'reference_counted', kind: 'date' },
+  { name: 'deadline', kind: 'date' }, { name: 'lag_days', kind: 'int32' }, { name: 'days_beyond_deadline', kind: 'int32' },
+  ...['verdict', 'cause', 'reason'].map((name): ColumnSpec => ({ name, kind: 'string' })), { name: 'in_scope', kind: 'boolean' },
+  { name: 'divisions', kind: 'string' }, { name: 'retracted', kind: 'boolean' }, { name: 'corrected', kind: 'boolean' }, { name: 'landing_page', kind: 'string' },
+];
+
+function auditRow(a: DepositAudit): Cell[] {
+  const late = a.verdict === 'late' && a.deadline && a.deposit ? daysBetween(a.deadline, a.deposit.value) : null;
+  return [
+    a.rule, a.work, a.doi, a.source, a.record, a.title, ...dateCells(a.deposit?.value), a.deposit?.field ?? null,
+    a.reference?.date ?? null, ...dateCells(a.reference?.value), a.reference?.field ?? null, dateCells(a.reference?.counted)[0],
+    dateCells(a.deadline)[0], a.lagDays, late, a.verdict, a.cause, a.reason, a.inScope, a.divisions.join('; ') || null, a.retracted, a.corrected, a.landingPage,
+  ];
 }
 
 /** The metric a person means by downloads: IRStats2's, else COUNTER's total requests; every month from the first to the last. */

@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/pipeline/harvest.ts';
+import { writeAudit } from '../../src/audit/write-audit.ts';
+import { StateStore } from '../../src/store/state.ts';
 import { CrossrefServer, retractedWork, seedWork } from '../support/crossref-server.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { SAMPLES } from '../support/oai-server.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';
 
 const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
-const TABLES = ['works', 'copies', 'records', 'downloads'];
+const TABLES = ['works', 'copies', 'records', 'downloads', 'audit'];
 const stops: (() => Promise<void>)[] = [];
 afterAll(() => Promise.all(stops.map((s) => s())));
 
@@ -38,6 +40,12 @@ async function harvested(enriched: boolean): Promise<string> {
   const summary = await harvest({ config, outDir: out, logger: captureLogger().logger });
   expect(summary.ok).toBe(true);
   expect(summary.tables).toMatchObject({ dir: join(out, 'tables'), works: enriched ? 3 : 2 });
+  const state = StateStore.open(summary.stateFile);
+  try {
+    expect(writeAudit(state, out, { rule: 'ref2021' }).parquet).toBe(join(out, 'tables', 'audit.parquet'));
+  } finally {
+    state.close();
+  }
   return out;
 }
 
@@ -64,5 +72,7 @@ describe('the Parquet tables', () => {
     expect(flagged).toEqual([{ doi: '10.7554/elife.01567' }]);
     const records = await query(`SELECT source, count(*)::INT AS n FROM read_parquet('${join(rich, 'tables', 'records.parquet')}') GROUP BY source ORDER BY source`);
     expect(records).toEqual([{ source: 'crossref', n: 2 }, { source: 'kar', n: 2 }, { source: 'pure', n: 1 }]);
+    const audit = await query(`SELECT verdict, reference_kind, reference::VARCHAR AS reference, lag_days FROM read_parquet('${join(rich, 'tables', 'audit.parquet')}') WHERE doi = '10.3399/bjgp.2020.0917'`);
+    expect(audit).toEqual([{ verdict: 'on time', reference_kind: 'accepted', reference: '2021-07-06', lag_days: 24 }]);
   });
 });
