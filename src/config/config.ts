@@ -42,8 +42,11 @@ export class ConfigError extends HarvestError {
 }
 
 const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', 'crossref', '$schema'];
-/** Copies that are not a configured source's take these ids. */
-const RESERVED_SOURCE_IDS = new Set(['crossref']);
+/** Ids that name something else: the Crossref copies, and the records/current/ view. */
+const RESERVED_SOURCE_IDS: ReadonlyMap<string, string> = new Map([
+  ['crossref', 'the id is reserved for the copies from the Crossref API'],
+  ['current', 'the id is reserved: records/current/ holds the current records of every source'],
+]);
 const WORKS_FIELDS = ['sourcePriority', 'mergeProbableDuplicates', 'snapshotEveryHours'];
 
 export function loadConfig(file: string): HarvestConfig {
@@ -85,7 +88,7 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
     const position = `sources[${index}]`;
     const id = parseSourceId(raw, position, fail);
     if (seen.has(id)) fail(`source "${id}"`, 'the id is used twice');
-    if (RESERVED_SOURCE_IDS.has(id)) fail(`source "${id}"`, 'the id is reserved for the copies from the Crossref API');
+    if (RESERVED_SOURCE_IDS.has(id)) fail(`source "${id}"`, RESERVED_SOURCE_IDS.get(id)!);
     seen.add(id);
     const fields = raw as Record<string, unknown>;
     const defaults = { schedule: schedule as string | undefined, timezone: timezone as string | undefined };

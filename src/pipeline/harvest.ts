@@ -13,7 +13,9 @@ import { writeFileAtomic } from '../sinks/atomic.ts';
 import { writeTables, type TablesSummary } from '../sinks/tables.ts';
 import { closeHarvestResources, openHarvestResources, type HarvestOptions, type RunContext } from './context.ts';
 import { harvestBibtexSource } from './bibtex-source.ts';
-import { enrichFromCrossref } from './crossref-enrich.ts';
+import { enrichFromCrossref, type CrossrefSummary } from './crossref-enrich.ts';
+import { CROSSREF_SOURCE } from '../crossref/to-record.ts';
+import { writeCurrentRecords } from '../sinks/current-records.ts';
 import { harvestSource } from './source.ts';
 import type { RunSummary, SourceSummary } from './summary.ts';
 
@@ -45,7 +47,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     // Before the works are written, so they are written once, with the publisher's copies in.
     const crossref = options.signal?.aborted ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.
-    const { worksSummary, stats, tables } = await writeRunOutputs(run, summaries, startedAt);
+    const { worksSummary, stats, tables } = await writeRunOutputs(run, { summaries, crossref }, startedAt);
     options.logger.info({ ...worksSummary }, 'works updated');
     options.logger.info({ ...tables }, 'tables written');
     const finishedAt = new Date();
@@ -74,10 +76,13 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
 /** The works the sources touched, and the statistics files when a source fetched any. */
 async function writeRunOutputs(
   run: RunContext,
-  summaries: SourceSummary[],
+  { summaries, crossref }: { summaries: SourceSummary[]; crossref: CrossrefSummary | undefined },
   startedAt: Date,
 ): Promise<{ worksSummary: WorksSummary; stats: ReturnType<typeof writeStatsOutput> | undefined; tables: TablesSummary }> {
   try {
+    const changed = new Set(summaries.filter((s) => s.records + s.deleted > 0).map((s) => s.source));
+    if (crossref && crossref.changed + crossref.missing > 0) changed.add(CROSSREF_SOURCE);
+    writeCurrentRecords(run.resources.state, run.outDir, changed);
     const worksSummary = await updateWorks(run.works, run.outDir);
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
     const stats = perSource.length > 0 ? writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;

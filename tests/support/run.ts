@@ -57,7 +57,8 @@ export function outputLines(outDir: string, source?: string): RecordLine[] {
   const root = join(outDir, 'records');
   if (!existsSync(root)) return [];
   const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.jsonl') && (!source || f.startsWith(`${source}/`)))
+    // records/current/ is the view of the current records, not the log of changes.
+    .filter((f) => f.endsWith('.jsonl') && !f.startsWith('current/') && (!source || f.startsWith(`${source}/`)))
     .sort();
   return files.flatMap((f) =>
     readFileSync(join(root, f), 'utf8')
