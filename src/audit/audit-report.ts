@@ -122,6 +122,44 @@ export function summaryDocument(summary: AuditSummary, extra: { from: string | n
   };
 }
 
+/** The late and unknown copies the report lists one by one; the rest are in the CSV. */
+export const LISTED_AT_MOST = 300;
+
+/** Late copies first, the latest first; then unknown ones, by repository and work. */
+function worse(a: DepositAudit, b: DepositAudit): number {
+  const rank = (x: DepositAudit) => (x.verdict === 'late' ? 0 : 1);
+  return rank(a) - rank(b) || (b.lagDays ?? 0) - (a.lagDays ?? 0) || a.source.localeCompare(b.source) || a.work.localeCompare(b.work);
+}
+
+/** The worst late and unknown copies, at most `limit`, kept as they come: memory stays bounded however many there are. */
+export class WorstCopies {
+  /** Late and unknown copies seen. */
+  total = 0;
+  private kept: DepositAudit[] = [];
+  private readonly limit: number;
+
+  constructor(limit = LISTED_AT_MOST) {
+    this.limit = limit;
+  }
+
+  offer(a: DepositAudit): void {
+    if (a.verdict === 'on time') return;
+    this.total++;
+    this.kept.push(a);
+    if (this.kept.length >= 2 * this.limit) this.trim();
+  }
+
+  list(): DepositAudit[] {
+    this.trim();
+    return this.kept;
+  }
+
+  private trim(): void {
+    this.kept.sort(worse);
+    if (this.kept.length > this.limit) this.kept.length = this.limit;
+  }
+}
+
 function tally(): Tally {
   return { 'on time': 0, late: 0, unknown: 0 };
 }

@@ -5,7 +5,7 @@ import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { storedRecord } from '../store/source-records.ts';
 import { auditWork, type AuditRule, type DepositAudit } from './deposit-audit.ts';
-import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, type AuditSummary } from './audit-report.ts';
+import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, WorstCopies, type AuditSummary } from './audit-report.ts';
 import { renderReport, type WorkDownloads } from './report-html.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
@@ -60,23 +60,30 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const csv = new SnapshotWriter(join(dir, 'deposit-audit.csv'));
   csv.write([`${CSV_BOM}${csvHeader()}`]);
   const parquet = new ParquetTable(join(outDir, 'tables', 'audit.parquet'), AUDIT_COLUMNS, { 'oai-harvester.tables': TABLES_VERSION });
-  const all: DepositAudit[] = [];
-  for (const a of audits(state, options)) {
-    jsonl.write([JSON.stringify(a)]);
-    csv.write([csvRow(a)]);
-    parquet.add(auditRow(a));
-    all.push(a);
-  }
+  // One pass, streamed: every row written as it is judged, the summary tallied, and only the
+  // worst copies and the flagged works kept for the report.
+  const worst = new WorstCopies();
+  const flagged = new Map<string, DepositAudit>();
+  const judged = function* (): Generator<DepositAudit> {
+    for (const a of audits(state, options)) {
+      jsonl.write([JSON.stringify(a)]);
+      csv.write([csvRow(a)]);
+      parquet.add(auditRow(a));
+      worst.offer(a);
+      if ((a.retracted || a.corrected) && !flagged.has(a.work)) flagged.set(a.work, a);
+      yield a;
+    }
+  };
+  const summary = summarise(options.rule, judged());
   jsonl.finish(true);
   csv.finish(true);
   parquet.finish();
-  const summary = summarise(options.rule, all);
-  const flagged = [...new Map(all.filter((a) => a.retracted || a.corrected).map((a) => [a.work, a])).values()];
-  const works = { retracted: flagged.filter((a) => a.retracted).length, corrected: flagged.filter((a) => !a.retracted && a.corrected).length };
+  const flaggedList = [...flagged.values()];
+  const works = { retracted: flaggedList.filter((a) => a.retracted).length, corrected: flaggedList.filter((a) => !a.retracted && a.corrected).length };
   const summaryFile = join(dir, 'summary.json');
   const document = summaryDocument(summary, { from: options.from ?? null, to: options.to ?? null, flaggedWorks: works });
   writeFileAtomic(summaryFile, `${JSON.stringify(document, null, 2)}\n`);
-  const listed = all.filter((a) => a.verdict !== 'on time');
+  const listed = worst.list();
   const downloads = new Map<string, WorkDownloads>();
   for (const a of listed) {
     if (downloads.has(a.work)) continue;
@@ -85,10 +92,10 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   }
   const reportFile = join(dir, 'report.html');
   const html = renderReport({
-    generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, flagged, downloads,
+    generatedAt: (options.now ?? new Date()).toISOString(), rule: options.rule, from: options.from ?? null, to: options.to ?? null, summary, listed, listedTotal: worst.total, flagged: flaggedList, downloads,
   });
   writeFileAtomic(reportFile, html);
-  return { jsonl: jsonl.path, csv: csv.path, parquet: parquet.path, summary: summaryFile, report: reportFile, rows: all.length, totals: summary.total, unknown: summary.unknown };
+  return { jsonl: jsonl.path, csv: csv.path, parquet: parquet.path, summary: summaryFile, report: reportFile, rows: parquet.rows, totals: summary.total, unknown: summary.unknown };
 }
 
 const dated = (name: string): ColumnSpec[] => [{ name, kind: 'date' }, { name: `${name}_precision`, kind: 'string' }];

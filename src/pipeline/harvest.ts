@@ -10,7 +10,6 @@ import { worksRun } from '../dedupe/recompute-works.ts';
 import { writeStatsOutput } from '../sinks/stats-output.ts';
 import { updateWorks, type WorksSummary } from '../sinks/works-output.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
-import { writeTables, type TablesSummary } from '../sinks/tables.ts';
 import { closeHarvestResources, openHarvestResources, type HarvestOptions, type RunContext } from './context.ts';
 import { harvestBibtexSource } from './bibtex-source.ts';
 import { enrichFromCrossref, type CrossrefSummary } from './crossref-enrich.ts';
@@ -47,9 +46,8 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     // Before the works are written, so they are written once, with the publisher's copies in.
     const crossref = options.signal?.aborted ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.
-    const { worksSummary, stats, tables } = await writeRunOutputs(run, { summaries, crossref }, startedAt);
+    const { worksSummary, stats } = await writeRunOutputs(run, { summaries, crossref }, startedAt);
     options.logger.info({ ...worksSummary }, 'works updated');
-    options.logger.info({ ...tables }, 'tables written');
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,
@@ -62,7 +60,6 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       summaryFile: join(outDir, 'runs', `${runId}.json`),
       sources: summaries,
       works: worksSummary,
-      tables,
       ...(crossref ? { crossref } : {}),
       ...(stats ? { stats } : {}),
     };
@@ -78,7 +75,7 @@ async function writeRunOutputs(
   run: RunContext,
   { summaries, crossref }: { summaries: SourceSummary[]; crossref: CrossrefSummary | undefined },
   startedAt: Date,
-): Promise<{ worksSummary: WorksSummary; stats: ReturnType<typeof writeStatsOutput> | undefined; tables: TablesSummary }> {
+): Promise<{ worksSummary: WorksSummary; stats: ReturnType<typeof writeStatsOutput> | undefined }> {
   try {
     const changed = new Set(summaries.filter((s) => s.records + s.deleted > 0).map((s) => s.source));
     if (crossref && crossref.changed + crossref.missing > 0) changed.add(CROSSREF_SOURCE);
@@ -86,8 +83,7 @@ async function writeRunOutputs(
     const worksSummary = await updateWorks(run.works, run.outDir);
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
     const stats = perSource.length > 0 ? writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;
-    const tables = writeTables(run.resources.state, run.outDir);
-    return { worksSummary, stats, tables };
+    return { worksSummary, stats };
   } catch (error) {
     if (!isDiskFull(error)) throw error;
     throw diskFullAfterSources(error, { runId: run.runId, startedAt, outDir: run.outDir, summaries }, run.options.logger);

@@ -2,7 +2,6 @@
 import { CannotDisseminateFormatError, DiskFullError, errorCode, HarvestError, isDiskFull, type ErrorCode } from '../oai/errors.ts';
 import type { Granularity } from '../oai/types.ts';
 import type { WorksSummary } from '../sinks/works-output.ts';
-import type { TablesSummary } from '../sinks/tables.ts';
 import type { CrossrefSummary } from './crossref-enrich.ts';
 import type { StatsSummary } from '../stats/fetch-stats.ts';
 
@@ -118,8 +117,6 @@ export interface RunSummary {
   summaryFile: string;
   sources: SourceSummary[];
   works: WorksSummary;
-  /** output/tables/: the Parquet tables written after the run. */
-  tables: TablesSummary;
   /** With "crossref" configured: the publisher's records asked for this run. */
   crossref?: CrossrefSummary;
   stats?: { downloads: string; summary: string; rows: number };

@@ -35,6 +35,11 @@ export const DOWNLOAD_COLUMNS: readonly ColumnSpec[] = [
   ...text('source', 'identifier', 'work_id', 'metric'), { name: 'month', kind: 'date' }, { name: 'count', kind: 'int64' },
 ];
 
+/** A table's file: `tables/<name>.parquet` in the output folder. */
+export function tablesFile(outDir: string, name: 'works' | 'copies' | 'records' | 'downloads' | 'audit'): string {
+  return join(outDir, 'tables', `${name}.parquet`);
+}
+
 export interface TablesSummary {
   dir: string;
   works: number;
@@ -49,10 +54,10 @@ export function writeTables(state: StateStore, outDir: string): TablesSummary {
   const started = Date.now();
   const dir = join(outDir, 'tables');
   const meta = { 'oai-harvester.tables': TABLES_VERSION };
-  const works = new ParquetTable(join(dir, 'works.parquet'), WORK_COLUMNS, meta);
-  const copies = new ParquetTable(join(dir, 'copies.parquet'), COPY_COLUMNS, meta);
-  const records = new ParquetTable(join(dir, 'records.parquet'), RECORD_COLUMNS, meta);
-  const downloads = new ParquetTable(join(dir, 'downloads.parquet'), DOWNLOAD_COLUMNS, meta);
+  const works = new ParquetTable(tablesFile(outDir, 'works'), WORK_COLUMNS, meta);
+  const copies = new ParquetTable(tablesFile(outDir, 'copies'), COPY_COLUMNS, meta);
+  const records = new ParquetTable(tablesFile(outDir, 'records'), RECORD_COLUMNS, meta);
+  const downloads = new ParquetTable(tablesFile(outDir, 'downloads'), DOWNLOAD_COLUMNS, meta);
   const all = [works, copies, records, downloads];
   try {
     for (const json of state.works.all()) {

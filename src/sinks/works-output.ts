@@ -3,8 +3,10 @@
 // when it is due.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
+import { tablesFile } from './tables.ts';
 import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { recomputeDirtyWorks, type WorksRun } from '../dedupe/recompute-works.ts';
 
@@ -21,6 +23,8 @@ export interface WorksSummary {
   probableDuplicatesFile: string;
   /** Whether this run rewrote works.jsonl, and which run the file reflects now. */
   snapshotWritten: boolean;
+  /** The Parquet tables, written with works.jsonl (output/tables/): rows per table; null when not written this run. */
+  tables: WorksSnapshotState['tables'] | null;
   snapshotOf: { run: string; writtenAt: string; behind: boolean; changeFilesSince: number; written: 'patched' | 'whole' | null } | null;
   /** Time spent recomputing touched works, and rewriting the snapshots. */
   recomputeMs: number;
@@ -33,7 +37,7 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   const { state, runId } = run;
   const summary: WorksSummary = {
     touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: worksFile(outDir), changes: null,
-    probableDuplicates: 0, probableDuplicatesFile: probableDuplicatesFile(outDir), snapshotWritten: false, snapshotOf: null, recomputeMs: 0, snapshotMs: 0,
+    probableDuplicates: 0, probableDuplicatesFile: probableDuplicatesFile(outDir), snapshotWritten: false, tables: null, snapshotOf: null, recomputeMs: 0, snapshotMs: 0,
   };
   const started = performance.now();
   // In batches, each one transaction: memory stays flat however many works a run touched.
@@ -66,9 +70,12 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   const snapshotStarted = performance.now();
   // Untouched works leave the snapshots current: only a run that changed something rewrites
   // them, and with an interval only once it has passed.
-  const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile);
+  const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile) || !existsSync(tablesFile(outDir, 'works'));
   summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.now, run.snapshotEveryHours));
-  if (summary.snapshotWritten || !snapshot) snapshot = await writeWorksSnapshot(state, outDir, runId, run.now);
+  if (summary.snapshotWritten || !snapshot) {
+    snapshot = await writeWorksSnapshot(state, outDir, runId, run.now);
+    summary.tables = snapshot.tables ?? null;
+  }
   summary.total = state.works.count();
   summary.probableDuplicates = snapshot.probableDuplicates;
   summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null };

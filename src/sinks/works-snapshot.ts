@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeTables } from './tables.ts';
 import { writeSnapshotFile } from './snapshot-writer.ts';
 import { patchSnapshotFile, SnapshotPatchError } from './snapshot-patch.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -53,10 +54,13 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
     const written = works === undefined ? 'whole' : 'patched';
     works ??= writeSnapshotFile(path, state.works.all());
     const probableDuplicates = writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
+    // The tables are written with works.jsonl, under its lock: both show the same works.
+    const { dir: _dir, ...tables } = writeTables(state, outDir);
+    void _dir;
     const file = statSync(path);
     const snapshot: WorksSnapshotState = {
       run, writtenAt: now.toISOString(), works, probableDuplicates, behind: false, changeFilesSince: [],
-      written, ...(patchRefused ? { patchRefused } : {}), bytes: file.size, mtimeMs: file.mtimeMs,
+      written, ...(patchRefused ? { patchRefused } : {}), bytes: file.size, mtimeMs: file.mtimeMs, tables,
     };
     saveSnapshotState(state, outDir, snapshot);
     state.snapshots.written(upTo);

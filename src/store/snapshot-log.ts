@@ -21,6 +21,8 @@ export interface WorksSnapshotState {
   /** Size and modification time of works.jsonl as written: a file edited since is written whole. */
   bytes?: number;
   mtimeMs?: number;
+  /** The Parquet tables written with it (output/tables/): rows per table and the time taken. */
+  tables?: { works: number; copies: number; records: number; downloads: number; durationMs: number };
 }
 
 /** The one way to the snapshot_pending table and the snapshot's note in meta. */

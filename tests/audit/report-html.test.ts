@@ -9,6 +9,7 @@ import { auditedOutput } from '../support/audited-output.ts';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** Kept after the run for a person to look at. */
 const SCREENSHOT = resolve(import.meta.dirname, '../../output/test-artifacts/audit-report.png');
+const PRINT_SCREENSHOT = resolve(import.meta.dirname, '../../output/test-artifacts/audit-report-print.png');
 
 let out = '';
 let stop = async () => {};
@@ -116,6 +117,30 @@ describe('audit/report.html in headless Chromium', () => {
       expect(rows).toContainEqual(expect.objectContaining({ work: a.work, source: a.source, verdict: a.verdict, link: a.landingPage }));
     }
     expect(await page.locator('#listed-table').textContent()).toContain('A paper dated only by dc:date & nothing else');
+  });
+
+  it('names the rule and period, links every file with all the copies, and gives the days beyond the deadline', async () => {
+    expect(await page.locator('header .rule').textContent()).toBe('REF 2021: deposited within three months of acceptance; every reference date');
+    expect(await page.$$eval('header .files a', (links) => links.map((a) => a.getAttribute('href')))).toEqual(['deposit-audit.csv', 'deposit-audit.jsonl', '../tables/audit.parquet', 'summary.json']);
+    for (const href of ['deposit-audit.csv', 'deposit-audit.jsonl', 'summary.json']) expect(existsSync(join(out, 'audit', href))).toBe(true);
+    const late = jsonl(join(out, 'audit', 'deposit-audit.jsonl')).find((a) => a.verdict === 'late')!;
+    expect(await page.locator(`tr[data-work="${late.work}"] td.beyond`).textContent()).toBe('160');
+    expect(late).toMatchObject({ deadline: '2021-10-06', deposit: { value: '2022-03-15T09:00:00Z' } });
+    expect(await page.locator('#trend svg.trend g.column').count()).toBeGreaterThan(0);
+  });
+
+  it('prints: the print stylesheet drops the download charts and lets the tables run across pages', async () => {
+    await page.emulateMedia({ media: 'print' });
+    await page.setViewportSize({ width: 794, height: 1123 });
+    try {
+      expect(await page.locator('#listed-table td.downloads').first().isVisible()).toBe(false);
+      expect(await page.locator('#listed-table td.reason').first().isVisible()).toBe(true);
+      await page.screenshot({ path: PRINT_SCREENSHOT, fullPage: true });
+      expect(existsSync(PRINT_SCREENSHOT)).toBe(true);
+    } finally {
+      await page.emulateMedia({ media: 'screen' });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it('charts a listed work\'s downloads per month from stats/downloads.jsonl', async () => {

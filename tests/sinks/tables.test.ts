@@ -39,7 +39,7 @@ async function harvested(enriched: boolean): Promise<string> {
   const out = tempDir();
   const summary = await harvest({ config, outDir: out, logger: captureLogger().logger });
   expect(summary.ok).toBe(true);
-  expect(summary.tables).toMatchObject({ dir: join(out, 'tables'), works: enriched ? 3 : 2 });
+  expect(summary.works.tables).toMatchObject({ works: enriched ? 3 : 2 });
   const state = StateStore.open(summary.stateFile);
   try {
     expect(writeAudit(state, out, { rule: 'ref2021' }).parquet).toBe(join(out, 'tables', 'audit.parquet'));
