@@ -27,7 +27,7 @@ const ELEMENTS: Record<ColumnKind, Omit<SchemaElement, 'name'>> = {
   timestamp: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
 };
 
-const ROW_GROUP_ROWS = 50_000;
+const ROW_GROUP_ROWS = 10_000;
 
 export class ParquetTable {
   readonly path: string;
