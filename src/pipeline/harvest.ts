@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { DiskFullError, isDiskFull } from '../oai/errors.ts';
 import { worksRun } from '../dedupe/recompute-works.ts';
 import { writeStatsOutput } from '../sinks/stats-output.ts';
-import { updateWorks, type WorksSummary } from '../sinks/works-output.ts';
+import { updateWorks, worksLeftAlone, type WorksSummary } from '../sinks/works-output.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { closeHarvestResources, openHarvestResources, type HarvestOptions, type RunContext } from './context.ts';
 import { harvestBibtexSource } from './bibtex-source.ts';
@@ -43,11 +43,15 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       ...sources.map((source) => queue.add(() => harvestSource(run, source))),
       ...files.map((source) => queue.add(() => harvestBibtexSource(run, source))),
     ]);
+    // Every source held by another run: this one did nothing, and leaves every output to it.
+    const idle = summaries.length > 0 && summaries.every((s) => s.status === 'locked');
     // Before the works are written, so they are written once, with the publisher's copies in.
-    const crossref = options.signal?.aborted ? undefined : await enrichFromCrossref(run);
+    const crossref = options.signal?.aborted || idle ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.
-    const { worksSummary, stats } = await writeRunOutputs(run, { summaries, crossref }, startedAt);
-    options.logger.info({ ...worksSummary }, 'works updated');
+    const { worksSummary, stats } = idle
+      ? { worksSummary: worksLeftAlone(resources.state, outDir), stats: undefined }
+      : await writeRunOutputs(run, { summaries, crossref }, startedAt);
+    options.logger.info({ ...worksSummary }, idle ? 'works left to the runs holding the sources' : 'works updated');
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,

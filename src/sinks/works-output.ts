@@ -3,6 +3,7 @@
 // when it is due.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StateStore } from '../store/state.ts';
 import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
@@ -33,12 +34,28 @@ export interface WorksSummary {
 
 export type WorkChange = 'added' | 'changed' | 'removed';
 
-export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksSummary> {
-  const { state, runId } = run;
-  const summary: WorksSummary = {
+/**
+ * The works as they are, for a run that did nothing (every source held by another run): it
+ * recomputes nothing and writes nothing, so it never empties or rewrites what another is writing.
+ */
+export function worksLeftAlone(state: StateStore, outDir: string): WorksSummary {
+  const snapshot = state.snapshots.state();
+  return {
+    ...emptySummary(outDir), total: state.works.count(), probableDuplicates: snapshot?.probableDuplicates ?? 0,
+    snapshotOf: snapshot ? { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null } : null,
+  };
+}
+
+function emptySummary(outDir: string): WorksSummary {
+  return {
     touched: 0, added: 0, changed: 0, removed: 0, total: 0, snapshot: worksFile(outDir), changes: null,
     probableDuplicates: 0, probableDuplicatesFile: probableDuplicatesFile(outDir), snapshotWritten: false, tables: null, snapshotOf: null, recomputeMs: 0, snapshotMs: 0,
   };
+}
+
+export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksSummary> {
+  const { state, runId } = run;
+  const summary = emptySummary(outDir);
   const started = performance.now();
   // In batches, each one transaction: memory stays flat however many works a run touched.
   while (recomputeDirtyWorks(run) > 0);

@@ -181,8 +181,10 @@ describe('oai-harvester command line', () => {
     const b = await cli(['run', '--config', config, '--out', out]);
     expect(b.code).toBe(3);
     expect(b.stdout).toMatch(new RegExp(`^kar: source "kar" is being harvested by process ${a.pid} on .+ since .+; skipped$`, 'm'));
-    // Turned away, not made to wait: A is still harvesting.
+    // Turned away, not made to wait: A is still harvesting. B, which did nothing, wrote nothing.
     expect(a.exitCode).toBeNull();
+    expect(existsSync(join(out, 'works.jsonl'))).toBe(false);
+    expect(existsSync(join(out, 'tables'))).toBe(false);
 
     a.kill('SIGKILL');
     expect(await aDone).toBe('SIGKILL');
