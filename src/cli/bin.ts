@@ -1,6 +1,14 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // The program's entry, and the only module that runs on import. The small young generation
 // bounds peak memory on long harvests (see the benchmark).
-import { main } from './main.ts';
+// The version is checked before anything that needs Node.js 24 (node:sqlite) is loaded.
+import { nodeVersionProblem } from './program.ts';
 
-process.exitCode = await main(process.argv.slice(2));
+const problem = nodeVersionProblem(process.version);
+if (problem) {
+  process.stderr.write(problem);
+  process.exitCode = 2;
+} else {
+  const { main } = await import('./main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}

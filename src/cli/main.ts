@@ -1,8 +1,9 @@
 // The command line: a thin layer over the library. Exit codes: 0 every source succeeded,
 // 1 a source failed (the others still ran), 2 usage or configuration error.
-import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { CommanderError } from 'commander';
+import { dirname, join, resolve } from 'node:path';
 import { decodeSetSpec } from '../oai/setspec.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { irstats2Endpoint } from '../stats/irstats2.ts';
@@ -11,6 +12,7 @@ import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/
 import { identify, itemDownloads, listMetadataFormats, listSets } from '../pipeline/quick.ts';
 import { harvest } from '../pipeline/harvest.ts';
 import { createLogger } from './log.ts';
+import { buildProgram, type Handlers } from './program.ts';
 import { clearProgress, terminalProgress } from './progress.ts';
 import { oneLineReason, runTable } from './report.ts';
 import { describeError } from '../pipeline/harvest.ts';
@@ -33,126 +35,62 @@ export const EXIT_LOCKED = 3;
 /** Stopped by a signal after committing the current page: 128 + the signal's number. */
 const EXIT_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
-const USAGE = `oai-harvester ${VERSION}
-
-Usage:
-  oai-harvester run [--source ID]... [--from DATE] [--until DATE] [--full]
-  oai-harvester schedule [--concurrency N]
-  oai-harvester status [--json]
-  oai-harvester identify URL
-  oai-harvester formats URL [--identifier ID]
-  oai-harvester sets URL
-  oai-harvester works show DOI [--json]
-  oai-harvester works snapshot
-  oai-harvester works export --format bibtex|csl-json [--out FILE]
-  oai-harvester stats item URL EPRINTID [--months N]
-  oai-harvester audit [--rule ref2021|ref2029] [--from DATE] [--to DATE] [--source ID]...
-
-Options:
-  --config FILE       sources file (default: config/sources.json)
-  --out DIR           output folder (default: output/)
-  --state FILE        state database (default: <out>/state.sqlite; its works in FILE-works)
-  --source ID         harvest only this source (repeatable)
-  --from DATE         run: records changed from DATE (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ);
-                      audit: reference dates from DATE
-  --until DATE        run: records changed until DATE, inclusive
-  --to DATE           audit: reference dates until DATE, inclusive
-  --rule RULE         audit: ref2021 (default) or ref2029
-  --full              ignore the last harvest and re-harvest everything
-  --concurrency N     sources harvested at once (default: the config's, else 4)
-  --months N          statistics: fetch the last N months (a backfill)
-  --json              works show, status: print JSON
-  --format FORMAT     works export: bibtex or csl-json; --out FILE then names the file
-                      written (default: standard output), and --state the database read
-  --log-level LEVEL   trace, debug, info, warn, error (default: info)
-  -h, --help          this text
-  --version           the version
-
-Exit codes: 0 all sources succeeded, 1 a source failed, 2 usage or configuration error,
-3 another run holds a source (it was skipped), 130/143 stopped by SIGINT/SIGTERM after
-committing the current page. status: 0 every source healthy, 1 a source failing, stale
-or never harvested. schedule: runs until SIGINT/SIGTERM, then exits 0.`;
-
-/** The command line asked for something it cannot do: the usage is printed with the reason. */
+/** The command line asked for something it cannot do. */
 class UsageError extends HarvestError {
   override readonly code: ErrorCode = 'OAIH_USAGE';
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let code = EXIT_OK;
+  let logger: Logger | undefined;
+  const log = () => (logger ??= createLogger('info'));
+  const handlers: Handlers = {
+    run: (values) => runCommand(values, log()),
+    schedule: (values) => scheduleCommand(values, log()),
+    status: (values) => statusCommand(values),
+    identify: (_values, [url]) => inspectCommand('identify', url!, undefined),
+    formats: (values, [url]) => inspectCommand('formats', url!, values['identifier'] as string | undefined),
+    sets: (_values, [url]) => inspectCommand('sets', url!, undefined),
+    worksShow: (values, [doi]) => withState(values, (state, paths) => worksShowCommand(state, paths.stateFile, doi!, values)),
+    worksSnapshot: (values) => withState(values, (state, paths) => worksSnapshotCommand(state, paths.out)),
+    worksExport: (values) => worksExportCommand(values),
+    statsItem: (values, [url, eprintId]) => statsItemCommand(url!, eprintId!, values),
+    audit: (values) => auditCommand(values),
+  };
+  const program = buildProgram({
+    version: VERSION, handlers,
+    onAction: async (handler, values, args) => {
+      logger = createLogger(String(values['logLevel'] ?? 'info'));
+      code = await handler(values, args);
+    },
+    output: { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) },
+  });
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        out: { type: 'string' },
-        state: { type: 'string' },
-        source: { type: 'string', multiple: true },
-        from: { type: 'string' },
-        until: { type: 'string' },
-        full: { type: 'boolean' },
-        concurrency: { type: 'string' },
-        months: { type: 'string' },
-        identifier: { type: 'string' },
-        json: { type: 'boolean' },
-        rule: { type: 'string' },
-        format: { type: 'string' },
-        to: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-    });
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT_OK;
-  }
-  if (values.version) {
-    process.stdout.write(`${VERSION}\n`);
-    return EXIT_OK;
-  }
-  const [command, ...rest] = positionals;
-  const logger = createLogger(values['log-level'] ?? 'info');
-  try {
-    switch (command) {
-      case 'run':
-        if (rest.length > 0) throw new UsageError(`run takes no positional arguments (got ${rest.join(' ')})`);
-        return await runCommand(values, logger);
-      case 'identify':
-      case 'formats':
-      case 'sets':
-        return await inspectCommand(command, rest, values.identifier);
-      case 'works':
-        return await worksCommand(rest, values);
-      case 'stats':
-        return await statsItemCommand(rest, values);
-      case 'audit':
-        return auditCommand(rest, values);
-      case 'status':
-        return statusCommand(rest, values);
-      case 'schedule':
-        return await scheduleCommand(rest, values, logger);
-      default:
-        throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
-    }
-  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (error instanceof UsageError || error instanceof ConfigError) {
       process.stderr.write(`oai-harvester: ${error.message}\n`);
-      if (error instanceof UsageError) process.stderr.write(`\n${USAGE}\n`);
       return EXIT_USAGE;
     }
     // Anything else (a full disk, a broken state database): one line, and a failed run's code.
-    logger.error({ err: error }, (error as Error).message);
+    log().error({ err: error }, (error as Error).message);
     process.stderr.write(`oai-harvester: ${redactText((error as Error).message)}\n`);
     return EXIT_SOURCE_FAILED;
   } finally {
-    logger.flush();
+    logger?.flush();
+  }
+}
+
+/** A command that reads the state database of an earlier harvest. */
+async function withState(values: Record<string, unknown>, command: (state: StateStore, paths: { out: string; stateFile: string }) => Promise<number> | number): Promise<number> {
+  const paths = outputPaths(values);
+  const state = existingState(paths.stateFile);
+  try {
+    return await command(state, paths);
+  } finally {
+    state.close();
   }
 }
 
@@ -167,13 +105,27 @@ function outputPaths(values: Record<string, unknown>): { out: string; stateFile:
   return { out, stateFile: resolve(String(values['state'] ?? join(out, 'state.sqlite'))) };
 }
 
+/** The output folder, made if need be and checked writable before any request: a read-only or missing mount is named, not a stack trace. */
+function writableOutput(values: Record<string, unknown>): { out: string; stateFile: string } {
+  const paths = outputPaths(values);
+  for (const dir of [paths.out, dirname(paths.stateFile)]) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+    } catch (error) {
+      throw new UsageError(`cannot write to ${dir}: ${(error as NodeJS.ErrnoException).code ?? ''} ${(error as Error).message.replace(/^\w+: /, '')}`.replace(/\s+/g, ' ').trim());
+    }
+  }
+  return paths;
+}
+
 /** The state database of an earlier harvest; commands that only read it refuse to create one. */
 function existingState(stateFile: string): StateStore {
   if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
   return StateStore.open(stateFile);
 }
 
-async function runCommand(values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
+async function runCommand(values: Record<string, unknown>, logger: Logger): Promise<number> {
   const config = configOption(values);
   const sourceIds = (values['source'] as string[] | undefined) ?? [];
   const known = [...config.sources, ...config.bibtexSources].map((s) => s.id);
@@ -185,13 +137,14 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
     const value = values[field];
     if (value !== undefined && !isDatestamp(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ`);
   }
+  checkRange(values['from'], values['until'], ['--from', '--until']);
   const concurrency = concurrencyOption(values);
   let statsMonths: number | undefined;
   if (values['months'] !== undefined) {
     statsMonths = Number(values['months']);
     if (!Number.isInteger(statsMonths) || statsMonths < 1) throw new UsageError('--months must be a positive integer');
   }
-  const paths = outputPaths(values);
+  const paths = writableOutput(values);
   const stop = stopOnSignals(logger);
   const run = await harvest({
     signal: stop.signal,
@@ -218,6 +171,13 @@ async function runCommand(values: Record<string, unknown>, logger: ReturnType<ty
   return EXIT_LOCKED;
 }
 
+/** A range that ends before it starts is refused before anything is asked or read. */
+function checkRange(from: unknown, until: unknown, [fromName, untilName]: [string, string]): void {
+  if (typeof from !== 'string' || typeof until !== 'string') return;
+  // A day reaches to its end: 2024-05-01 until 2024-05-01 is one whole day.
+  if (from > (until.length === 10 ? `${until}T23:59:59Z` : until)) throw new UsageError(`${fromName} ${from} is after ${untilName} ${until}`);
+}
+
 function concurrencyOption(values: Record<string, unknown>): number | undefined {
   if (values['concurrency'] === undefined) return undefined;
   const concurrency = Number(values['concurrency']);
@@ -226,7 +186,7 @@ function concurrencyOption(values: Record<string, unknown>): number | undefined 
 }
 
 /** The first SIGINT/SIGTERM finishes the page in hand and commits it; a second one stops at once. */
-function stopOnSignals(logger: ReturnType<typeof createLogger>) {
+function stopOnSignals(logger: Logger) {
   const controller = new AbortController();
   const stop = {
     signal: controller.signal,
@@ -247,11 +207,10 @@ function stopOnSignals(logger: ReturnType<typeof createLogger>) {
   return stop;
 }
 
-async function scheduleCommand(args: string[], values: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
-  if (args.length > 0) throw new UsageError(`schedule takes no positional arguments (got ${args.join(' ')})`);
+async function scheduleCommand(values: Record<string, unknown>, logger: Logger): Promise<number> {
   const config = configOption(values);
   const concurrency = concurrencyOption(values);
-  const { out, stateFile } = outputPaths(values);
+  const { out, stateFile } = writableOutput(values);
   const stop = stopOnSignals(logger);
   const summary = await runSchedule({
     config, outDir: out, stateFile, logger, signal: stop.signal, concurrency,
@@ -261,8 +220,7 @@ async function scheduleCommand(args: string[], values: Record<string, unknown>, 
   return EXIT_OK;
 }
 
-function statusCommand(args: string[], values: Record<string, unknown>): number {
-  if (args.length > 0) throw new UsageError(`status takes no positional arguments (got ${args.join(' ')})`);
+function statusCommand(values: Record<string, unknown>): number {
   const config = configOption(values);
   const { out, stateFile } = outputPaths(values);
   const report = statusReport(config, out, stateFile);
@@ -270,27 +228,10 @@ function statusCommand(args: string[], values: Record<string, unknown>): number 
   return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
 }
 
-async function worksCommand(args: string[], values: Record<string, unknown>): Promise<number> {
-  const [sub, doi, ...extra] = args;
-  if (sub === 'export' && doi === undefined) return worksExportCommand(values);
-  const snapshot = sub === 'snapshot' && doi === undefined;
-  if (!snapshot && (sub !== 'show' || !doi || extra.length > 0)) {
-    throw new UsageError('works takes "show DOI" (any form of DOI, or a work id), "snapshot" or "export --format bibtex|csl-json"');
-  }
-  const { out, stateFile } = outputPaths(values);
-  const state = existingState(stateFile);
-  try {
-    return snapshot ? await worksSnapshotCommand(state, out) : worksShowCommand(state, stateFile, doi!, values);
-  } finally {
-    state.close();
-  }
-}
-
 /** `works export`: --out is the file written here, so the state is found by --state (default output/state.sqlite). */
 function worksExportCommand(values: Record<string, unknown>): number {
-  const format = values['format'];
-  if (format !== 'bibtex' && format !== 'csl-json') throw new UsageError('works export takes --format bibtex or --format csl-json');
-  const stateFile = resolve(String(values['state'] ?? join('output', 'state.sqlite')));
+  const format = values['format'] as 'bibtex' | 'csl-json';
+  const stateFile = resolve(String(values['state']));
   const state = existingState(stateFile);
   try {
     const file = values['out'] === undefined ? undefined : resolve(String(values['out']));
@@ -323,14 +264,13 @@ function worksShowCommand(state: StateStore, stateFile: string, doi: string, val
   return EXIT_OK;
 }
 
-function auditCommand(args: string[], values: Record<string, unknown>): number {
-  if (args.length > 0) throw new UsageError(`audit takes no positional arguments (got ${args.join(' ')})`);
-  const rule = String(values['rule'] ?? 'ref2021');
-  if (rule !== 'ref2021' && rule !== 'ref2029') throw new UsageError('--rule must be ref2021 or ref2029');
+function auditCommand(values: Record<string, unknown>): number {
+  const rule = values['rule'] as 'ref2021' | 'ref2029';
   for (const field of ['from', 'to'] as const) {
     const value = values[field];
     if (value !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD`);
   }
+  checkRange(values['from'], values['to'], ['--from', '--to']);
   const { out, stateFile } = outputPaths(values);
   const state = existingState(stateFile);
   try {
@@ -347,9 +287,8 @@ function auditCommand(args: string[], values: Record<string, unknown>): number {
 }
 
 /** One item's IRStats2 downloads per month, from the OAI base URL (or the stats URL) of an EPrints repository. */
-async function statsItemCommand(args: string[], values: Record<string, unknown>): Promise<number> {
-  const [sub, url, eprintId, ...extra] = args;
-  if (sub !== 'item' || !url || !URL.canParse(url) || !eprintId || !/^\d+$/.test(eprintId) || extra.length > 0) {
+async function statsItemCommand(url: string, eprintId: string, values: Record<string, unknown>): Promise<number> {
+  if (!URL.canParse(url) || !/^\d+$/.test(eprintId)) {
     throw new UsageError('stats item takes an EPrints OAI base URL (or its /cgi/stats/get URL) and an eprint id');
   }
   const months = values['months'] === undefined ? 12 : Number(values['months']);
@@ -365,9 +304,8 @@ async function statsItemCommand(args: string[], values: Record<string, unknown>)
   }
 }
 
-async function inspectCommand(command: 'identify' | 'formats' | 'sets', args: string[], identifier: string | undefined): Promise<number> {
-  const [url] = args;
-  if (!url || args.length > 1 || !URL.canParse(url)) throw new UsageError(`${command} takes one base URL, e.g. https://kar.kent.ac.uk/cgi/oai2`);
+async function inspectCommand(command: 'identify' | 'formats' | 'sets', url: string, identifier: string | undefined): Promise<number> {
+  if (!URL.canParse(url)) throw new UsageError(`${command} takes one base URL, e.g. https://kar.kent.ac.uk/cgi/oai2`);
   try {
     if (command === 'identify') {
       process.stdout.write(`${JSON.stringify(await identify(url), null, 2)}\n`);

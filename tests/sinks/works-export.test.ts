@@ -94,7 +94,7 @@ describe('works export', () => {
   });
 
   it('refuses an unknown format, and a state database that does not exist', async () => {
-    expect(await cli(['works', 'export', '--format', 'ris', '--state', stateFile])).toMatchObject({ code: 2, stderr: expect.stringContaining('works export takes --format bibtex or --format csl-json') });
+    expect(await cli(['works', 'export', '--format', 'ris', '--state', stateFile])).toMatchObject({ code: 2, stderr: expect.stringContaining("argument 'ris' is invalid. Allowed choices are bibtex, csl-json.") });
     expect(await cli(['works', 'export', '--format', 'bibtex', '--state', join(dir, 'none.sqlite')])).toMatchObject({ code: 2, stderr: expect.stringContaining('no state database at') });
   });
 });

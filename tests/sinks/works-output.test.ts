@@ -134,7 +134,7 @@ describe('works', () => {
     expect(missing.stderr).toContain('no work for 10.1000/none');
     const unknown = spawnSync(process.execPath, [main, 'works', 'list', '--out', out], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('works takes "show DOI" (any form of DOI, or a work id), "snapshot" or "export --format bibtex|csl-json"');
+    expect(unknown.stderr).toBe("oai-harvester: unknown command 'list' (see oai-harvester help)\n");
   });
 
   it('reports records without a DOI that are probably one paper, with the evidence, and merges them only when asked', async () => {

@@ -1,0 +1,75 @@
+// The command line as a person meets it: through the real process, one line per problem.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nodeVersionProblem } from '../../src/cli/program.ts';
+import { tempDir } from '../support/run.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
+const cli = (args: string[], bin = process.execPath, main = MAIN) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+    execFile(bin, [main, ...args], (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr })));
+
+describe('the command line', () => {
+  it('gives each command its own help, with help <command> and <command> --help', async () => {
+    const viaHelp = await cli(['help', 'run']);
+    const viaFlag = await cli(['run', '--help']);
+    expect(viaHelp).toMatchObject({ code: 0 });
+    expect(viaFlag.stdout).toBe(viaHelp.stdout);
+    expect(viaHelp.stdout).toMatch(/^Usage: oai-harvester run \[options\]/);
+    expect(viaHelp.stdout).toContain('--source <id>');
+    const audit = await cli(['audit', '--help']);
+    expect(audit.stdout.replace(/\s+/g, " ")).toContain(`--rule <rule> REF rule (choices: "ref2021", "ref2029", default: "ref2021")`);
+    expect(audit.stdout).not.toContain('--full');
+    expect((await cli(['works', 'export', '--help'])).stdout).toContain('--format <format>');
+    expect((await cli(['works', 'help', 'export'])).stdout).toContain('--format <format>');
+  });
+
+  it('suggests the option meant, and refuses options a command does not take, each on one line with exit 2', async () => {
+    const typo = await cli(['run', '--souce', 'kar']);
+    expect(typo).toEqual({ code: 2, stdout: '', stderr: "oai-harvester: unknown option '--souce' (Did you mean --source?) (see oai-harvester help)\n" });
+    for (const args of [['audit', '--until', '2024-01-01'], ['status', '--full'], ['run', '--log-level', 'verbose'], ['frobnicate'], ['works', 'list']]) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr.split('\n').filter(Boolean), args.join(' ')).toHaveLength(1);
+      expect(result.stderr, args.join(' ')).toMatch(/^oai-harvester: /);
+    }
+    expect((await cli(['frobnicat'])).stderr).toContain('unknown command');
+  });
+
+  it('refuses a date range that ends before it starts, before any request', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'sources.json');
+    // Port 9 (discard) is closed: a request would fail with exit 1, not 2.
+    writeFileSync(config, JSON.stringify({ sources: [{ id: 'a', baseUrl: 'http://127.0.0.1:9/oai' }] }));
+    expect(await cli(['run', '--config', config, '--out', join(dir, 'out'), '--from', '2024-05-02', '--until', '2024-05-01'])).toMatchObject({
+      code: 2, stderr: 'oai-harvester: --from 2024-05-02 is after --until 2024-05-01\n',
+    });
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('names an output folder it cannot write to, in one line with exit 2, instead of a stack trace', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const config = join(dir, 'sources.json');
+    writeFileSync(config, JSON.stringify({ sources: [{ id: 'a', baseUrl: 'http://127.0.0.1:9/oai' }] }));
+    const result = await cli(['run', '--config', config, '--out', join(file, 'out')]);
+    expect(result).toMatchObject({ code: 2, stderr: `oai-harvester: cannot write to ${join(file, 'out')}: ENOTDIR not a directory, mkdir '${join(file, 'out')}'\n` });
+  });
+
+  it('says which Node.js it needs, and how to get it, on an older one', async () => {
+    expect(nodeVersionProblem('v24.11.0')).toBeUndefined();
+    expect(nodeVersionProblem('v20.20.2')).toBe(
+      'oai-harvester: needs Node.js 24 or later, and this is v20.20.2; install Node.js 24 LTS, or run .ci/node24 in the project to fetch it (then put its bin folder first on PATH)\n',
+    );
+    // The built program under the machine's own Node.js, where that is an older one (Debian's).
+    const built = resolve(import.meta.dirname, '../../dist/cli/bin.js');
+    const system = '/usr/bin/node';
+    if (!existsSync(built) || !existsSync(system)) return;
+    const version = execFileSync(system, ['--version'], { encoding: 'utf8' }).trim();
+    if (!nodeVersionProblem(version)) return;
+    expect(await cli(['run'], system, built)).toEqual({ code: 2, stdout: '', stderr: nodeVersionProblem(version) });
+  });
+});
