@@ -24,11 +24,32 @@ export function httpUrlProblem(value: string): string | undefined {
 export function checkCron(expression: unknown, timezone: string | undefined, fail: (message: string) => never): void {
   const hint = 'must be a cron expression such as "0 2 * * *" (minute hour day month weekday, optional seconds first)';
   if (typeof expression !== 'string' || expression.trim() === '') fail(hint);
+  // croner also takes a seventh field (years), which cron and systemd do not: "0 2 * * * 1 2026"
+  // would run at another time than the one its writer meant.
+  const fields = (expression as string).trim().split(/\s+/).length;
+  if (!(expression as string).trim().startsWith('@') && (fields < 5 || fields > 6)) fail(`${hint}: it has ${fields} fields, not 5 or 6`);
   try {
     new Cron(expression as string, { paused: true, ...(timezone ? { timezone } : {}) }).stop();
   } catch (error) {
     fail(`${hint}: ${(error as Error).message}`);
   }
+}
+
+/** "unknown field", with the field probably meant (same letters but for case or one typo), and every valid one. */
+export function unknownField(key: string, valid: Iterable<string>): string {
+  const names = [...valid];
+  const meant = names.find((n) => n.toLowerCase() === key.toLowerCase()) ?? names.find((n) => editDistance(n.toLowerCase(), key.toLowerCase()) <= 2);
+  return `unknown field${meant ? ` (did you mean "${meant}"?)` : ''}; the fields are ${names.join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 export function isTimeZone(zone: string): boolean {

@@ -3,7 +3,7 @@
 import { DEFAULT_RETRY, type RetryPolicy } from '../oai/http.ts';
 import { isDatestamp } from '../oai/dates.ts';
 import { registerSecret } from '../oai/secrets.ts';
-import { checkCron, FieldReader, httpUrlProblem, isObject, type Fail } from './fields.ts';
+import { checkCron, FieldReader, httpUrlProblem, isObject, unknownField, type Fail } from './fields.ts';
 import { parseStats, type StatsConfig } from './stats.ts';
 
 export const VERSION = '0.1.0';
@@ -98,7 +98,7 @@ export function parseSourceId(raw: unknown, position: string, fail: Fail): strin
 
 export function parseSource(raw: Record<string, unknown>, id: string, fail: Fail, defaults: SourceDefaults): SourceConfig {
   const fields = new FieldReader(raw, (field) => `source "${id}" field "${field}"`, fail);
-  for (const key of Object.keys(raw)) if (!SOURCE_KEYS.has(key)) fields.fail(key, 'unknown field');
+  for (const key of Object.keys(raw)) if (!SOURCE_KEYS.has(key)) fields.fail(key, unknownField(key, SOURCE_KEYS));
   const baseUrl = raw['baseUrl'];
   if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) fields.fail('baseUrl', 'must be an http(s) URL');
   const lists = parseLists(fields);
