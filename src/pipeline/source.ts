@@ -19,7 +19,7 @@ import { describeError, enrichmentSummary, type ErrorSummary, type SourceSummary
 
 /** A source that stopped because it was asked to, not because it failed. */
 export function wasInterrupted(summary: SourceSummary): boolean {
-  return summary.status === 'failed' && summary.error !== undefined && STOPPED_CODES.has(summary.error.code);
+  return summary.status === 'interrupted' || (summary.status === 'failed' && summary.error !== undefined && STOPPED_CODES.has(summary.error.code));
 }
 
 /** Harvests one source and notes the outcome in its run history. */
@@ -27,10 +27,12 @@ export async function harvestSource(run: RunContext, source: SourceConfig): Prom
   const startedAt = new Date().toISOString();
   const log = run.options.logger.child({ source: source.id });
   const summary = await harvestSourceLocking(run, source, log);
+  // Stopped by a signal is not failed: the run table, runs/*.json and the history all say so.
+  if (wasInterrupted(summary)) summary.status = 'interrupted';
   const error = summary.error ? { code: summary.error.code, name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
   noted(log, 'the source run in the history', () => run.resources.state.runs.save({
     sourceId: source.id, runId: run.runId, startedAt, finishedAt: new Date().toISOString(),
-    status: wasInterrupted(summary) ? 'interrupted' : summary.status, error,
+    status: summary.status, error,
     records: summary.records, deleted: summary.deleted,
   }));
   return summary;

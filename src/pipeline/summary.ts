@@ -67,8 +67,8 @@ export interface ListSummary extends PageCounts {
 
 export interface SourceSummary extends PageCounts {
   source: string;
-  /** `locked`: another run holds the source; it was skipped. */
-  status: 'ok' | 'failed' | 'locked';
+  /** `locked`: another run holds the source; it was skipped. `interrupted`: stopped by SIGINT/SIGTERM after committing its page. */
+  status: 'ok' | 'failed' | 'locked' | 'interrupted';
   error?: ErrorSummary;
   baseUrl: string;
   granularity: Granularity | null;

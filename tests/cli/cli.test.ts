@@ -209,6 +209,11 @@ describe('oai-harvester command line', () => {
     expect(await exited).toBe(143);
     expect(stderr).toContain('stopping after the current page');
     expect(stdout).toMatch(/^kar: stopped after committing page \d+; the next run resumes here/m);
+    // Interrupted, not failed: in the run table and the run summary alike.
+    expect(stdout).toMatch(/^kar\s+interrupted\s/m);
+    const runsDir = join(out, 'runs');
+    const [summaryFile] = readdirSync(runsDir);
+    expect(JSON.parse(readFileSync(join(runsDir, summaryFile!), 'utf8')).sources[0]).toMatchObject({ source: 'kar', status: 'interrupted' });
     const written = outputLines(out).length;
     expect(written % 50).toBe(0);
     expect(written).toBeGreaterThan(0);
