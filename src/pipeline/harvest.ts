@@ -43,15 +43,17 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       ...sources.map((source) => queue.add(() => harvestSource(run, source))),
       ...files.map((source) => queue.add(() => harvestBibtexSource(run, source))),
     ]);
-    // Every source held by another run: this one did nothing, and leaves every output to it.
-    const idle = summaries.length > 0 && summaries.every((s) => s.status === 'locked');
+    // Every source held by another run, or failed before committing a page (a server down, a
+    // mount missing): this run changed nothing, so it writes nothing, and never leaves an empty
+    // works.jsonl behind a failure.
+    const idle = summaries.length > 0 && summaries.every((s) => s.status === 'locked' || (s.status !== 'ok' && s.pages === 0));
     // Before the works are written, so they are written once, with the publisher's copies in.
     const crossref = options.signal?.aborted || idle ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.
     const { worksSummary, stats } = idle
       ? { worksSummary: worksLeftAlone(resources.state, outDir), stats: undefined }
       : await writeRunOutputs(run, { summaries, crossref }, startedAt);
-    options.logger.info({ ...worksSummary }, idle ? 'works left to the runs holding the sources' : 'works updated');
+    options.logger.info({ ...worksSummary }, idle ? 'no source committed anything: works and tables left as they are' : 'works updated');
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,
