@@ -57,6 +57,18 @@ export interface HttpOptions {
 const ERROR_BODY_BYTES = 64 * 1024;
 const OAI_ERROR_BODY_BYTES = 1024 * 1024;
 
+/** Attempts at a host that never answered and cannot be reached. */
+const UNREACHABLE_ATTEMPTS = 2;
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A failure to reach the host at all: its name does not resolve, or nothing listens. */
+function unreachable(error: NetworkError): boolean {
+  for (let cause: unknown = error.cause, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    if (UNREACHABLE_CODES.has(String((cause as { code?: unknown }).code))) return true;
+  }
+  return false;
+}
+
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 6,
   maxContentAttempts: 3,
@@ -136,6 +148,8 @@ export class HttpClient {
   /** Aborted when the pool closes or the caller stops: no new attempt, no more waiting. */
   private readonly ended: AbortSignal;
   private readonly stop: AbortSignal | undefined;
+  /** Whether the host ever answered this client: until it has, a host that cannot be reached fails fast. */
+  private answered = false;
 
   constructor(options: HttpOptions, pool: HttpPool, onRetry: (event: RetryEvent) => void = () => {}, stop?: AbortSignal) {
     this.options = options;
@@ -159,6 +173,7 @@ export class HttpClient {
       let limit = retry.maxAttempts;
       try {
         const response = await this.fetchOnce(gate, url, ctx);
+        this.answered = true;
         const { status } = response;
         if (status === 403) {
           throw new ForbiddenError(status, quoteStart(Buffer.from(response.body).toString('utf8'), 120), ctx);
@@ -187,6 +202,9 @@ export class HttpClient {
         failure = error;
         // A server that takes the whole deadline is tried as often as one sending broken pages.
         if (error instanceof RequestDeadlineError) limit = retry.maxContentAttempts;
+        // A host that never answered and cannot be reached (no such name, connection refused)
+        // is wrong or down: two tries, not the whole budget, before the source fails.
+        if (!this.answered && unreachable(error)) limit = Math.min(limit, UNREACHABLE_ATTEMPTS);
       }
       if (attempt >= limit) throw failure;
       delay ??= backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);

@@ -59,6 +59,20 @@ describe('the command line', () => {
     expect(result).toMatchObject({ code: 2, stderr: `oai-harvester: cannot write to ${join(file, 'out')}: ENOTDIR not a directory, mkdir '${join(file, 'out')}'\n` });
   });
 
+  it('fails a source whose host cannot be reached after two tries, within 15 s with the default retries, not after the whole budget', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'sources.json');
+    // The shipped defaults: six attempts and a 15-minute budget for a host that answered once.
+    writeFileSync(config, JSON.stringify({ sources: [{ id: 'closed', baseUrl: 'http://127.0.0.1:9/oai' }] }));
+    const started = Date.now();
+    const result = await cli(['run', '--config', config, '--out', join(dir, 'out'), '--log-level', 'warn']);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^closed: .*ECONNREFUSED/m);
+    const retries = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; attempt?: number }).filter((l) => l.msg === 'retrying request');
+    expect(retries.map((r) => r.attempt)).toEqual([1]);
+  }, 30_000);
+
   it('says which Node.js it needs, and how to get it, on an older one', async () => {
     expect(nodeVersionProblem('v24.11.0')).toBeUndefined();
     expect(nodeVersionProblem('v20.20.2')).toBe(
