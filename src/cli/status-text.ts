@@ -8,6 +8,7 @@ export function formatStatus(report: StatusReport, now = new Date(report.at)): s
   const blocks = report.sources.map((s) => {
     const health = s.health === 'failing' ? `failing (${s.consecutiveFailures} failed run${s.consecutiveFailures === 1 ? '' : 's'} in a row)`
       : s.health === 'stale' ? `stale (no successful run for ${s.ageHours === null ? 'ever' : duration(s.ageHours * 3_600_000)}; limit ${s.staleAfterHours} h)`
+      : s.health === 'interrupted' ? 'interrupted (stopped by a signal before its first complete run; the next run resumes it)'
       : s.health;
     const lines = [
       `${s.source}  ${s.name}  ${s.baseUrl}`,

@@ -15,7 +15,8 @@ import { worksFile } from '../sinks/works-snapshot.ts';
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
 export const DEFAULT_STALE_AFTER_HOURS = 48;
 
-export type Health = 'ok' | 'failing' | 'stale' | 'never harvested';
+/** `interrupted`: stopped by a signal before the source ever finished a run; the next run resumes it. */
+export type Health = 'ok' | 'failing' | 'stale' | 'never harvested' | 'interrupted';
 
 export interface SourceStatus {
   source: string;
@@ -81,7 +82,10 @@ function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: strin
     source: source.id,
     name: source.name,
     baseUrl: redactUrl(source.baseUrl),
-    health: history.lastRun === null ? 'never harvested' : history.consecutiveFailures > 0 ? 'failing' : stale ? 'stale' : 'ok',
+    health: history.lastRun === null ? 'never harvested'
+      : history.consecutiveFailures > 0 ? 'failing'
+      : history.lastRun.status === 'interrupted' && lastSuccess === null ? 'interrupted'
+      : stale ? 'stale' : 'ok',
     lastRun: history.lastRun ? { at: history.lastRun.finishedAt, status: history.lastRun.status } : null,
     lastSuccess,
     lastFailure: failure?.error

@@ -248,7 +248,8 @@ describe('oai-harvester command line', () => {
     expect(stdout).toMatch(/^kar: stopped while waiting to retry \(last failure: HTTP 503/m);
     const status = await cli(['status', '--json', '--config', config, '--out', out]);
     const kar = JSON.parse(status.stdout).sources[0];
-    expect(kar).toMatchObject({ consecutiveFailures: 0, lastRun: { status: 'interrupted' }, lastFailure: null });
+    // Never finished, but not failing nor stale: interrupted, and the next run resumes it.
+    expect(kar).toMatchObject({ health: 'interrupted', consecutiveFailures: 0, lastRun: { status: 'interrupted' }, lastFailure: null });
   }, 30_000);
 
   it('after kill -9 in the middle of a harvest, a rerun gives exactly the N records, none twice', async () => {
