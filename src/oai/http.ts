@@ -226,8 +226,10 @@ export class HttpClient {
 
   private endedError(ctx: ErrorContext, failure: HarvestError | undefined): HarvestError {
     if (this.stop?.aborted && !this.pool.signal.aborted) {
-      const last = failure ? ` (last failure: ${failure.message})` : '';
-      return new StoppedError(`stopped while waiting to retry${last}; the next run resumes here`, { ...ctx, stage: 'http' }, failure ? { cause: failure } : undefined);
+      // With no failure before it, the stop came while the request was on its way (a page
+      // prefetched), not during a retry's wait.
+      const what = failure ? `stopped while waiting to retry (last failure: ${failure.message})` : 'stopped before this request was answered';
+      return new StoppedError(`${what}; the next run resumes here`, { ...ctx, stage: 'http' }, failure ? { cause: failure } : undefined);
     }
     return failure ?? new NetworkError('the HTTP connections are closed; the request was abandoned', { ...ctx, stage: 'http' });
   }

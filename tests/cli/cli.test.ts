@@ -37,9 +37,9 @@ function cli(args: string[], options: { killWhen?: () => boolean } = {}): Promis
 }
 
 /** A 2,000-record feed served 50 a page with a pause between requests, long enough to interrupt. */
-async function slowHarvest() {
+async function slowHarvest(latencyMs = 0) {
   const N = 2000;
-  server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
+  server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50, latencyMs }) } });
   const dir = tempDir();
   const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 25 }]);
   const pagesServed = () => server!.requests.filter((r) => r.params['verb'] === 'ListRecords').length;
@@ -172,7 +172,9 @@ describe('oai-harvester command line', () => {
   }, 30_000);
 
   it('lets one run harvest a source at a time, and takes over the lock of a run killed with -9', async () => {
-    const { N, out, config, pagesServed } = await slowHarvest();
+    // Every page takes 150 ms: a second process (about two seconds to start on a loaded
+    // machine) finds the first still at work, as its 40 pages take 6 s.
+    const { N, out, config, pagesServed } = await slowHarvest(150);
 
     // A harvests; B, started while A holds the lock, is turned away at once.
     const a = spawn(process.execPath, [MAIN, 'run', '--config', config, '--out', out], { stdio: 'ignore' });
@@ -254,7 +256,9 @@ describe('oai-harvester command line', () => {
 
   it('after kill -9 in the middle of a harvest, a rerun gives exactly the N records, none twice', async () => {
     const N = 3000;
-    server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50 }) } });
+    // Every page takes 150 ms: a run started while this one harvests (a second process, about
+  // two seconds to start on a loaded machine) finds it still at work, 40 pages take 6 s.
+  server = await startOaiServer({ feeds: { kar: new Feed({ records: N, pageSize: 50, latencyMs: 150 }) } });
     const dir = tempDir();
     const out = join(dir, 'out');
     const config = writeConfig(dir, [{ id: 'kar', baseUrl: server.feedUrl('kar'), minDelayMs: 15 }]);
