@@ -25,6 +25,20 @@ const waitFor = async (condition: () => boolean, ms = 15_000) => {
 };
 
 describe('schedule', () => {
+  it('reads a bibtex source on its schedule too', async () => {
+    const dir = tempDir();
+    const bib = join(dir, 'publisher.bib');
+    writeFileSync(bib, '@article{a1, title = {A paper}, doi = {10.5555/bib.1}, year = 2024}\n');
+    const config = testConfig([{ id: 'pub', type: 'bibtex', path: bib, schedule: '* * * * * *' }]);
+    const runs: RunSummary[] = [];
+    const stop = new AbortController();
+    const service = runSchedule({ config, outDir: join(dir, 'out'), logger: captureLogger().logger, signal: stop.signal, parserThreads: 1, onRun: (r) => runs.push(r) });
+    await waitFor(() => runs.length >= 1);
+    stop.abort();
+    expect(await service).toMatchObject({ failedRuns: 0 });
+    expect(runs[0]!.sources).toEqual([expect.objectContaining({ source: 'pub', status: 'ok', records: 1 })]);
+  });
+
   it('runs each source on its cron, keeps one host polite across sources, and stops cleanly', async () => {
     const MIN_DELAY = 150;
     server = await startOaiServer({ feeds: { a: new Feed({ records: 200, pageSize: 50 }), b: new Feed({ records: 200, pageSize: 50 }) } });
