@@ -3,6 +3,7 @@
 import type { CommonRecord } from '../formats/common-record.ts';
 import { CROSSREF_SOURCE } from '../crossref/to-record.ts';
 import type { Work } from '../dedupe/work.ts';
+import { isPublisherCopy } from '../dedupe/merge-work.ts';
 import { addMonths, daysBetween, endOfPeriod } from './ref-dates.ts';
 
 export type AuditRule = 'ref2021' | 'ref2029';
@@ -51,7 +52,7 @@ export function auditWork(work: Work, records: readonly CommonRecord[], rule: Au
   const { accepted, published } = referenceDates(work, byId);
   const notices = work.updates.filter((u) => u.direction === 'updated-by').map((u) => ({ type: u.type, doi: u.doi, date: u.date }));
   return work.sources
-    .filter((s) => !s.deleted && !isPublisherCopy(byId.get(s.id), s.source))
+    .filter((s) => !s.deleted && !(byId.has(s.id) ? isPublisherCopy(byId.get(s.id)!) : s.source === CROSSREF_SOURCE))
     .map((copy) => {
       const record = byId.get(copy.id);
       const depositDate = record?.dates.firstCompliantDeposit ?? record?.dates.deposited ?? null;
@@ -71,19 +72,14 @@ export function auditWork(work: Work, records: readonly CommonRecord[], rule: Au
     });
 }
 
-/** A copy no repository holds: Crossref's record of the DOI, or an entry of a BibTeX file. */
-function isPublisherCopy(record: CommonRecord | undefined, source: string): boolean {
-  return source === CROSSREF_SOURCE || (record?.formats.some((f) => f === 'crossref' || f === 'bibtex') ?? false);
-}
-
 /**
  * Acceptance and publication as the repositories record them, in the work's order of copies;
  * only when none does, the publisher's (Crossref, BibTeX), named as such in the field.
  */
 function referenceDates(work: Work, byId: ReadonlyMap<string, CommonRecord>): { accepted: Dated; published: Dated } {
   const copies = work.sources.filter((s) => !s.deleted).map((s) => byId.get(s.id)).filter((r): r is CommonRecord => r !== undefined);
-  const repository = copies.filter((r) => !isPublisherCopy(r, r.source));
-  const publisher = copies.filter((r) => isPublisherCopy(r, r.source));
+  const repository = copies.filter((r) => !isPublisherCopy(r));
+  const publisher = copies.filter(isPublisherCopy);
   const pick = (date: 'accepted' | 'published'): Dated => {
     const own = repository.find((r) => r.dates[date]);
     if (own) return { value: own.dates[date]!.value, field: own.dates[date]!.field };
@@ -93,6 +89,11 @@ function referenceDates(work: Work, byId: ReadonlyMap<string, CommonRecord>): { 
     return { value: theirs.dates[date]!.value, field: `${theirs.dates[date]!.field}, from ${what}: no repository copy gives it` };
   };
   return { accepted: pick('accepted'), published: pick('published') };
+}
+
+/** Days after its deadline a late copy was deposited; null for a copy on time or unknown. */
+export function daysBeyondDeadline(a: Pick<DepositAudit, 'verdict' | 'deadline' | 'deposit'>): number | null {
+  return a.verdict === 'late' && a.deadline && a.deposit ? daysBetween(a.deadline, a.deposit.value) : null;
 }
 
 type Judgement = Pick<DepositAudit, 'reference' | 'deadline' | 'lagDays' | 'verdict' | 'reason' | 'cause'>;

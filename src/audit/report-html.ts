@@ -1,8 +1,7 @@
 // audit/report.html: the page a repository manager reads. One self-contained file (inline
 // CSS and SVG, no script, a CSP that forbids any request), so it can be mailed or archived.
-import type { AuditRule, DepositAudit, Verdict } from './deposit-audit.ts';
+import { daysBeyondDeadline, type AuditRule, type DepositAudit, type Verdict } from './deposit-audit.ts';
 import type { AuditSummary, Tally } from './audit-report.ts';
-import { daysBetween } from './ref-dates.ts';
 import { escapeXml as esc, sparkColumns, stackedColumns, type Column } from './svg-charts.ts';
 
 export interface WorkDownloads {
@@ -151,7 +150,7 @@ function listedTable(listed: readonly DepositAudit[], downloads: ReadonlyMap<str
     const chart = d
       ? `${sparkColumns(d.months.map((m) => ({ label: m.month, value: m.count })), { title: `${a.work}: ${d.metric} per month` })}<div class="small">${esc(d.metric)}, ${d.months[0]?.month ?? ''} to ${d.months.at(-1)?.month ?? ''}</div>`
       : '<span class="small">no statistics</span>';
-    const beyond = a.verdict === 'late' && a.deadline && a.deposit ? daysBetween(a.deadline, a.deposit.value) : null;
+    const beyond = daysBeyondDeadline(a);
     return `<tr data-work="${esc(a.work)}" data-source="${esc(a.source)}" data-verdict="${a.verdict}">` +
       `<td class="verdict" style="color:${COLORS[a.verdict]}">${a.verdict}</td><td>${esc(a.source)}</td><td>${link}<br>${doi}</td>` +
       `<td class="date">${esc(a.deposit?.value.slice(0, 10) ?? '–')}</td><td class="date">${a.reference ? `${esc(a.reference.date)} ${esc(a.reference.value)}` : '–'}</td>` +

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { storedRecord } from '../store/source-records.ts';
-import { auditWork, type AuditRule, type DepositAudit } from './deposit-audit.ts';
+import { auditWork, daysBeyondDeadline, type AuditRule, type DepositAudit } from './deposit-audit.ts';
 import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, WorstCopies, type AuditSummary } from './audit-report.ts';
 import { renderReport, type WorkDownloads } from './report-html.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import { dateCells, ParquetTable, type Cell, type ColumnSpec } from '../sinks/parquet-table.ts';
 import { TABLES_VERSION } from '../sinks/tables.ts';
-import { daysBetween } from './ref-dates.ts';
 import { monthOf } from '../oai/dates.ts';
+import { headlineMetric } from '../stats/fetch-stats.ts';
 
 export interface AuditOptions {
   rule: AuditRule;
@@ -110,19 +110,17 @@ export const AUDIT_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 function auditRow(a: DepositAudit): Cell[] {
-  const late = a.verdict === 'late' && a.deadline && a.deposit ? daysBetween(a.deadline, a.deposit.value) : null;
   return [
     a.rule, a.work, a.doi, a.source, a.record, a.title, ...dateCells(a.deposit?.value), a.deposit?.field ?? null,
     a.reference?.date ?? null, ...dateCells(a.reference?.value), a.reference?.field ?? null, dateCells(a.reference?.counted)[0],
-    dateCells(a.deadline)[0], a.lagDays, late, a.verdict, a.cause, a.reason, a.inScope, a.divisions.join('; ') || null, a.retracted, a.corrected, a.landingPage,
+    dateCells(a.deadline)[0], a.lagDays, daysBeyondDeadline(a), a.verdict, a.cause, a.reason, a.inScope, a.divisions.join('; ') || null, a.retracted, a.corrected, a.landingPage,
   ];
 }
 
-/** The metric a person means by downloads: IRStats2's, else COUNTER's total requests; every month from the first to the last. */
+/** A work's downloads in the metric a person means by downloads, every month from the first to the last. */
 function chartedDownloads(state: StateStore, workId: string): WorkDownloads | undefined {
   const rows = state.downloads.ofWork(workId);
-  const metrics = new Set(rows.map((r) => r.metric));
-  const metric = ['irstats2:downloads', 'Total_Item_Requests'].find((m) => metrics.has(m)) ?? rows[0]?.metric;
+  const metric = headlineMetric(rows.map((r) => r.metric));
   if (!metric) return undefined;
   const counts = new Map(rows.filter((r) => r.metric === metric).map((r) => [r.month, r.count]));
   const months = [...counts.keys()].sort();

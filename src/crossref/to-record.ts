@@ -5,6 +5,7 @@ import {
 } from '../formats/common-record.ts';
 import { resourceType } from '../formats/resource-types.ts';
 import { clean, languageCode, licenceUrl, partialDate } from '../formats/vocabulary.ts';
+import { decodeEntities } from '../oai/xml.ts';
 import { normalizeDoi } from '../identifiers/doi.ts';
 import type { CrossrefPerson, CrossrefWork } from './work.ts';
 
@@ -138,7 +139,12 @@ function updatesOf(work: CrossrefWork): UpdateNotice[] {
 
 /** A title with inline markup (`<i>`, `<sub>`) and line breaks → plain text. */
 function plain(value: string | null): string | null {
-  return value ? clean(value.replace(/<[^>]+>/g, '').replace(/&(#x[\da-f]+|#\d+|amp|lt|gt|quot|apos|nbsp);/gi, (_, e: string) => entity(e))) : null;
+  return value ? clean(entities(value.replace(/<[^>]+>/g, ''))) : null;
+}
+
+/** XML's entities and character references, and the `&nbsp;` publishers write though XML has none. */
+function entities(text: string): string {
+  return decodeEntities(text.replace(/&nbsp;/g, ' '));
 }
 
 /** JATS XML (`<jats:p>…`) → plain text: paragraphs kept apart, an "Abstract" heading dropped, entities decoded. */
@@ -147,16 +153,9 @@ export function jatsText(jats: string): string | null {
     .replace(/<(?:jats:)?title>\s*abstract\s*<\/(?:jats:)?title>/gi, '')
     .replace(/<(?:jats:)?title>([\s\S]*?)<\/(?:jats:)?title>/gi, '$1: ')
     .replace(/<\/(?:jats:)?(?:p|sec)>/gi, '\n\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(#x[\da-f]+|#\d+|amp|lt|gt|quot|apos|nbsp);/gi, (_, e: string) => entity(e));
-  const paragraphs = text.split(/\n{2,}/).map((p) => clean(p)).filter((p): p is string => p !== null);
+    .replace(/<[^>]+>/g, '');
+  const paragraphs = entities(text).split(/\n{2,}/).map((p) => clean(p)).filter((p): p is string => p !== null);
   return paragraphs.length > 0 ? paragraphs.join('\n\n') : null;
-}
-
-function entity(e: string): string {
-  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-  if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
-  return named[e.toLowerCase()] ?? `&${e};`;
 }
 
 function isEmpty(value: unknown): boolean {

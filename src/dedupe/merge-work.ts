@@ -59,6 +59,11 @@ export function isPublisherRecord(record: Pick<CommonRecord, 'source'>): boolean
   return record.source === CROSSREF_SOURCE;
 }
 
+/** A copy no repository holds: the publisher's record at Crossref, or an entry of a BibTeX file. It is no deposit. */
+export function isPublisherCopy(record: Pick<CommonRecord, 'source' | 'formats'>): boolean {
+  return isPublisherRecord(record) || record.formats.includes('bibtex');
+}
+
 /** A work from its live source records; with none left, a tombstone that still lists them. */
 export function mergeWork(id: string, records: readonly CommonRecord[], policy: MergePolicy): Work {
   const held = records.some((r) => !r.deleted && !isPublisherRecord(r));

@@ -17,7 +17,8 @@ import type { SourceRecordRow } from '../store/source-records.ts';
 import { writeFileAtomic } from '../sinks/atomic.ts';
 import type { RecordLine } from '../sinks/record-line.ts';
 import type { RunContext } from './context.ts';
-import { describeError, type SourceSummary } from './summary.ts';
+import { noteSourceRun } from './source.ts';
+import { describeError, emptySourceSummary, type SourceSummary } from './summary.ts';
 
 /** A BibTeX source's file could not be read. */
 export class BibtexError extends HarvestError {
@@ -27,7 +28,7 @@ export class BibtexError extends HarvestError {
 export async function harvestBibtexSource(run: RunContext, source: BibtexSourceConfig): Promise<SourceSummary> {
   const started = Date.now();
   const log = run.options.logger.child({ source: source.id });
-  const summary = emptySummary(source);
+  const summary = emptySourceSummary(source.id, pathToFileURL(source.path).href, 'ok');
   try {
     readSource(run, source, summary, log);
   } catch (error) {
@@ -36,11 +37,7 @@ export async function harvestBibtexSource(run: RunContext, source: BibtexSourceC
     log.error({ err: error, code: summary.error.code, file: source.path }, summary.error.message);
   }
   summary.durationMs = Date.now() - started;
-  run.resources.state.runs.save({
-    sourceId: source.id, runId: run.runId, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), status: summary.status,
-    error: summary.error ? { code: summary.error.code, name: summary.error.name, message: summary.error.message, verb: undefined, url: undefined } : null,
-    records: summary.records, deleted: summary.deleted,
-  });
+  noteSourceRun(run, log, { startedAt: new Date(started).toISOString(), summary });
   return summary;
 }
 
@@ -54,11 +51,10 @@ function readSource(run: RunContext, source: BibtexSourceConfig, summary: Source
   }
   summary.bytes = bytes.length;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const held = state.records.identifiers(source.id);
   const last = state.files.get(source.id);
   if (last?.sha256 === sha256 && last.path === source.path) {
     summary.unchanged = last.entries;
-    summary.held = { live: last.entries, deleted: held.length - last.entries };
+    summary.held = state.records.recordCounts(source.id);
     log.info({ file: source.path }, 'the BibTeX file has not changed since it was read');
     return;
   }
@@ -70,7 +66,7 @@ function readSource(run: RunContext, source: BibtexSourceConfig, summary: Source
     sourceId: source.id, identifier: record.identifier, deleted: false, workId: workId(record), recordJson: JSON.stringify(record),
   }));
   const present = new Set(rows.map((r) => r.identifier));
-  for (const h of held) if (!present.has(h.identifier)) rows.push({ sourceId: source.id, identifier: h.identifier, deleted: true, workId: null, recordJson: null });
+  for (const h of state.records.identifiers(source.id)) if (!present.has(h.identifier)) rows.push({ sourceId: source.id, identifier: h.identifier, deleted: true, workId: null, recordJson: null });
   const output = join('records', source.id, `${run.runId}.jsonl`);
   writeFileAtomic(join(run.outDir, output), records.map(({ record, entry }) => recordLine(source, record, entry, readAt)).join(''));
   state.transaction(() => {
@@ -81,7 +77,7 @@ function readSource(run: RunContext, source: BibtexSourceConfig, summary: Source
   summary.records = records.length;
   summary.deleted = rows.length - records.length;
   summary.rejects = file.problems.length;
-  summary.held = { live: records.length, deleted: held.filter((h) => !present.has(h.identifier)).length };
+  summary.held = state.records.recordCounts(source.id);
   log.info({ file: source.path, entries: records.length, deleted: summary.deleted, problems: file.problems.length, output }, 'BibTeX file read');
 }
 
@@ -112,12 +108,4 @@ function recordLine(source: BibtexSourceConfig, record: CommonRecord, entry: Bib
     metadata: { bibtex: { key: entry.key, line: entry.line, entry: entry.source } } as unknown as RecordLine['metadata'], responseDate: readAt, record,
   };
   return `${JSON.stringify(line)}\n`;
-}
-
-function emptySummary(source: BibtexSourceConfig): SourceSummary {
-  return {
-    source: source.id, status: 'ok', baseUrl: pathToFileURL(source.path).href, granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
-    unchanged: 0, rejects: 0, normalizerBugs: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, truncatedChars: 0, durationMs: 0,
-    held: { live: 0, deleted: 0 },
-  };
 }

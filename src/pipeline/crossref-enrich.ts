@@ -46,14 +46,12 @@ export async function enrichFromCrossref(run: RunContext): Promise<CrossrefSumma
   const now = run.options.now ?? new Date();
   const cutoffs = { found: daysBefore(now, config.refreshDays), missing: daysBefore(now, config.missingDays) };
   const summary: CrossrefSummary = { status: 'ok', requests: 0, asked: 0, found: 0, missing: 0, changed: 0, pending: 0, limits: client.limits };
-  const asked = new Set<string>();
   try {
-    for (;;) {
-      const dois = cache.due(BATCH, cutoffs).filter((d) => !asked.has(d));
-      if (dois.length === 0) break;
-      for (const doi of dois) asked.add(doi);
+    // Each answer is noted as checked at the run's time, after both cutoffs: a DOI asked
+    // about is not due again in this run, so the loop ends when none is left.
+    for (let dois = cache.due(BATCH, cutoffs); dois.length > 0; dois = cache.due(BATCH, cutoffs)) {
       const answer = await client.works(dois);
-      keepAnswer(run, answer, summary);
+      keepAnswer(run, { answer, at: now.toISOString() }, summary);
       summary.asked += dois.length;
       log.info({ asked: summary.asked, found: summary.found, missing: summary.missing }, 'crossref records fetched');
     }
@@ -81,9 +79,8 @@ function crossrefClient(run: RunContext, config: CrossrefConfig, log: Logger): C
 }
 
 /** One answer's records and cache rows, in one transaction: the works they change are marked for recomputing. */
-function keepAnswer(run: RunContext, answer: CrossrefAnswer, summary: CrossrefSummary): void {
+function keepAnswer(run: RunContext, { answer, at }: { answer: CrossrefAnswer; at: string }, summary: CrossrefSummary): void {
   const { state } = run.resources;
-  const at = new Date().toISOString();
   const rows: SourceRecordRow[] = [];
   state.transaction(() => {
     for (const [doi, work] of answer.found) {

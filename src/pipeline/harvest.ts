@@ -85,7 +85,9 @@ async function writeRunOutputs(
   try {
     const changed = new Set(summaries.filter((s) => s.records + s.deleted > 0).map((s) => s.source));
     if (crossref && crossref.changed + crossref.missing > 0) changed.add(CROSSREF_SOURCE);
-    writeCurrentRecords(run.resources.state, run.outDir, changed);
+    const { config } = run.options;
+    const sources = [...config.sources, ...config.bibtexSources].map((s) => s.id).concat(config.crossref ? [CROSSREF_SOURCE] : []);
+    writeCurrentRecords(run.resources.state, run.outDir, { sources, changed });
     const worksSummary = await updateWorks(run.works, run.outDir);
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
     const stats = perSource.length > 0 ? writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;

@@ -15,7 +15,7 @@ import { defaultViewTemplate, ViewExports } from './eprints-views.ts';
 import { endsSource, InterruptedError, LockedError, NormalizerBugError, noted, STOPPED_CODES } from './errors.ts';
 import { harvestList } from './list.ts';
 import { harvestPartitioned, partitioned } from './partitions.ts';
-import { describeError, enrichmentSummary, type ErrorSummary, type SourceSummary } from './summary.ts';
+import { describeError, emptySourceSummary, enrichmentSummary, type ErrorSummary, type SourceSummary } from './summary.ts';
 
 /** A source that stopped because it was asked to, not because it failed. */
 export function wasInterrupted(summary: SourceSummary): boolean {
@@ -29,13 +29,17 @@ export async function harvestSource(run: RunContext, source: SourceConfig): Prom
   const summary = await harvestSourceLocking(run, source, log);
   // Stopped by a signal is not failed: the run table, runs/*.json and the history all say so.
   if (wasInterrupted(summary)) summary.status = 'interrupted';
+  noteSourceRun(run, log, { startedAt, summary });
+  return summary;
+}
+
+/** A source's outcome in its run history, for `status`; a full disk refusing it does not hide the outcome. */
+export function noteSourceRun(run: RunContext, log: Logger, { startedAt, summary }: { startedAt: string; summary: SourceSummary }): void {
   const error = summary.error ? { code: summary.error.code, name: summary.error.name, message: summary.error.message, verb: summary.error.verb, url: summary.error.url } : null;
   noted(log, 'the source run in the history', () => run.resources.state.runs.save({
-    sourceId: source.id, runId: run.runId, startedAt, finishedAt: new Date().toISOString(),
-    status: summary.status, error,
-    records: summary.records, deleted: summary.deleted,
+    sourceId: summary.source, runId: run.runId, startedAt, finishedAt: new Date().toISOString(),
+    status: summary.status, error, records: summary.records, deleted: summary.deleted,
   }));
-  return summary;
 }
 
 async function harvestSourceLocking(run: RunContext, source: SourceConfig, log: Logger): Promise<SourceSummary> {
@@ -64,11 +68,7 @@ async function harvestSourceLocking(run: RunContext, source: SourceConfig, log: 
 }
 
 function newSummary(source: SourceConfig, status: SourceSummary['status']): SourceSummary {
-  return {
-    source: source.id, status, baseUrl: redactUrl(source.baseUrl), granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
-    unchanged: 0, rejects: 0, normalizerBugs: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, truncatedChars: 0, durationMs: 0,
-    held: { live: 0, deleted: 0 },
-  };
+  return emptySourceSummary(source.id, redactUrl(source.baseUrl), status);
 }
 
 /** The summary of a source that did no work this run (locked elsewhere, or the run was stopping). */

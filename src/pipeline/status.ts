@@ -104,11 +104,9 @@ function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: strin
   };
 }
 
-/** A file source's come from its last read; an OAI-PMH source's from its harvest log. */
+/** A file source's are its source records; an OAI-PMH source's come from its harvest log, which counts a record once over its formats. */
 function recordCounts(state: StateStore, sourceId: string): { live: number; deleted: number } {
-  const read = state.files.get(sourceId);
-  if (!read) return state.harvests.recordCounts(sourceId);
-  return { live: read.entries, deleted: state.records.identifiers(sourceId).length - read.entries };
+  return state.files.get(sourceId) ? state.records.recordCounts(sourceId) : state.harvests.recordCounts(sourceId);
 }
 
 function round(x: number): number {

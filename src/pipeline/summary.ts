@@ -122,6 +122,15 @@ export interface RunSummary {
   stats?: { downloads: string; summary: string; rows: number };
 }
 
+/** A source that has done nothing yet. `baseUrl` is shown: credentials already taken out. */
+export function emptySourceSummary(source: string, baseUrl: string, status: SourceSummary['status']): SourceSummary {
+  return {
+    source, status, baseUrl, granularity: null, lists: [], pages: 0, records: 0, deleted: 0,
+    unchanged: 0, rejects: 0, normalizerBugs: 0, bytes: 0, wireBytes: 0, requests: 0, retries: 0, repairedChars: 0, truncatedChars: 0, durationMs: 0,
+    held: { live: 0, deleted: 0 },
+  };
+}
+
 /** A list that has done nothing yet; with `error`, one that could not start. */
 export function emptyList(list: string, metadataPrefix: string, set: string | undefined, error: ErrorSummary | undefined): ListSummary {
   return {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateStore } from '../store/state.ts';
-import { SnapshotWriter } from './snapshot-writer.ts';
+import { writeSnapshotFile } from './snapshot-writer.ts';
 
 /** One line of records/current/<source>.jsonl. */
 export interface CurrentRecordLine {
@@ -20,35 +20,23 @@ export function currentRecordsFile(outDir: string, sourceId: string): string {
   return join(outDir, 'records', 'current', `${sourceId}.jsonl`);
 }
 
-/** Rewrites the view of each source in `changed`, and of any source that has none yet; returns the files written. */
-export function writeCurrentRecords(state: StateStore, outDir: string, changed: ReadonlySet<string>): string[] {
+/**
+ * Rewrites the view of each of `sources` that a run changed (`changed`), or that has none yet;
+ * returns the files written. Only those sources' records are read.
+ */
+export function writeCurrentRecords(state: StateStore, outDir: string, { sources, changed }: { sources: readonly string[]; changed: ReadonlySet<string> }): string[] {
   const written: string[] = [];
-  let writer: SnapshotWriter | undefined;
-  let current: string | undefined;
-  let batch: string[] = [];
-  const close = () => {
-    if (!writer) return;
-    writer.write(batch);
-    written.push(writer.path);
-    writer.finish(true);
-    writer = undefined;
-    batch = [];
-  };
-  for (const row of state.records.all()) {
-    if (row.sourceId !== current) {
-      close();
-      current = row.sourceId;
-      const file = currentRecordsFile(outDir, current);
-      if (changed.has(current) || !existsSync(file)) writer = new SnapshotWriter(file);
-    }
-    if (!writer) continue;
+  for (const sourceId of sources) {
+    const file = currentRecordsFile(outDir, sourceId);
+    if (!changed.has(sourceId) && existsSync(file)) continue;
     // The record JSON is kept as the store holds it: no parse, no second serialisation.
-    batch.push(`{"source":${JSON.stringify(row.sourceId)},"identifier":${JSON.stringify(row.identifier)},"deleted":${row.deleted},"workId":${JSON.stringify(row.workId)},"record":${row.recordJson}}`);
-    if (batch.length >= 500) {
-      writer.write(batch);
-      batch = [];
-    }
+    const lines = (function* () {
+      for (const row of state.records.all(sourceId)) {
+        yield `{"source":${JSON.stringify(row.sourceId)},"identifier":${JSON.stringify(row.identifier)},"deleted":${row.deleted},"workId":${JSON.stringify(row.workId)},"record":${row.recordJson}}`;
+      }
+    })();
+    writeSnapshotFile(file, lines);
+    written.push(file);
   }
-  close();
   return written;
 }

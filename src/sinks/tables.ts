@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { Work, WorkSource } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
+import { headlineMetric } from '../stats/fetch-stats.ts';
 import { dateCells, ParquetTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
 
 export const TABLES_VERSION = '1';
@@ -75,15 +76,9 @@ export function writeTables(state: StateStore, outDir: string): TablesSummary {
   return { dir, works: w, copies: c, records: r, downloads: d, durationMs: Date.now() - started };
 }
 
-/** The metric a person means by downloads: IRStats2's, else COUNTER's total requests, else the first there is. */
-function mainMetric(work: Work): string | null {
-  const metrics = Object.keys(work.downloads ?? {});
-  return ['irstats2:downloads', 'Total_Item_Requests'].find((m) => metrics.includes(m)) ?? metrics[0] ?? null;
-}
-
 function workRow(work: Work): Cell[] {
   const container = work.container?.value;
-  const metric = mainMetric(work);
+  const metric = headlineMetric(Object.keys(work.downloads ?? {})) ?? null;
   const live = work.sources.filter((s) => !s.deleted);
   return [
     work.id, work.doi, work.status, work.title?.value ?? null, work.type?.value.label ?? null, work.type?.value.coar ?? null, work.publisher?.value ?? null,

@@ -42,8 +42,13 @@ export function worksLeftAlone(state: StateStore, outDir: string): WorksSummary 
   const snapshot = state.snapshots.state();
   return {
     ...emptySummary(outDir), total: state.works.count(), probableDuplicates: snapshot?.probableDuplicates ?? 0,
-    snapshotOf: snapshot ? { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null } : null,
+    snapshotOf: snapshot ? snapshotOf(snapshot) : null,
   };
+}
+
+/** Which run works.jsonl reflects, as the run summary shows it. */
+function snapshotOf(snapshot: WorksSnapshotState): NonNullable<WorksSummary['snapshotOf']> {
+  return { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null };
 }
 
 function emptySummary(outDir: string): WorksSummary {
@@ -95,7 +100,7 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   }
   summary.total = state.works.count();
   summary.probableDuplicates = snapshot.probableDuplicates;
-  summary.snapshotOf = { run: snapshot.run, writtenAt: snapshot.writtenAt, behind: snapshot.behind, changeFilesSince: snapshot.changeFilesSince.length, written: snapshot.written ?? null };
+  summary.snapshotOf = snapshotOf(snapshot);
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
 }

@@ -47,10 +47,12 @@ export interface SourceRecords {
   save(rows: readonly SourceRecordRow[]): void;
   /** The common records (JSON, deleted ones included) of a work's source records. */
   ofWork(workId: string): StoredRecordJson[];
-  /** Every source record as it is now (deleted ones included), by source and identifier. */
-  all(): Generator<SourceRecordRow & { recordJson: string; workId: string }>;
+  /** Every source record as it is now (deleted ones included), by source and identifier; with `sourceId`, that source's only. */
+  all(sourceId?: string): Generator<SourceRecordRow & { recordJson: string; workId: string }>;
   /** Source records of a source, by identifier, to match statistics items to. */
   identifiers(sourceId: string): { identifier: string; workId: string }[];
+  /** The source's records, live and deleted, counted in the database. */
+  recordCounts(sourceId: string): { live: number; deleted: number };
   /** Works with at least one live record from the source. */
   workCount(sourceId: string): number;
   /** Live records without a DOI that share a probable-duplicate key with another, grouped. */
@@ -109,14 +111,22 @@ export class SqliteSourceRecords implements SourceRecords {
       .map((r) => ({ recordJson: String(r['record_json']), deleted: r['deleted'] === 1 }));
   }
 
-  *all(): Generator<SourceRecordRow & { recordJson: string; workId: string }> {
-    for (const r of this.db.statement(`SELECT source_id, identifier, deleted, work_id, record_json FROM source_records ORDER BY source_id, identifier`).iterate()) {
+  *all(sourceId?: string): Generator<SourceRecordRow & { recordJson: string; workId: string }> {
+    const rows = sourceId === undefined
+      ? this.db.statement(`SELECT source_id, identifier, deleted, work_id, record_json FROM source_records ORDER BY source_id, identifier`).iterate()
+      : this.db.statement(`SELECT source_id, identifier, deleted, work_id, record_json FROM source_records WHERE source_id = ? ORDER BY identifier`).iterate(sourceId);
+    for (const r of rows) {
       yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: String(r['record_json']) };
     }
   }
 
   identifiers(sourceId: string): { identifier: string; workId: string }[] {
     return this.db.statement(`SELECT identifier, work_id AS workId FROM source_records WHERE source_id = ?`).all(sourceId) as { identifier: string; workId: string }[];
+  }
+
+  recordCounts(sourceId: string): { live: number; deleted: number } {
+    const row = this.db.statement(`SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted FROM source_records WHERE source_id = ?`).get(sourceId)!;
+    return { live: Number(row['live']), deleted: Number(row['deleted']) };
   }
 
   workCount(sourceId: string): number {

@@ -10,10 +10,17 @@ const audit = (over: Partial<DepositAudit>): DepositAudit => ({
 
 describe('audit CSV rows', () => {
   it('neutralise cells a spreadsheet would run as formulas, and leave numbers as numbers', () => {
-    for (const title of ['=HYPERLINK("http://x","y")', '+1', '-cmd', '@SUM(A1)', '\tTab', '\rCR']) {
-      const cells = csvRow(audit({ title }));
-      expect(cells, title).toContain(title.startsWith('=') ? `"'=HYPERLINK(""http://x"",""y"")"` : `'${title}`.includes('\r') ? `"'${title}"` : `'${title}`);
-    }
+    const cells: [string, string][] = [
+      ['=HYPERLINK("http://x","y")', `"'=HYPERLINK(""http://x"",""y"")"`],
+      ['+1', `'+1`],
+      ['-cmd', `'-cmd`],
+      ['@SUM(A1)', `'@SUM(A1)`],
+      ['\tTab', `'\tTab`],
+      // A carriage return makes the cell quoted as well.
+      ['\rCR', `"'\rCR"`],
+    ];
+    // The title is the sixth column, between the record id and the deposit date.
+    for (const [title, cell] of cells) expect(csvRow(audit({ title })), JSON.stringify(title)).toContain(`,kar:1,${cell},2021-01-01,`);
     expect(csvRow(audit({})).split(',')).toContain('-5');
   });
 });

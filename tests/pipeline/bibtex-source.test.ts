@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/pipeline/harvest.ts';
 import { writeAudit } from '../../src/audit/write-audit.ts';
-import { StateStore } from '../../src/store/state.ts';
 import { statusReport } from '../../src/pipeline/status.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { SAMPLES } from '../support/oai-server.ts';
-import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';
+import { captureLogger, jsonlRows, withState, outputLines, tempDir, testConfig } from '../support/run.ts';
 
 const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
 const SEED = 'doi:10.3399/bjgp.2020.0917';
@@ -63,14 +62,11 @@ describe('a bibtex source', () => {
     expect(outputLines(out, 'bjgp')).toEqual([expect.objectContaining({ source: 'bjgp', identifier: '10.3399/bjgp.2020.0917', metadataPrefix: 'bibtex' })]);
 
     // The publisher's entry is no deposit: the audit judges Kent's copy only.
-    const state = StateStore.open(summary.stateFile);
-    try {
+    withState(summary.stateFile, (state) => {
       const audit = writeAudit(state, out, { rule: 'ref2021' });
-      const rows = readFileSync(audit.jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = jsonlRows(audit.jsonl);
       expect(rows.map((r) => r['source'])).toEqual(['kar']);
-    } finally {
-      state.close();
-    }
+    });
   });
 
   it('reads the file again only when it changed: added entries become copies, removed ones deleted copies; status counts them', async () => {

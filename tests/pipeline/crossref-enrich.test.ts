@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/pipeline/harvest.ts';
 import { writeAudit } from '../../src/audit/write-audit.ts';
-import { StateStore } from '../../src/store/state.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { explainWork, findWork } from '../../src/cli/works-show.ts';
 import { CrossrefServer, retractedWork, seedWork } from '../support/crossref-server.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
-import { captureLogger, tempDir, testConfig } from '../support/run.ts';
+import { captureLogger, jsonlRows, withState, tempDir, testConfig } from '../support/run.ts';
 
 const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
 const SEED = 'doi:10.3399/bjgp.2020.0917';
@@ -84,10 +83,9 @@ describe('the Crossref stage', () => {
     expect(seed.variants.abstract).toEqual([{ value: expect.stringContaining('uneven advantages'), from: `kar:${KAR_ID}` }]);
     expect(works(out).get('doi:10.5281/zenodo.7654321')!.sources.map((s) => s.source)).toEqual(['kar']);
 
-    const state = StateStore.open(summary.stateFile);
-    try {
+    withState(summary.stateFile, (state) => {
       const audit = writeAudit(state, out, { rule: 'ref2021' });
-      const rows = readFileSync(audit.jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = jsonlRows(audit.jsonl);
       // The publisher's copy is no deposit: only Kent's copies are judged.
       expect(rows.map((r) => r['source'])).toEqual(['kar', 'kar', 'kar']);
       expect(rows.find((r) => r['work'] === SEED)).toMatchObject({
@@ -101,9 +99,7 @@ describe('the Crossref stage', () => {
       expect(text).toMatch(/container\s+British Journal of General Practice, vol 71, no 710, pp e711-e718\n\s+from crossref:10\.3399\/bjgp\.2020\.0917 \(version of record\)/);
       expect(text).toContain('crossref:10.3399/bjgp.2020.0917 (the publisher\'s record at Crossref)');
       expect(text).toContain('accepted               2021-07-06  from crossref:10.3399/bjgp.2020.0917 (crossref accepted)');
-    } finally {
-      state.close();
-    }
+    });
   });
 
   it('flags a work Crossref says was retracted, in works.jsonl and in the audit report', async () => {
@@ -117,10 +113,9 @@ describe('the Crossref stage', () => {
     ]);
     expect(works(out).get(SEED)).toMatchObject({ retracted: false, corrected: false, updates: [] });
 
-    const state = StateStore.open(summary.stateFile);
-    try {
+    withState(summary.stateFile, (state) => {
       const audit = writeAudit(state, out, { rule: 'ref2021' });
-      const rows = readFileSync(audit.jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = jsonlRows(audit.jsonl);
       expect(rows.find((r) => r['work'] === 'doi:10.7554/elife.01567')).toMatchObject({ retracted: true, notices: [{ type: 'retraction', doi: '10.7554/elife.99999', date: '2024-03-05' }] });
       const html = readFileSync(audit.report, 'utf8');
       const flagged = /<section id="flagged">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
@@ -132,9 +127,7 @@ describe('the Crossref stage', () => {
       const text = explainWork(shown.work, shown.records);
       expect(text).toContain('doi:10.7554/elife.01567  active, 2 copies, RETRACTED');
       expect(text).toContain('retraction notice 10.7554/elife.99999, 2024-03-05 (asserted by publisher)  from crossref:10.7554/elife.01567');
-    } finally {
-      state.close();
-    }
+    });
   });
 
   it('asks again only once a record is older than refreshDays, and an unknown DOI once older than missingDays', async () => {

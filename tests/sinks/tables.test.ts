@@ -4,11 +4,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/pipeline/harvest.ts';
 import { writeAudit } from '../../src/audit/write-audit.ts';
-import { StateStore } from '../../src/store/state.ts';
 import { CrossrefServer, retractedWork, seedWork } from '../support/crossref-server.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { SAMPLES } from '../support/oai-server.ts';
-import { captureLogger, tempDir, testConfig } from '../support/run.ts';
+import { captureLogger, withState, tempDir, testConfig } from '../support/run.ts';
 
 const FIXTURES = join(import.meta.dirname, '../formats/fixtures');
 const TABLES = ['works', 'copies', 'records', 'downloads', 'audit'];
@@ -40,12 +39,9 @@ async function harvested(enriched: boolean): Promise<string> {
   const summary = await harvest({ config, outDir: out, logger: captureLogger().logger });
   expect(summary.ok).toBe(true);
   expect(summary.works.tables).toMatchObject({ works: enriched ? 3 : 2 });
-  const state = StateStore.open(summary.stateFile);
-  try {
+  withState(summary.stateFile, (state) => {
     expect(writeAudit(state, out, { rule: 'ref2021' }).parquet).toBe(join(out, 'tables', 'audit.parquet'));
-  } finally {
-    state.close();
-  }
+  });
   return out;
 }
 

@@ -5,6 +5,22 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { parseConfig, type HarvestConfig } from '../../src/config/config.ts';
 import type { RecordLine } from '../../src/sinks/record-line.ts';
+import { StateStore } from '../../src/store/state.ts';
+
+/** Opens a state database for `use`, and closes it whatever happens. */
+export function withState<T>(file: string, use: (state: StateStore) => T): T {
+  const state = StateStore.open(file);
+  try {
+    return use(state);
+  } finally {
+    state.close();
+  }
+}
+
+/** Every line of a JSONL file, parsed. */
+export function jsonlRows(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
 
 /** A directory of its own, removed by `removeTempDirs` (after each test file: tests/support/remove-temp-dirs.ts). */
 export function tempDir(prefix = 'oai-test-'): string {
