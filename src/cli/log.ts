@@ -1,17 +1,28 @@
 import { pino, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import { redactText } from '../oai/secrets.ts';
 
 /** Every line, whatever it holds, leaves with its secrets replaced. */
 const hooks = { streamWrite: (line: string) => redactText(line) };
 
+export interface LoggerOptions {
+  /** Pretty lines for a person; JSON (one object a line) otherwise. Defaults to whether stderr is a terminal. */
+  pretty?: boolean | undefined;
+  /** Where pretty lines go: above a progress display, when one is shown. Defaults to stderr. */
+  print?: ((text: string) => void) | undefined;
+}
+
 /** pino JSON on stderr; pretty when stderr is a terminal. stdout is for command output. */
-export function createLogger(level: string, pretty: boolean = process.stderr.isTTY === true): Logger {
-  if (pretty) {
-    return pino({
-      level,
-      hooks,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' } },
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
+  if (options.pretty ?? process.stderr.isTTY === true) {
+    // Formatted here, not in a transport's thread, so each line can go above the progress display.
+    // One line per entry, the source first: a person reads a run's log as it scrolls by.
+    const pretty = prettyFactory({
+      colorize: true, singleLine: true, ignore: 'pid,hostname,source', translateTime: 'SYS:HH:MM:ss',
+      messageFormat: '{if source}{source}: {end}{msg}',
     });
+    const print = options.print ?? ((text: string) => process.stderr.write(text));
+    return pino({ level, hooks }, { write: (line: string) => print(pretty(line)) });
   }
   return pino({ level, base: { pid: process.pid }, hooks }, pino.destination({ fd: 2, sync: true }));
 }

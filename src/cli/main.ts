@@ -13,7 +13,7 @@ import { identify, itemDownloads, listMetadataFormats, listSets } from '../pipel
 import { harvest } from '../pipeline/harvest.ts';
 import { createLogger } from './log.ts';
 import { buildProgram, type Handlers } from './program.ts';
-import { clearProgress, terminalProgress } from './progress.ts';
+import { terminalDisplay, type TerminalDisplay } from './progress.ts';
 import { oneLineReason, runTable } from './report.ts';
 import { describeError } from '../pipeline/harvest.ts';
 import { StateStore } from '../store/state.ts';
@@ -43,9 +43,11 @@ class UsageError extends HarvestError {
 export async function main(argv: string[]): Promise<number> {
   let code = EXIT_OK;
   let logger: Logger | undefined;
-  const log = () => (logger ??= createLogger('info'));
+  // On a terminal, log lines go above the progress display of a run.
+  let display: TerminalDisplay | undefined;
+  const log = () => (logger ??= createLogger('info', { print: display?.print }));
   const handlers: Handlers = {
-    run: (values) => runCommand(values, log()),
+    run: (values) => runCommand(values, { logger: log(), display }),
     schedule: (values) => scheduleCommand(values, log()),
     status: (values) => statusCommand(values),
     identify: (_values, [url]) => inspectCommand('identify', url!, undefined),
@@ -60,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram({
     version: VERSION, handlers,
     onAction: async (handler, values, args) => {
-      logger = createLogger(String(values['logLevel'] ?? 'info'));
+      display = terminalDisplay();
+      logger = createLogger(String(values['logLevel'] ?? 'info'), { print: display?.print });
       code = await handler(values, args);
     },
     output: { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) },
@@ -80,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_SOURCE_FAILED;
   } finally {
     logger?.flush();
+    display?.close();
   }
 }
 
@@ -125,7 +129,7 @@ function existingState(stateFile: string): StateStore {
   return StateStore.open(stateFile);
 }
 
-async function runCommand(values: Record<string, unknown>, logger: Logger): Promise<number> {
+async function runCommand(values: Record<string, unknown>, { logger, display }: { logger: Logger; display: TerminalDisplay | undefined }): Promise<number> {
   const config = configOption(values);
   const sourceIds = (values['source'] as string[] | undefined) ?? [];
   const known = [...config.sources, ...config.bibtexSources].map((s) => s.id);
@@ -158,10 +162,10 @@ async function runCommand(values: Record<string, unknown>, logger: Logger): Prom
     full: values['full'] === true,
     concurrency,
     logger,
-    onProgress: terminalProgress(),
+    progress: display,
   });
   stop.release();
-  clearProgress();
+  display?.close();
   process.stdout.write(`${runTable(run)}\n`);
   if (stop.received) return EXIT_SIGNAL[stop.received] ?? 1;
   if (run.ok) return EXIT_OK;

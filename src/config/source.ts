@@ -123,7 +123,7 @@ function parseHttp(fields: FieldReader): SourceHttpConfig {
     userAgent: contact && !userAgent.includes(contact) ? `${userAgent.replace(/\)$/, '')}; mailto:${contact})` : userAgent,
     contact,
     connectTimeoutMs: fields.integer('connectTimeoutMs', 30_000, 1),
-    readTimeoutMs: fields.integer('readTimeoutMs', 120_000, 1),
+    readTimeoutMs: fields.integer('readTimeoutMs', 60_000, 1),
     requestTimeoutMs: fields.integer('requestTimeoutMs', 600_000, 1),
     maxResponseBytes: fields.integer('maxResponseBytes', 256 * 1024 * 1024, 1024),
     retry: parseRetry(fields),

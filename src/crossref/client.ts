@@ -1,7 +1,7 @@
 // The Crossref REST API: works by DOI, one at a time or several in one request
 // (`filter=doi:A,doi:B`), in the polite pool, throttled by the limits each response states.
 import { HarvestError, HttpStatusError, RetryBudgetExhaustedError, type ErrorCode } from '../oai/errors.ts';
-import { HttpClient, type HttpOptions, type HttpPool, type HttpResponse, type RetryEvent, type RetryPolicy } from '../oai/http.ts';
+import { HttpClient, type HttpOptions, type HttpPool, type HttpHooks, type HttpResponse, type RetryPolicy } from '../oai/http.ts';
 import { registerSecret } from '../oai/secrets.ts';
 import { limitsFrom, RateLimiter } from './rate-limit.ts';
 import { readCrossrefWork, type CrossrefWork } from './work.ts';
@@ -44,7 +44,7 @@ export class CrossrefClient {
   private readonly limiter = new RateLimiter();
   private readonly stop: AbortSignal | undefined;
 
-  constructor(options: CrossrefOptions, pool: HttpPool, hooks: { onRetry?: (event: RetryEvent) => void; stop?: AbortSignal | undefined } = {}) {
+  constructor(options: CrossrefOptions, pool: HttpPool, hooks: HttpHooks = {}) {
     registerSecret(options.token);
     this.options = options;
     this.stop = hooks.stop;
@@ -55,7 +55,7 @@ export class CrossrefClient {
       minDelayMs: 0, hostConcurrency: 16, retry: options.retry, accept: 'application/json',
       headers: options.token ? { 'crossref-plus-api-token': `Bearer ${options.token}` } : undefined,
     };
-    this.http = new HttpClient(http, pool, hooks.onRetry, hooks.stop);
+    this.http = new HttpClient(http, pool, hooks);
   }
 
   get requests(): number {

@@ -19,7 +19,7 @@ export interface ErrorContext {
  * classify by it, never by a class name. Defined once here, the earliest stage, for all.
  */
 export type ErrorCode =
-  | 'OAIH_HARVEST' | 'OAIH_NETWORK' | 'OAIH_REQUEST_DEADLINE' | 'OAIH_STOPPED' | 'OAIH_HTTP_STATUS' | 'OAIH_FORBIDDEN'
+  | 'OAIH_HARVEST' | 'OAIH_NETWORK' | 'OAIH_NO_ANSWER' | 'OAIH_REQUEST_DEADLINE' | 'OAIH_STOPPED' | 'OAIH_HTTP_STATUS' | 'OAIH_FORBIDDEN'
   | 'OAIH_RESPONSE_TOO_LARGE' | 'OAIH_RETRY_BUDGET' | 'OAIH_DISK_FULL' | 'OAIH_NOT_OAI' | 'OAIH_XML' | 'OAIH_PROTOCOL_VIOLATION'
   | 'OAIH_TOKEN_LOOP' | 'OAIH_EMPTY_PAGES'
   | 'OAIH_OAI_BAD_ARGUMENT' | 'OAIH_OAI_BAD_RESUMPTION_TOKEN' | 'OAIH_OAI_BAD_VERB' | 'OAIH_OAI_CANNOT_DISSEMINATE_FORMAT'
@@ -66,6 +66,11 @@ export class HarvestError extends Error {
 /** A network failure (refused, reset, timeout) that outlived its retries. */
 export class NetworkError extends HarvestError {
   override readonly code: ErrorCode = 'OAIH_NETWORK';
+}
+
+/** A server that took the connection and sent no answer (no status line) within readTimeoutMs. */
+export class NoAnswerError extends NetworkError {
+  override readonly code: ErrorCode = 'OAIH_NO_ANSWER';
 }
 
 /** A request that outlasted its whole-request deadline, however steadily its body came. */

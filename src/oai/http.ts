@@ -4,8 +4,8 @@ import { gunzip, inflate, inflateRaw } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import {
-  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NotOaiResponseError, RequestDeadlineError, ResponseTooLargeError,
-  RetryBudgetExhaustedError, StoppedError, XmlError, type ErrorContext,
+  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NoAnswerError, NotOaiResponseError, RequestDeadlineError, ResponseTooLargeError,
+  RetryBudgetExhaustedError, StoppedError, XmlError, type ErrorCode, type ErrorContext,
 } from './errors.ts';
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
 import { backoffDelay, parseRetryAfter } from './retry-after.ts';
@@ -57,8 +57,8 @@ export interface HttpOptions {
 const ERROR_BODY_BYTES = 64 * 1024;
 const OAI_ERROR_BODY_BYTES = 1024 * 1024;
 
-/** Attempts at a host that never answered and cannot be reached. */
-const UNREACHABLE_ATTEMPTS = 2;
+/** Attempts at a host that never answered and cannot be reached, or does not answer. */
+const NEVER_ANSWERED_ATTEMPTS = 2;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** A failure to reach the host at all: its name does not resolve, or nothing listens. */
@@ -91,10 +91,42 @@ export interface HttpResponse {
 export interface RetryEvent {
   url: string;
   verb: string | undefined;
+  /** The attempt that failed, of `attempts` this request may have. */
   attempt: number;
+  attempts: number;
   delayMs: number;
+  /** When the next attempt starts (ms since the epoch). */
+  retryAt: number;
   reason: string;
+  /** The failure's stable code. */
+  code: ErrorCode;
 }
+
+/** A request still without its answer, reported every WAIT_NOTICE_MS. */
+export interface WaitEvent {
+  url: string;
+  verb: string | undefined;
+  attempt: number;
+  /** 'headers' until the server starts answering, then 'body' while it is read. */
+  phase: 'headers' | 'body';
+  waitedMs: number;
+  /** Bytes of the body read so far. */
+  bytes: number;
+  /** When the request gives up if nothing more comes (ms since the epoch). */
+  givesUpAt: number;
+}
+
+/** What a client tells its caller while it works, and the signal that stops it. */
+export interface HttpHooks {
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  onWaiting?: ((event: WaitEvent) => void) | undefined;
+  /** A request reported waiting has its answer. */
+  onAnswered?: (() => void) | undefined;
+  stop?: AbortSignal | undefined;
+}
+
+/** How often a request without its answer is reported: a silent server is never silent to the user. */
+export const WAIT_NOTICE_MS = 30_000;
 
 export interface HttpStats {
   requests: number;
@@ -144,19 +176,19 @@ export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private readonly options: HttpOptions;
   private readonly pool: HttpPool;
-  private readonly onRetry: (event: RetryEvent) => void;
+  private readonly hooks: HttpHooks;
   /** Aborted when the pool closes or the caller stops: no new attempt, no more waiting. */
   private readonly ended: AbortSignal;
   private readonly stop: AbortSignal | undefined;
   /** Whether the host ever answered this client: until it has, a host that cannot be reached fails fast. */
   private answered = false;
 
-  constructor(options: HttpOptions, pool: HttpPool, onRetry: (event: RetryEvent) => void = () => {}, stop?: AbortSignal) {
+  constructor(options: HttpOptions, pool: HttpPool, hooks: HttpHooks = {}) {
     this.options = options;
     this.pool = pool;
-    this.onRetry = onRetry;
-    this.stop = stop;
-    this.ended = stop ? AbortSignal.any([pool.signal, stop]) : pool.signal;
+    this.hooks = hooks;
+    this.stop = hooks.stop;
+    this.ended = hooks.stop ? AbortSignal.any([pool.signal, hooks.stop]) : pool.signal;
     this.dispatcher = pool.dispatcher(options.connectTimeoutMs, options.maxRedirects);
   }
 
@@ -172,7 +204,7 @@ export class HttpClient {
       let delay: number | undefined;
       let limit = retry.maxAttempts;
       try {
-        const response = await this.fetchOnce(gate, url, ctx);
+        const response = await this.fetchOnce(gate, url, ctx, attempt);
         this.answered = true;
         const { status } = response;
         if (status === 403) {
@@ -202,9 +234,9 @@ export class HttpClient {
         failure = error;
         // A server that takes the whole deadline is tried as often as one sending broken pages.
         if (error instanceof RequestDeadlineError) limit = retry.maxContentAttempts;
-        // A host that never answered and cannot be reached (no such name, connection refused)
-        // is wrong or down: two tries, not the whole budget, before the source fails.
-        if (!this.answered && unreachable(error)) limit = Math.min(limit, UNREACHABLE_ATTEMPTS);
+        // A host that never answered, and cannot be reached (no such name, connection refused) or
+        // takes a connection and says nothing, is wrong or down: two tries, not the whole budget.
+        if (!this.answered && (unreachable(error) || error instanceof NoAnswerError)) limit = Math.min(limit, NEVER_ANSWERED_ATTEMPTS);
       }
       if (attempt >= limit) throw failure;
       delay ??= backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
@@ -218,7 +250,7 @@ export class HttpClient {
       this.stats.retries++;
       this.stats.retryWaitMs += delay;
       if (this.ended.aborted) throw this.endedError(ctx, failure);
-      this.onRetry({ url: shown, verb: context.verb, attempt, delayMs: delay, reason: failure.message });
+      this.hooks.onRetry?.({ url: shown, verb: context.verb, attempt, attempts: limit, delayMs: delay, retryAt: Date.now() + delay, reason: failure.message, code: failure.code });
       await sleep(delay, this.ended);
       if (this.ended.aborted) throw this.endedError(ctx, failure);
     }
@@ -234,13 +266,14 @@ export class HttpClient {
     return failure ?? new NetworkError('the HTTP connections are closed; the request was abandoned', { ...ctx, stage: 'http' });
   }
 
-  private async fetchOnce(gate: HostGate, url: URL, ctx: ErrorContext): Promise<HttpResponse & { retryAfter?: string }> {
+  private async fetchOnce(gate: HostGate, url: URL, ctx: ErrorContext, attempt: number): Promise<HttpResponse & { retryAfter?: string }> {
     return gate.run(async () => {
       this.stats.requests++;
       // A deadline for the whole request beside the idle timeouts, and the stop signal: a body
       // that trickles a byte at a time never trips an idle timeout.
       const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
       const signal = AbortSignal.any([deadline, this.ended]);
+      const reading = this.watchRequest(ctx, attempt);
       const ended = (error: unknown): HarvestError => {
         if (this.ended.aborted) return this.endedError(ctx, undefined);
         if (deadline.aborted) {
@@ -248,23 +281,57 @@ export class HttpClient {
         }
         return new NetworkError(`reading the body failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
       };
-      let response: Dispatcher.ResponseData;
       try {
-        response = await this.send(url, signal);
-      } catch (error) {
-        if (signal.aborted) throw ended(error);
-        throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
+        let response: Dispatcher.ResponseData;
+        try {
+          response = await this.send(url, signal);
+        } catch (error) {
+          if (signal.aborted) throw ended(error);
+          if (causeCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
+            throw new NoAnswerError(`the server took the connection but sent no answer within ${Math.round(this.options.readTimeoutMs / 1000)} s (readTimeoutMs)`, { ...ctx, stage: 'http' }, { cause: error });
+          }
+          throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
+        }
+        reading.phase = 'body';
+        const { raw, size, cutShort } = await this.readBody(response, { ctx, ended, reading });
+        this.stats.wireBytes += size;
+        const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
+        // The start of a compressed error page cut short may not inflate: its raw bytes serve the quote.
+        const body = cutShort ? await this.decompress(raw, encoding, ctx).catch(() => raw) : await this.decompress(raw, encoding, ctx);
+        const retryAfter = response.headers['retry-after'];
+        const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size, headers: response.headers };
+        if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
+        return result;
+      } finally {
+        reading.stop();
       }
-      const { raw, size, cutShort } = await this.readBody(response, ctx, ended);
-      this.stats.wireBytes += size;
-      const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
-      // The start of a compressed error page cut short may not inflate: its raw bytes serve the quote.
-      const body = cutShort ? await this.decompress(raw, encoding, ctx).catch(() => raw) : await this.decompress(raw, encoding, ctx);
-      const retryAfter = response.headers['retry-after'];
-      const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size, headers: response.headers };
-      if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
-      return result;
     });
+  }
+
+  /** Reports a request every WAIT_NOTICE_MS until it is answered and read. */
+  private watchRequest(ctx: ErrorContext, attempt: number): RequestWatch {
+    const started = Date.now();
+    const { readTimeoutMs, requestTimeoutMs } = this.options;
+    let reported = false;
+    const watch: RequestWatch = {
+      phase: 'headers', bytes: 0, lastByteAt: started,
+      stop: () => {
+        clearInterval(timer);
+        if (reported) this.hooks.onAnswered?.();
+      },
+    };
+    const timer = setInterval(() => {
+      reported = true;
+      const now = Date.now();
+      // Headers must come within readTimeoutMs of sending; body chunks within it of each other.
+      const idleLimit = watch.phase === 'headers' ? started + readTimeoutMs : watch.lastByteAt + readTimeoutMs;
+      this.hooks.onWaiting?.({
+        url: ctx.url ?? '', verb: ctx.verb, attempt, phase: watch.phase, waitedMs: now - started, bytes: watch.bytes,
+        givesUpAt: Math.min(idleLimit, started + requestTimeoutMs),
+      });
+    }, WAIT_NOTICE_MS);
+    timer.unref();
+    return watch;
   }
 
   private send(url: URL, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
@@ -289,7 +356,8 @@ export class HttpClient {
    * The body's bytes, within the size cap. A failing response is read only as far as its
    * message needs: a 100 MB error page is quoted from its start, and an OAI-PMH error document is small.
    */
-  private async readBody(response: Dispatcher.ResponseData, ctx: ErrorContext, ended: (error: unknown) => HarvestError): Promise<{ raw: Buffer; size: number; cutShort: boolean }> {
+  private async readBody(response: Dispatcher.ResponseData, read: BodyRead): Promise<{ raw: Buffer; size: number; cutShort: boolean }> {
+    const { ctx, ended, reading } = read;
     const chunks: Buffer[] = [];
     let size = 0;
     const errorLimit = response.statusCode >= 500 || response.statusCode === 429 ? ERROR_BODY_BYTES : response.statusCode >= 400 ? OAI_ERROR_BODY_BYTES : undefined;
@@ -300,6 +368,8 @@ export class HttpClient {
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         size += chunk.length;
+        reading.bytes = size;
+        reading.lastByteAt = Date.now();
         if (errorLimit !== undefined && size > errorLimit) {
           chunks.push(chunk.subarray(0, chunk.length - (size - errorLimit)));
           size = errorLimit;
@@ -347,6 +417,29 @@ export class HttpClient {
   }
 }
 
+
+/** A request in flight, as its waiting notices describe it. */
+interface RequestWatch {
+  phase: WaitEvent['phase'];
+  bytes: number;
+  lastByteAt: number;
+  stop: () => void;
+}
+
+interface BodyRead {
+  ctx: ErrorContext;
+  ended: (error: unknown) => HarvestError;
+  reading: RequestWatch;
+}
+
+/** The `code` of an error or of the errors it wraps (undici's, Node's). */
+function causeCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
 
 function describeNetworkError(error: unknown): string {
   const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };

@@ -2,7 +2,7 @@
 // summary to each of its lists. One object per tier instead of long parameter lists.
 import type { Logger } from 'pino';
 import type { OaiClient } from '../oai/client.ts';
-import { HttpPool, type HttpClient, type RetryEvent } from '../oai/http.ts';
+import { HttpPool, type HttpClient, type HttpHooks } from '../oai/http.ts';
 import type { Granularity } from '../oai/types.ts';
 import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 import { StateStore } from '../store/state.ts';
@@ -10,7 +10,8 @@ import type { HarvestKey } from '../store/harvest-log.ts';
 import type { WorksRun } from '../dedupe/recompute-works.ts';
 import type { ViewExports } from './eprints-views.ts';
 import { NormalizingWorkers } from './normalizing-reader.ts';
-import type { ListProgress, SourceSummary } from './summary.ts';
+import type { ProgressListener } from './progress.ts';
+import type { SourceSummary } from './summary.ts';
 
 export interface HarvestOptions {
   config: HarvestConfig;
@@ -24,7 +25,8 @@ export interface HarvestOptions {
   /** Sources harvested at once; defaults to the config's `concurrency`. */
   concurrency?: number | undefined;
   logger: Logger;
-  onProgress?: ((progress: ListProgress) => void) | undefined;
+  /** Told of each list's pages and each source's waits (a terminal display). */
+  progress?: ProgressListener | undefined;
   /** How many times a list restarts after the server refuses its token. */
   maxRestarts?: number | undefined;
   /** Worker threads that parse and normalise pages (default: cores − 1, at least 1, at most 4). */
@@ -76,8 +78,8 @@ export interface SourceContext {
   source: SourceConfig;
   log: Logger;
   http: HttpClient;
-  /** Logs a retried request; shared by the OAI client and the statistics client. */
-  onRetry: (event: RetryEvent) => void;
+  /** Log retries and long waits and tell the display; shared by the OAI client and the statistics client. */
+  hooks: HttpHooks;
   client: OaiClient;
   summary: SourceSummary;
   /** Every format harvested for the source this run (several make one record). */

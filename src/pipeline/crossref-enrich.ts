@@ -3,7 +3,6 @@
 // interval, and keeps each answer as a source record of the work (source `crossref`).
 import type { Logger } from 'pino';
 import { errorCode } from '../oai/errors.ts';
-import type { RetryEvent } from '../oai/http.ts';
 import { CrossrefClient, type CrossrefAnswer } from '../crossref/client.ts';
 import type { RateLimits } from '../crossref/rate-limit.ts';
 import { crossrefRecord, CROSSREF_SOURCE } from '../crossref/to-record.ts';
@@ -12,6 +11,7 @@ import { DEFAULT_USER_AGENT } from '../config/config.ts';
 import type { SourceRecordRow } from '../store/source-records.ts';
 import type { RunContext } from './context.ts';
 import { STOPPED_CODES } from './errors.ts';
+import { httpHooks } from './progress.ts';
 import { describeError, type ErrorSummary } from './summary.ts';
 
 export interface CrossrefSummary {
@@ -70,11 +70,9 @@ export async function enrichFromCrossref(run: RunContext): Promise<CrossrefSumma
 function crossrefClient(run: RunContext, config: CrossrefConfig, log: Logger): CrossrefClient {
   const token = config.tokenEnv ? process.env[config.tokenEnv] : undefined;
   if (config.tokenEnv && !token) log.warn({ tokenEnv: config.tokenEnv }, 'the Metadata Plus token variable is not set: asking the public pool');
-  const onRetry = (event: RetryEvent) =>
-    log.warn({ verb: event.verb, url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request');
   return new CrossrefClient(
     { baseUrl: config.baseUrl, mailto: config.mailto, token: token || undefined, userAgent: DEFAULT_USER_AGENT, retry: config.retry },
-    run.resources.pool, { onRetry, stop: run.options.signal },
+    run.resources.pool, httpHooks({ log, source: CROSSREF_SOURCE, progress: run.options.progress, stop: run.options.signal }),
   );
 }
 

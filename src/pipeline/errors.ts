@@ -25,7 +25,7 @@ export const STOPPED_CODES: ReadonlySet<ErrorCode> = new Set(['OAIH_INTERRUPTED'
  * (the same server answers every list), a full disk, and a stop.
  */
 const SOURCE_ENDING_CODES: ReadonlySet<ErrorCode> = new Set([
-  'OAIH_FORBIDDEN', 'OAIH_RETRY_BUDGET', 'OAIH_NETWORK', 'OAIH_REQUEST_DEADLINE', 'OAIH_DISK_FULL', 'OAIH_HTTP_STATUS', ...STOPPED_CODES,
+  'OAIH_FORBIDDEN', 'OAIH_RETRY_BUDGET', 'OAIH_NETWORK', 'OAIH_NO_ANSWER', 'OAIH_REQUEST_DEADLINE', 'OAIH_DISK_FULL', 'OAIH_HTTP_STATUS', ...STOPPED_CODES,
 ]);
 
 export function endsSource(code: ErrorCode): boolean {

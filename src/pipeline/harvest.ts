@@ -17,10 +17,11 @@ import { CROSSREF_SOURCE } from '../crossref/to-record.ts';
 import { writeCurrentRecords } from '../sinks/current-records.ts';
 import { harvestSource } from './source.ts';
 import type { RunSummary, SourceSummary } from './summary.ts';
+export type { ListProgress, ProgressListener, SourceWait } from './progress.ts';
 
 export { closeHarvestResources, openHarvestResources, type HarvestOptions, type HarvestResources } from './context.ts';
 export { wasInterrupted } from './source.ts';
-export { describeError, type ErrorSummary, type ListProgress, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
+export { describeError, type ErrorSummary, type ListSummary, type RunSummary, type SourceSummary } from './summary.ts';
 
 export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const startedAt = new Date();

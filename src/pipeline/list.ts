@@ -16,7 +16,8 @@ import { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { commitPage, type PageSink } from './commit-page.ts';
 import { listKeyOf, type ListSpec, type SourceContext } from './context.ts';
 import { InterruptedError, noted } from './errors.ts';
-import { configError, describeError, emptyList, type ListProgress, type ListSummary } from './summary.ts';
+import type { ListProgress } from './progress.ts';
+import { configError, describeError, emptyList, type ListSummary } from './summary.ts';
 
 /** One list being harvested: what its functions share. */
 interface ListContext {
@@ -57,11 +58,19 @@ export async function harvestList(source: SourceContext, spec: ListSpec): Promis
     return result;
   }
   try {
+    const received = harvest.records + harvest.unchanged;
     const progress: ListProgress = {
-      source: source.source.id, list: key, pages: harvest.pages, received: harvest.records + harvest.unchanged,
+      source: source.source.id, list: key, state: 'running', pages: harvest.pages, received, receivedBefore: received,
       completeListSize: harvest.completeListSize, startedAt: Date.now(),
     };
-    await walkList(ctx, { harvest, sink, result, progress });
+    const listener = source.run.options.progress;
+    listener?.list(progress);
+    try {
+      await walkList(ctx, { harvest, sink, result, progress });
+    } finally {
+      progress.state = result.error ? 'failed' : 'complete';
+      listener?.list(progress);
+    }
   } finally {
     sink.appender.close();
     sink.rejects.close();
@@ -206,7 +215,7 @@ async function commitPages(ctx: ListContext, walk: ListWalkState, request: ListR
     progress.pages++;
     progress.received += page.items.length;
     if (page.token?.completeListSize !== undefined) progress.completeListSize = page.token.completeListSize;
-    run.options.onProgress?.(progress);
+    run.options.progress?.list(progress);
   }
 }
 

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { OaiClient } from '../oai/client.ts';
 import { isDiskFull } from '../oai/errors.ts';
-import { HttpClient, type HttpOptions, type RetryEvent } from '../oai/http.ts';
+import { HttpClient, type HttpOptions } from '../oai/http.ts';
 import { redactUrl } from '../oai/secrets.ts';
 import type { Identify } from '../oai/types.ts';
 import type { SourceConfig } from '../config/config.ts';
@@ -15,6 +15,7 @@ import { defaultViewTemplate, ViewExports } from './eprints-views.ts';
 import { endsSource, InterruptedError, LockedError, NormalizerBugError, noted, STOPPED_CODES } from './errors.ts';
 import { harvestList } from './list.ts';
 import { harvestPartitioned, partitioned } from './partitions.ts';
+import { httpHooks } from './progress.ts';
 import { describeError, emptySourceSummary, enrichmentSummary, type ErrorSummary, type SourceSummary } from './summary.ts';
 
 /** A source that stopped because it was asked to, not because it failed. */
@@ -93,11 +94,10 @@ export function httpOptionsOf(source: SourceConfig): HttpOptions {
 }
 
 function sourceContext(run: RunContext, source: SourceConfig, log: Logger): SourceContext {
-  const onRetry = (event: RetryEvent) =>
-    log.warn({ verb: event.verb, url: event.url, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'retrying request');
-  const http = new HttpClient(httpOptionsOf(source), run.resources.pool, onRetry, run.options.signal);
+  const hooks = httpHooks({ log, source: source.id, progress: run.options.progress, stop: run.options.signal });
+  const http = new HttpClient(httpOptionsOf(source), run.resources.pool, hooks);
   const client = new OaiClient(source.baseUrl, http, { maxEmptyPages: source.maxEmptyPages, badTokenRetryDelayMs: Math.min(source.retry.baseDelayMs, 5_000) });
-  return { run, source, log, http, onRetry, client, summary: newSummary(source, 'ok'), prefixes: source.metadataPrefixes, views: viewExports(run, source, http, log) };
+  return { run, source, log, http, hooks, client, summary: newSummary(source, 'ok'), prefixes: source.metadataPrefixes, views: viewExports(run, source, http, log) };
 }
 
 function viewExports(run: RunContext, source: SourceConfig, http: HttpClient, log: Logger): ViewExports | undefined {
@@ -190,7 +190,7 @@ async function fetchStats(ctx: SourceContext): Promise<void> {
   const { source, run } = ctx;
   const stats = await fetchSourceStats({
     sourceId: source.id, baseUrl: source.baseUrl, config: source.stats!, state: run.resources.state,
-    http: { options: httpOptionsOf(source), pool: run.resources.pool, onRetry: ctx.onRetry, stop: run.options.signal },
+    http: { options: httpOptionsOf(source), pool: run.resources.pool, hooks: ctx.hooks },
     now: run.options.now ?? new Date(), months: run.options.statsMonths,
   });
   ctx.summary.stats = stats;

@@ -5,15 +5,6 @@ import type { WorksSummary } from '../sinks/works-output.ts';
 import type { CrossrefSummary } from './crossref-enrich.ts';
 import type { StatsSummary } from '../stats/fetch-stats.ts';
 
-export interface ListProgress {
-  source: string;
-  list: string;
-  pages: number;
-  received: number;
-  completeListSize: number | null;
-  startedAt: number;
-}
-
 export interface ErrorSummary {
   /** Stable: what scripts and the run's own decisions go by. */
   code: ErrorCode;

@@ -2,7 +2,7 @@
 // matching items to the source's records, storing the counts (docs: usage-statistics.md).
 import { ForbiddenError, HarvestError, HttpStatusError, RetryBudgetExhaustedError, type ErrorCode } from '../oai/errors.ts';
 import { redactText, registerSecret } from '../oai/secrets.ts';
-import { HttpClient, type HttpOptions, type HttpPool, type RetryEvent } from '../oai/http.ts';
+import { HttpClient, type HttpHooks, type HttpOptions, type HttpPool } from '../oai/http.ts';
 import { bulkMonthCounts, bulkMonthUrl, irstats2Endpoint, IRSTATS2_DOWNLOADS, parseIrstats2 } from './irstats2.ts';
 import { COUNTER_METRICS, counterOutcome, exceptionsOf, parseCounterReport, reportUrl, type CounterRow } from './counter.ts';
 import type { StateStore } from '../store/state.ts';
@@ -61,7 +61,7 @@ export interface StatsRequest {
   baseUrl: string;
   config: StatsConfig;
   state: StateStore;
-  http: { options: HttpOptions; pool: HttpPool; onRetry?: ((event: RetryEvent) => void) | undefined; stop?: AbortSignal | undefined };
+  http: { options: HttpOptions; pool: HttpPool; hooks?: HttpHooks | undefined };
   now: Date;
   /** A backfill: this many months back instead of the config's `months`. */
   months?: number | undefined;
@@ -92,7 +92,7 @@ export async function fetchSourceStats(request: StatsRequest): Promise<StatsSumm
   }
   // Redacted before any URL reaches an error or a log line, and wherever a server echoes it.
   registerSecret(apiKey);
-  const client = new HttpClient({ ...http.options, redactParams: ['api_key'] }, http.pool, http.onRetry, http.stop);
+  const client = new HttpClient({ ...http.options, redactParams: ['api_key'] }, http.pool, http.hooks);
   const fetch: StatsFetch = { request, client, apiKey, records: recordIndex(state, sourceId), summary };
   const months = monthsToFetch(request.now, request.months ?? config.months, state.downloads.fetchedMonths(sourceId));
   try {

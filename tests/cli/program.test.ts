@@ -1,6 +1,7 @@
 // The command line as a person meets it: through the real process, one line per problem.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeVersionProblem } from '../../src/cli/program.ts';
@@ -72,6 +73,35 @@ describe('the command line', () => {
     const retries = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; attempt?: number }).filter((l) => l.msg === 'retrying request');
     expect(retries.map((r) => r.attempt)).toEqual([1]);
   }, 30_000);
+
+  it('fails a source that takes the connection and never answers within 3 minutes with the defaults, saying what it waits for at least once a minute', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket.on('error', () => {})));
+    await new Promise<void>((ready) => silent.listen(0, '127.0.0.1', ready));
+    const { port } = silent.address() as AddressInfo;
+    const dir = tempDir();
+    const config = join(dir, 'sources.json');
+    writeFileSync(config, JSON.stringify({ sources: [{ id: 'hung', baseUrl: `http://127.0.0.1:${port}/oai` }] }));
+    const started = Date.now();
+    try {
+      const result = await cli(['run', '--config', config, '--out', join(dir, 'out')]);
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeLessThan(180_000);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^hung: the server took the connection but sent no answer within 60 s \(readTimeoutMs\) \[Identify http:\/\/127\.0\.0\.1:\d+\/oai\?verb=Identify\]$/m);
+      const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; time: number; source?: string; verb?: string; url?: string; givesUpAt?: string; retryAt?: string });
+      const told = logs.filter((l) => l.msg === 'waiting for an answer' || l.msg === 'retrying request');
+      // Every gap without a word, from the start to the failure, is under a minute.
+      const times = [started, ...told.map((l) => l.time), started + elapsed];
+      expect(Math.max(...times.slice(1).map((t, i) => t - times[i]!))).toBeLessThan(60_000);
+      for (const line of told) expect(line).toMatchObject({ source: 'hung', verb: 'Identify', url: expect.stringContaining(`127.0.0.1:${port}/oai?verb=Identify`) });
+      expect(told.find((l) => l.msg === 'waiting for an answer')!.givesUpAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(told.filter((l) => l.msg === 'retrying request')).toHaveLength(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  }, 200_000);
 
   it('says which Node.js it needs, and how to get it, on an older one', async () => {
     expect(nodeVersionProblem('v24.11.0')).toBeUndefined();

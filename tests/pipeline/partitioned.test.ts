@@ -65,8 +65,11 @@ describe('partitioned harvest', () => {
     let pages = 0;
     const interrupted = await harvest({
       config, outDir: out, logger: captureLogger().logger, parserThreads: 1, signal: stop.signal,
-      onProgress: () => {
-        if (++pages === 7) stop.abort();
+      progress: {
+        list: (p) => {
+          if (p.state === 'running' && p.pages > 0 && ++pages === 7) stop.abort();
+        },
+        wait: () => {},
       },
     });
     expect(interrupted.ok).toBe(false);
