@@ -253,7 +253,7 @@ function worksExportCommand(values: Record<string, unknown>): number {
 
 async function worksSnapshotCommand(state: StateStore, out: string): Promise<number> {
   const now = new Date();
-  const written = await writeWorksSnapshot(state, out, `snapshot-${now.toISOString()}`, now);
+  const written = await writeWorksSnapshot(state, out, `snapshot-${now.toISOString()}`, () => new Date());
   process.stdout.write(`${written.works} works written to ${worksFile(out)} (${written.probableDuplicates} groups of probable duplicates)\n`);
   return EXIT_OK;
 }

@@ -15,7 +15,10 @@ export interface WorksRun {
   runId: string;
   /** Downloads of the last 12 months count from this month. */
   since: string;
+  /** When the run started (a test's simulated time, or the real one). */
   now: Date;
+  /** The run's clock: `now`, advancing with real time, for what is stamped when it happens. */
+  clock: () => Date;
   /** works.jsonl is rewritten at most this often when works changed (0: by every such run). */
   snapshotEveryHours: number;
 }
@@ -30,8 +33,10 @@ export interface WorksRunOptions {
 /** Starts recomputing works for a run; until its change file is written, a run that dies leaves its touches to the next. */
 export function worksRun(state: StateStore, options: WorksRunOptions): WorksRun {
   const now = options.now ?? new Date();
+  const started = performance.now();
+  const clock = () => new Date(now.getTime() + Math.round(performance.now() - started));
   state.works.registerRun(options.runId, process.pid, hostname());
-  return { state, policy: options.policy, runId: options.runId, since: monthOf(now, 11), now, snapshotEveryHours: options.snapshotEveryHours ?? 0 };
+  return { state, policy: options.policy, runId: options.runId, since: monthOf(now, 11), now, clock, snapshotEveryHours: options.snapshotEveryHours ?? 0 };
 }
 
 /**

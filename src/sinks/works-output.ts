@@ -93,9 +93,9 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   // Untouched works leave the snapshots current: only a run that changed something rewrites
   // them, and with an interval only once it has passed.
   const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile) || !existsSync(tablesFile(outDir, 'works'));
-  summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.now, run.snapshotEveryHours));
+  summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.clock(), run.snapshotEveryHours));
   if (summary.snapshotWritten || !snapshot) {
-    snapshot = await writeWorksSnapshot(state, outDir, runId, run.now);
+    snapshot = await writeWorksSnapshot(state, outDir, runId, run.clock);
     summary.tables = snapshot.tables ?? null;
   }
   summary.total = state.works.count();

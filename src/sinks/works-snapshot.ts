@@ -31,7 +31,7 @@ const PATCH_AT_MOST = 0.2;
  * previous one is the file the state database last wrote, and written whole otherwise. One
  * process at a time: runs of other sources sharing the output folder wait their turn.
  */
-export async function writeWorksSnapshot(state: StateStore, outDir: string, run: string, now: Date, waitMs = 600_000): Promise<WorksSnapshotState> {
+export async function writeWorksSnapshot(state: StateStore, outDir: string, run: string, clock: () => Date, waitMs = 600_000): Promise<WorksSnapshotState> {
   const release = await waitForLock(worksSnapshotLockFile(outDir), waitMs);
   try {
     const path = worksFile(outDir);
@@ -59,7 +59,8 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
     void _dir;
     const file = statSync(path);
     const snapshot: WorksSnapshotState = {
-      run, writtenAt: now.toISOString(), works, probableDuplicates, behind: false, changeFilesSince: [],
+      // When the files were written, after any wait for the lock: what a reader of them needs to know.
+      run, writtenAt: clock().toISOString(), works, probableDuplicates, behind: false, changeFilesSince: [],
       written, ...(patchRefused ? { patchRefused } : {}), bytes: file.size, mtimeMs: file.mtimeMs, tables,
     };
     saveSnapshotState(state, outDir, snapshot);
@@ -110,7 +111,10 @@ export function snapshotDue(writtenAt: string, now: Date, everyHours: number): b
   // Without an interval it is always due: comparing clocks would let a run that started before
   // another (which wrote since) take the file for fresh and leave its own changes out of it.
   if (everyHours <= 0) return true;
-  return now.getTime() - Date.parse(writtenAt) >= everyHours * 3_600_000;
+  // A tenth of the interval (an hour at most) early is due: a daily cron run that reaches this
+  // point a minute sooner than yesterday's still writes today.
+  const interval = everyHours * 3_600_000;
+  return now.getTime() - Date.parse(writtenAt) >= interval - Math.min(interval / 10, 3_600_000);
 }
 
 function saveSnapshotState(state: StateStore, outDir: string, snapshot: WorksSnapshotState): void {

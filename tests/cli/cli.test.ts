@@ -69,8 +69,15 @@ describe('oai-harvester command line', () => {
     expect(result.stdout).toMatch(/^source\s+status\s+records/m);
     expect(result.stdout).toMatch(/^kar\s+ok\s+150\b/m);
     // JSON logs on stderr when it is not a terminal.
-    const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; source?: string });
-    expect(logs.some((l) => l.msg === 'source finished' && l.source === 'kar')).toBe(true);
+    const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; source?: string; time: number });
+    const finished = logs.find((l) => l.msg === 'source finished' && l.source === 'kar');
+    expect(finished).toBeDefined();
+    // works/snapshot.json is stamped when works.jsonl was written: after the harvest, before the run's end.
+    const run = JSON.parse(readFileSync(/^summary: (.+)$/m.exec(result.stdout)![1]!, 'utf8')) as { startedAt: string; finishedAt: string };
+    const writtenAt = Date.parse(JSON.parse(readFileSync(join(dir, 'out', 'works', 'snapshot.json'), 'utf8')).writtenAt);
+    expect(writtenAt).toBeGreaterThanOrEqual(finished!.time);
+    expect(writtenAt).toBeLessThanOrEqual(Date.parse(run.finishedAt));
+    expect(writtenAt).toBeGreaterThan(Date.parse(run.startedAt));
   });
 
   it('exits 2 on usage and configuration errors, naming file, source and field', async () => {

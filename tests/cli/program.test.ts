@@ -72,6 +72,9 @@ describe('the command line', () => {
     expect(result.stdout).toMatch(/^closed: .*ECONNREFUSED/m);
     const retries = result.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; attempt?: number }).filter((l) => l.msg === 'retrying request');
     expect(retries.map((r) => r.attempt)).toEqual([1]);
+    // It harvested nothing: no empty works.jsonl, no tables.
+    expect(existsSync(join(dir, 'out', 'works.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'out', 'tables'))).toBe(false);
   }, 30_000);
 
   it('fails a source that takes the connection and never answers within 3 minutes with the defaults, saying what it waits for at least once a minute', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { updateWorks } from '../../src/sinks/works-output.ts';
 import { worksRun } from '../../src/dedupe/recompute-works.ts';
-import { worksFile, writeWorksSnapshot, worksSnapshotLockFile } from '../../src/sinks/works-snapshot.ts';
+import { snapshotDue, worksFile, writeWorksSnapshot, worksSnapshotLockFile } from '../../src/sinks/works-snapshot.ts';
 import { workId } from '../../src/dedupe/merge-work.ts';
 import { COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord } from '../../src/formats/common-record.ts';
 import { acquireLock } from '../../src/store/source-lock.ts';
@@ -127,12 +127,28 @@ describe('works.jsonl after a run that changed some works', () => {
     await run();
     const held = acquireLock(worksSnapshotLockFile(out));
     expect(held.acquired).toBe(true);
-    await expect(writeWorksSnapshot(state, out, 'blocked', new Date(), 300)).rejects.toThrow(new RegExp(`being written by process ${process.pid} .*gave up after 0 s`));
+    await expect(writeWorksSnapshot(state, out, 'blocked', () => new Date(), 300)).rejects.toThrow(new RegExp(`being written by process ${process.pid} .*gave up after 0 s`));
     // Released while it waits: the wait lets the holder's own timers run, and then it writes.
-    const waiting = writeWorksSnapshot(state, out, 'waited', new Date(), 10_000);
-    setTimeout(() => held.acquired && held.release(), 300);
-    expect((await waiting).run).toBe('waited');
+    const waiting = writeWorksSnapshot(state, out, 'waited', () => new Date(), 10_000);
+    let releasedAt = 0;
+    setTimeout(() => held.acquired && (held.release(), (releasedAt = Date.now())), 300);
+    const waited = await waiting;
+    expect(waited.run).toBe('waited');
+    // Stamped when written, after the wait: not when the writer started waiting.
+    expect(Date.parse(waited.writtenAt)).toBeGreaterThanOrEqual(releasedAt);
+    expect(JSON.parse(readFileSync(join(out, 'works', 'snapshot.json'), 'utf8')).writtenAt).toBe(waited.writtenAt);
     expect(state.snapshots.state()?.run).toBe('waited');
-    expect((await writeWorksSnapshot(state, out, 'free', new Date())).run).toBe('free');
+    expect((await writeWorksSnapshot(state, out, 'free', () => new Date())).run).toBe('free');
+  });
+
+  it('is due once its interval has passed, or nearly: a daily run a minute quicker than yesterday\'s still writes', () => {
+    const written = '2026-11-30T02:10:00.000Z';
+    const at = (iso: string) => new Date(iso);
+    expect(snapshotDue(written, at('2026-12-01T02:09:00Z'), 24)).toBe(true);
+    expect(snapshotDue(written, at('2026-12-01T01:10:00Z'), 24)).toBe(true);
+    expect(snapshotDue(written, at('2026-12-01T01:09:00Z'), 24)).toBe(false);
+    expect(snapshotDue(written, at('2026-11-30T03:04:00Z'), 1)).toBe(true);
+    expect(snapshotDue(written, at('2026-11-30T03:03:00Z'), 1)).toBe(false);
+    expect(snapshotDue(written, at('2026-11-30T02:10:00Z'), 0)).toBe(true);
   });
 });
