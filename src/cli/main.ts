@@ -235,10 +235,11 @@ function statusCommand(values: Record<string, unknown>): number {
 /** `works export`: --out is the file written here, so the state is found by --state (default output/state.sqlite). */
 function worksExportCommand(values: Record<string, unknown>): number {
   const format = values['format'] as 'bibtex' | 'csl-json';
-  const stateFile = resolve(String(values['state']));
+  // --out is the output folder here too, as for every command: the file written is --file.
+  const { stateFile } = outputPaths(values);
   const state = existingState(stateFile);
   try {
-    const file = values['out'] === undefined ? undefined : resolve(String(values['out']));
+    const file = values['file'] === undefined ? undefined : resolve(String(values['file']));
     if (!file) {
       exportWorks(state.works.all(), format, (text) => process.stdout.write(text));
       return EXIT_OK;

@@ -93,8 +93,8 @@ SIGINT/SIGTERM after committing the current page.`);
   command(works, 'snapshot', 'write works.jsonl and the tables now').addOption(out()).addOption(state()).addOption(logLevel()).action(act(handlers.worksSnapshot));
   command(works, 'export', 'every active work as BibTeX or CSL-JSON')
     .addOption(new Option('--format <format>', 'citation format').choices(['bibtex', 'csl-json']).makeOptionMandatory())
-    .option('--out <file>', 'the file written (default: standard output)')
-    .addOption(new Option('--state <file>', 'state database').default('output/state.sqlite')).addOption(logLevel())
+    .option('--file <file>', 'the file written (default: standard output)')
+    .addOption(out()).addOption(state()).addOption(logLevel())
     .action(act(handlers.worksExport));
 
   const stats = command(program, 'stats', 'download statistics');

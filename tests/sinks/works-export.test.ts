@@ -48,7 +48,7 @@ afterAll(() => kent.stop());
 describe('works export', () => {
   it('writes BibTeX that the same parser reads back to the same DOIs and titles, one entry per active work', async () => {
     const file = join(dir, 'works.bib');
-    const run = await cli(['works', 'export', '--format', 'bibtex', '--out', file, '--state', stateFile]);
+    const run = await cli(['works', 'export', '--format', 'bibtex', '--file', file, '--state', stateFile]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`5 works written to ${file} as bibtex`);
     const back = readBibtex(readFileSync(file, 'utf8'), 'published');
@@ -64,9 +64,10 @@ describe('works export', () => {
     expect(special).toMatch(/doi = \{10\.3399\/bjgp\.2020\.0917\},\n {2}url = \{https:\/\/doi\.org\/10\.3399\/bjgp\.2020\.0917\}/);
   });
 
-  it('writes CSL-JSON that validates against the CSL-JSON schema, to standard output without --out', async () => {
-    const run = await cli(['works', 'export', '--format', 'csl-json', '--state', stateFile]);
+  it('writes CSL-JSON that validates against the CSL-JSON schema, to standard output without --file, from the output folder --out as every command', async () => {
+    const run = await cli(['works', 'export', '--format', 'csl-json', '--out', join(dir, 'out')]);
     expect(run.code).toBe(0);
+    expect((await cli(['works', 'export', '--format', 'csl-json', '--state', stateFile])).stdout).toBe(run.stdout);
     const items = JSON.parse(run.stdout) as Record<string, unknown>[];
     if (!validateCsl(items)) throw new Error(JSON.stringify(validateCsl.errors));
     expect(items).toHaveLength(5);
