@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   const log = () => (logger ??= createLogger('info', { print: display?.print }));
   const handlers: Handlers = {
     run: (values) => runCommand(values, { logger: log(), display }),
-    schedule: (values) => scheduleCommand(values, log()),
+    schedule: (values) => scheduleCommand(values, { logger: log(), display }),
     status: (values) => statusCommand(values),
     identify: (_values, [url]) => inspectCommand('identify', url!, undefined),
     formats: (values, [url]) => inspectCommand('formats', url!, values['identifier'] as string | undefined),
@@ -211,13 +211,13 @@ function stopOnSignals(logger: Logger) {
   return stop;
 }
 
-async function scheduleCommand(values: Record<string, unknown>, logger: Logger): Promise<number> {
+async function scheduleCommand(values: Record<string, unknown>, { logger, display }: { logger: Logger; display: TerminalDisplay | undefined }): Promise<number> {
   const config = configOption(values);
   const concurrency = concurrencyOption(values);
   const { out, stateFile } = writableOutput(values);
   const stop = stopOnSignals(logger);
   const summary = await runSchedule({
-    config, outDir: out, stateFile, logger, signal: stop.signal, concurrency,
+    config, outDir: out, stateFile, logger, signal: stop.signal, concurrency, progress: display,
   });
   stop.release();
   logger.info({ ...summary }, 'schedule stopped');

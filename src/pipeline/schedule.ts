@@ -7,7 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { BibtexSourceConfig, HarvestConfig, SourceConfig } from '../config/config.ts';
 import { ConfigError } from '../config/config.ts';
-import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type RunSummary } from './harvest.ts';
+import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type ProgressListener, type RunSummary } from './harvest.ts';
 
 export interface ScheduleOptions {
   config: HarvestConfig;
@@ -21,6 +21,8 @@ export interface ScheduleOptions {
   /** Start a source at once when its last scheduled time passed without a successful run since (default true). */
   catchUp?: boolean | undefined;
   parserThreads?: number | undefined;
+  /** Told of each run's lists and waits (a terminal display). */
+  progress?: ProgressListener | undefined;
   /** Called after each run (tests, monitoring hooks). */
   onRun?: ((run: RunSummary) => void) | undefined;
 }
@@ -63,7 +65,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
     void queue.add(async () => {
       try {
         if (signal.aborted) return;
-        const run = await harvest({ config, outDir, stateFile, sourceIds: [source.id], logger, signal, resources });
+        const run = await harvest({ config, outDir, stateFile, sourceIds: [source.id], logger, signal, resources, progress: options.progress });
         summary.runs++;
         // A run stopped by the signal resumes next time: it did not fail.
         if (run.sources.some((s) => s.status === 'failed' && !wasInterrupted(s))) summary.failedRuns++;
