@@ -1,20 +1,16 @@
 // HTTP for one source: politeness, timeouts, retries within a budget, decompression and
 // a size cap. Knows nothing of OAI-PMH beyond "is this body worth retrying".
-import { gunzip, inflate, inflateRaw } from 'node:zlib';
-import { promisify } from 'node:util';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import {
-  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NoAnswerError, NotOaiResponseError, RequestDeadlineError, ResponseTooLargeError,
+  ForbiddenError, HarvestError, HttpStatusError, NetworkError, NoAnswerError, NotOaiResponseError, RequestDeadlineError,
   RetryBudgetExhaustedError, StoppedError, XmlError, type ErrorCode, type ErrorContext,
 } from './errors.ts';
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
 import { backoffDelay, parseRetryAfter } from './retry-after.ts';
+import { decompress, readBody, type RequestWatch } from './response-body.ts';
 import { quoteStart } from './xml.ts';
 import { redactUrl } from './secrets.ts';
 
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-const inflateRawAsync = promisify(inflateRaw);
 
 export interface RetryPolicy {
   /** Attempts per request for network errors, timeouts, 429 and 5xx. */
@@ -53,9 +49,6 @@ export interface HttpOptions {
   accept?: string | undefined;
 }
 
-/** How much of a 5xx or 429 body is read (its start is quoted in the error), and of a 4xx (an OAI-PMH error document). */
-const ERROR_BODY_BYTES = 64 * 1024;
-const OAI_ERROR_BODY_BYTES = 1024 * 1024;
 
 /** Attempts at a host that never answered and cannot be reached, or does not answer. */
 const NEVER_ANSWERED_ATTEMPTS = 2;
@@ -108,7 +101,7 @@ export interface WaitEvent {
   verb: string | undefined;
   attempt: number;
   /** 'headers' until the server starts answering, then 'body' while it is read. */
-  phase: 'headers' | 'body';
+  phase: RequestWatch['phase'];
   waitedMs: number;
   /** Bytes of the body read so far. */
   bytes: number;
@@ -293,11 +286,12 @@ export class HttpClient {
           throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
         }
         reading.phase = 'body';
-        const { raw, size, cutShort } = await this.readBody(response, { ctx, ended, reading });
+        const { raw, size, cutShort } = await readBody(response, { ctx, ended, reading, maxResponseBytes: this.options.maxResponseBytes });
         this.stats.wireBytes += size;
         const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
         // The start of a compressed error page cut short may not inflate: its raw bytes serve the quote.
-        const body = cutShort ? await this.decompress(raw, encoding, ctx).catch(() => raw) : await this.decompress(raw, encoding, ctx);
+        const inflated = () => decompress(raw, { encoding, ctx, maxOutputLength: this.options.maxResponseBytes });
+        const body = cutShort ? await inflated().catch(() => raw) : await inflated();
         const retryAfter = response.headers['retry-after'];
         const result: HttpResponse & { retryAfter?: string } = { status: response.statusCode, body, url: ctx.url ?? url.href, wireBytes: size, headers: response.headers };
         if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
@@ -352,85 +346,8 @@ export class HttpClient {
     });
   }
 
-  /**
-   * The body's bytes, within the size cap. A failing response is read only as far as its
-   * message needs: a 100 MB error page is quoted from its start, and an OAI-PMH error document is small.
-   */
-  private async readBody(response: Dispatcher.ResponseData, read: BodyRead): Promise<{ raw: Buffer; size: number; cutShort: boolean }> {
-    const { ctx, ended, reading } = read;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const errorLimit = response.statusCode >= 500 || response.statusCode === 429 ? ERROR_BODY_BYTES : response.statusCode >= 400 ? OAI_ERROR_BODY_BYTES : undefined;
-    let cutShort = false;
-    const declared = Number(response.headers['content-length']);
-    let whole = errorLimit === undefined && Number.isInteger(declared) && declared > 0 && declared <= this.options.maxResponseBytes
-      ? Buffer.allocUnsafe(declared) : undefined;
-    try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        reading.bytes = size;
-        reading.lastByteAt = Date.now();
-        if (errorLimit !== undefined && size > errorLimit) {
-          chunks.push(chunk.subarray(0, chunk.length - (size - errorLimit)));
-          size = errorLimit;
-          cutShort = true;
-          response.body.destroy();
-          break;
-        }
-        if (size > this.options.maxResponseBytes) {
-          response.body.destroy();
-          throw new ResponseTooLargeError(`response larger than the cap of ${this.options.maxResponseBytes} bytes`, { ...ctx, stage: 'http' });
-        }
-        // With a Content-Length the body is copied once into its final buffer, not held twice.
-        if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
-        else {
-          if (whole) chunks.push(whole.subarray(0, size - chunk.length));
-          whole = undefined;
-          chunks.push(chunk);
-        }
-      }
-    } catch (error) {
-      if (error instanceof HarvestError) throw error;
-      throw ended(error);
-    }
-    const raw = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-    return { raw, size, cutShort };
-  }
-
-  private async decompress(raw: Buffer, encoding: string, ctx: ErrorContext): Promise<Uint8Array> {
-    const maxOutputLength = this.options.maxResponseBytes;
-    try {
-      // gzip is recognised by its magic bytes, announced or not (metha does the same).
-      if (raw[0] === 0x1f && raw[1] === 0x8b) return await gunzipAsync(raw, { maxOutputLength });
-      if (encoding === 'deflate') {
-        // "deflate" is zlib-wrapped per the RFC, raw in some servers' hands.
-        return raw[0] === 0x78 ? await inflateAsync(raw, { maxOutputLength }) : await inflateRawAsync(raw, { maxOutputLength });
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new ResponseTooLargeError(`decompressed response larger than the cap of ${maxOutputLength} bytes`, { ...ctx, stage: 'http' });
-      }
-      // A body cut off mid-stream fails to inflate: a transport fault, worth a retry.
-      throw new NetworkError(`the compressed body is corrupt or cut off: ${(error as Error).message}`, { ...ctx, stage: 'http' }, { cause: error });
-    }
-    return raw;
-  }
 }
 
-
-/** A request in flight, as its waiting notices describe it. */
-interface RequestWatch {
-  phase: WaitEvent['phase'];
-  bytes: number;
-  lastByteAt: number;
-  stop: () => void;
-}
-
-interface BodyRead {
-  ctx: ErrorContext;
-  ended: (error: unknown) => HarvestError;
-  reading: RequestWatch;
-}
 
 /** The `code` of an error or of the errors it wraps (undici's, Node's). */
 function causeCode(error: unknown): string | undefined {
