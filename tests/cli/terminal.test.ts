@@ -1,6 +1,6 @@
 // The run as a person sees it in a real terminal (tmux): a progress line per list, retry waits
 // counted down, log lines above the display and never torn by it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,5 +56,28 @@ describe('a run on a terminal', () => {
     expect(last.some((l) => PROGRESS_LINE.test(l))).toBe(false);
     expect(last.findLast((l) => /^dspace +ok +1500 /.test(l))).toBeDefined();
     expect(last.findLast((l) => LOG_LINE.test(l) && l.includes('dspace: retrying request'))).toMatch(/"attempt":\d,"attempts":6,/);
+  }, 60_000);
+
+  it('on Ctrl-C commits the page in hand, takes the display off, and records the source as interrupted, exit 130', async () => {
+    const dir = tempDir();
+    demo = await startProgressDemo(dir, { kar: 4000, dspace: 3000 });
+    socket = `oai-harvester-test-${process.pid}-c`;
+    const done = join(dir, 'exit-code');
+    const out = join(dir, 'out');
+    const command = `'${process.execPath}' '${MAIN}' run --config '${demo.config}' --out '${out}'; echo $? > '${done}'; sleep 60`;
+    tmux(socket, 'new-session', '-d', '-s', 'run', '-x', '2000', '-y', '60', command);
+    const screen = () => tmux(socket!, 'capture-pane', '-p', '-t', 'run').split('\n').filter((l) => l.trim() !== '');
+    while (!screen().some((l) => /^kar oai_dc: [\d,]+\/4,000 records \(([1-9]\d*)%\)/.test(l))) await new Promise((r) => setTimeout(r, 50));
+    tmux(socket, 'send-keys', '-t', 'run', 'C-c');
+    while (!existsSync(done)) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(done, 'utf8').trim()).toBe('130');
+    const last = screen();
+    expect(last.some((l) => PROGRESS_LINE.test(l))).toBe(false);
+    expect(last.find((l) => l.startsWith('kar '))).toMatch(/^kar\s+interrupted\s/);
+    expect(last.some((l) => /WARN: stopping after the current page/.test(l))).toBe(true);
+    // Not healthy (status exits 1), but interrupted: not failing, not stale.
+    const status = spawnSync(process.execPath, [MAIN, 'status', '--json', '--config', demo.config, '--out', out], { encoding: 'utf8' });
+    expect(status.status).toBe(1);
+    expect(JSON.parse(status.stdout).sources.find((s: { source: string }) => s.source === 'kar')).toMatchObject({ health: 'interrupted', lastRun: { status: 'interrupted' } });
   }, 60_000);
 });
