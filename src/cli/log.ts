@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { redactText } from '../oai/secrets.ts';
 
 /** Every line, whatever it holds, leaves with its secrets replaced. */
@@ -17,6 +17,8 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
   if (options.pretty ?? process.stderr.isTTY === true) {
     // Formatted here, not in a transport's thread, so each line can go above the progress display.
     // One line per entry, the source first: a person reads a run's log as it scrolls by.
+    // Required here, for a person only: a run under cron never loads it.
+    const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     const pretty = prettyFactory({
       colorize: true, singleLine: true, ignore: 'pid,hostname,source', translateTime: 'SYS:HH:MM:ss',
       messageFormat: '{if source}{source}: {end}{msg}',

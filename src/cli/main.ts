@@ -19,7 +19,6 @@ import { describeError } from '../pipeline/harvest.ts';
 import { StateStore } from '../store/state.ts';
 import { explainWork, findWork } from './works-show.ts';
 import { worksFile, writeWorksSnapshot } from '../sinks/works-snapshot.ts';
-import { exportWorks, exportWorksToFile } from '../sinks/works-export.ts';
 import { writeAudit } from '../audit/write-audit.ts';
 import { redactText } from '../oai/secrets.ts';
 import { unknownLines } from '../audit/audit-report.ts';
@@ -62,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram({
     version: VERSION, handlers,
     onAction: async (handler, values, args) => {
-      display = terminalDisplay();
+      display = await terminalDisplay();
       logger = createLogger(String(values['logLevel'] ?? 'info'), { print: display?.print });
       code = await handler(values, args);
     },
@@ -233,12 +232,14 @@ function statusCommand(values: Record<string, unknown>): number {
 }
 
 /** `works export`: --out is the file written here, so the state is found by --state (default output/state.sqlite). */
-function worksExportCommand(values: Record<string, unknown>): number {
+async function worksExportCommand(values: Record<string, unknown>): Promise<number> {
   const format = values['format'] as 'bibtex' | 'csl-json';
   // --out is the output folder here too, as for every command: the file written is --file.
   const { stateFile } = outputPaths(values);
   const state = existingState(stateFile);
   try {
+    // Loaded by this command only: LaTeX's tables cost every other command 16 MB.
+    const { exportWorks, exportWorksToFile } = await import('../sinks/works-export.ts');
     const file = values['file'] === undefined ? undefined : resolve(String(values['file']));
     if (!file) {
       exportWorks(state.works.all(), format, (text) => process.stdout.write(text));

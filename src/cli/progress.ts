@@ -1,6 +1,5 @@
 // The progress display on a terminal: one line per running list, and per source waiting, redrawn
 // in place by log-update; log lines are printed above it, never through it.
-import { createLogUpdate } from 'log-update';
 import type { ListProgress, ProgressListener, SourceWait } from '../pipeline/harvest.ts';
 
 /** How often the lines are redrawn at most, and at least while anything waits (its countdown). */
@@ -15,8 +14,10 @@ export interface TerminalDisplay extends ProgressListener {
 }
 
 /** A display on `stream` when it is a terminal; undefined elsewhere (cron, pipes, CI). */
-export function terminalDisplay(stream: NodeJS.WriteStream = process.stderr): TerminalDisplay | undefined {
+export async function terminalDisplay(stream: NodeJS.WriteStream = process.stderr): Promise<TerminalDisplay | undefined> {
   if (!stream.isTTY) return undefined;
+  // Loaded for a terminal only: unattended runs never pay for it.
+  const { createLogUpdate } = await import('log-update');
   const update = createLogUpdate(stream);
   const lists = new Map<string, ListProgress>();
   const waits = new Map<string, SourceWait>();

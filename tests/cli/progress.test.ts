@@ -50,14 +50,14 @@ function fakeTerminal() {
 }
 
 describe('the terminal display', () => {
-  it('is off when the output is not a terminal', () => {
+  it('is off when the output is not a terminal', async () => {
     const stream = new Writable({ write: (_c, _e, done) => done() }) as Writable & NodeJS.WriteStream;
-    expect(terminalDisplay(stream)).toBeUndefined();
+    expect(await terminalDisplay(stream)).toBeUndefined();
   });
 
   it('prints log lines above its lines and draws them again below, and leaves nothing behind when closed', async () => {
     const { stream, text } = fakeTerminal();
-    const display = terminalDisplay(stream)!;
+    const display = (await terminalDisplay(stream))!;
     display.list(list({ startedAt: Date.now() }));
     display.print('[12:00:00] WARN: kar: retrying request\n');
     const afterLog = text();
