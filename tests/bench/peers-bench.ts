@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeTempDirs, tempDir } from '../support/run.ts';
+import { profileStages } from './stage-profile.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const N = Number(process.env['BENCH_RECORDS'] ?? 20_000);
@@ -94,12 +95,14 @@ async function walk(url: string, mode: 'walk' | 'chosen'): Promise<Row> {
   return row(mode === 'walk' ? 'bare HTTP walk (Node, undici)' : 'fast-xml-parser alone (walk + parse)', r.records, wallS, usage);
 }
 
-async function ours(url: string, commonRecord: boolean): Promise<Row> {
+/** One harvest: through the bin (its shebang's Node flags), or as `node dist/cli/bin.js` with none, as a systemd unit may start it. */
+async function ours(url: string, commonRecord: boolean, start: 'bin' | 'plain' = 'bin'): Promise<Row> {
   const dir = tempDir('oai-bench-');
   const config = join(dir, 'sources.json');
   writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
   const out = join(dir, 'out');
-  const { wallS, usage } = await measured([...binFlags, join(root, 'dist/cli/bin.js'), 'run', '--config', config, '--out', out, '--log-level', 'warn']);
+  const flags = start === 'bin' ? binFlags : [];
+  const { wallS, usage } = await measured([...flags, join(root, 'dist/cli/bin.js'), 'run', '--config', config, '--out', out, '--log-level', 'warn']);
   const ids = new Set<string>();
   let lines = 0;
   const recordsDir = join(out, 'records', 'bench');
@@ -111,7 +114,8 @@ async function ours(url: string, commonRecord: boolean): Promise<Row> {
     }
   }
   const received = lines === ids.size ? ids.size : `${ids.size} (${lines - ids.size} twice)`;
-  return row(`oai-harvester, ${commonRecord ? 'default (common record, works)' : 'raw (commonRecord: false)'}`, received, wallS, usage);
+  const started = start === 'plain' ? ', as node dist/cli/bin.js (no flags)' : '';
+  return row(`oai-harvester, ${commonRecord ? 'default (common record, works)' : 'raw (commonRecord: false)'}${started}`, received, wallS, usage);
 }
 
 /**
@@ -161,11 +165,14 @@ const server = await startServer(provider, N);
 process.stdout.write(`server: ${server.name}, ${N} oai_dc records, ${PAGE} per page, ${server.url}\n`);
 try {
   const limit = await walk(server.url, 'walk');
-  const rows: Row[] = [limit, await walk(server.url, 'chosen'), await ours(server.url, true), await ours(server.url, false)];
+  const rows: Row[] = [limit, await walk(server.url, 'chosen'), await ours(server.url, true), await ours(server.url, true, 'plain'), await ours(server.url, false)];
   const wanted = (process.env['BENCH_PEERS'] ?? 'curl node-oai-pmh catmandu http-oai').split(/\s+/).filter(Boolean);
   const peerRows = (provider ? wanted : wanted.filter((p) => p === 'node-oai-pmh' || p === 'curl')).map((p) => peer(p, server.url)).filter((r): r is Row => r !== undefined);
   rows.push(...peerRows);
   print(`${N} records against ${server.name}; the limit is the bare HTTP walk`, rows, limit, [rows[1]!, ...peerRows.filter((p) => !p.tool.startsWith('curl'))]);
+  // Where the default pipeline's CPU goes (one more run, under the profiler, which slows it a little).
+  process.stdout.write(`\nThe default pipeline's CPU by stage (${N} records, through the bin, every thread; idle time left out)\n`);
+  console.table(await profileStages(server.url, binFlags));
 } finally {
   server.stop();
 }
