@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
-// The program's entry, and the only module that runs on import. The small young generation
-// bounds peak memory on long harvests (see the benchmark).
+// The program's entry, and the only module that runs on import. `run` and `schedule` bound
+// their memory themselves (a worker thread with a small young generation), started this way or
+// not; the flag keeps the other commands that read the whole store (works snapshot, audit) small too.
 // The version is checked before anything that needs Node.js 24 (node:sqlite) is loaded.
 import { nodeVersionProblem } from './program.ts';
 

@@ -10,8 +10,8 @@ import { irstats2Endpoint } from '../stats/irstats2.ts';
 import { isDatestamp } from '../oai/dates.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
 import { identify, itemDownloads, listMetadataFormats, listSets } from '../pipeline/quick.ts';
-import { harvest } from '../pipeline/harvest.ts';
-import { createLogger } from './log.ts';
+import { harvestInWorker, scheduleInWorker } from '../pipeline/in-worker.ts';
+import { createLogger, logOutput } from './log.ts';
 import { buildProgram, type Handlers } from './program.ts';
 import { terminalDisplay, type TerminalDisplay } from './progress.ts';
 import { oneLineReason, runTable } from './report.ts';
@@ -22,7 +22,6 @@ import { worksFile, writeWorksSnapshot } from '../sinks/works-snapshot.ts';
 import { writeAudit } from '../audit/write-audit.ts';
 import { redactText } from '../oai/secrets.ts';
 import { unknownLines } from '../audit/audit-report.ts';
-import { runSchedule } from '../pipeline/schedule.ts';
 import { statusReport } from '../pipeline/status.ts';
 import { formatStatus } from './status-text.ts';
 
@@ -45,9 +44,12 @@ export async function main(argv: string[]): Promise<number> {
   // On a terminal, log lines go above the progress display of a run.
   let display: TerminalDisplay | undefined;
   const log = () => (logger ??= createLogger('info', { print: display?.print }));
+  // Where the lines of the run's worker thread go: the same output as this thread's logger.
+  let logLine: (line: string) => void = (line) => void process.stderr.write(line);
+  const terminal = (values: Record<string, unknown>): CommandTerminal => ({ logger: log(), display, logLine, logLevel: String(values['logLevel'] ?? 'info') });
   const handlers: Handlers = {
-    run: (values) => runCommand(values, { logger: log(), display }),
-    schedule: (values) => scheduleCommand(values, { logger: log(), display }),
+    run: (values) => runCommand(values, terminal(values)),
+    schedule: (values) => scheduleCommand(values, terminal(values)),
     status: (values) => statusCommand(values),
     identify: (_values, [url]) => inspectCommand('identify', url!, undefined),
     formats: (values, [url]) => inspectCommand('formats', url!, values['identifier'] as string | undefined),
@@ -62,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     version: VERSION, handlers,
     onAction: async (handler, values, args) => {
       display = await terminalDisplay();
+      logLine = logOutput({ print: display?.print });
       logger = createLogger(String(values['logLevel'] ?? 'info'), { print: display?.print });
       code = await handler(values, args);
     },
@@ -128,7 +131,15 @@ function existingState(stateFile: string): StateStore {
   return StateStore.open(stateFile);
 }
 
-async function runCommand(values: Record<string, unknown>, { logger, display }: { logger: Logger; display: TerminalDisplay | undefined }): Promise<number> {
+/** What a long command writes to: its logger, the worker's log lines, the progress display. */
+interface CommandTerminal {
+  logger: Logger;
+  logLine: (line: string) => void;
+  logLevel: string;
+  display: TerminalDisplay | undefined;
+}
+
+async function runCommand(values: Record<string, unknown>, { logger, logLine, logLevel, display }: CommandTerminal): Promise<number> {
   const config = configOption(values);
   const sourceIds = (values['source'] as string[] | undefined) ?? [];
   const known = [...config.sources, ...config.bibtexSources].map((s) => s.id);
@@ -149,10 +160,9 @@ async function runCommand(values: Record<string, unknown>, { logger, display }: 
   }
   const paths = writableOutput(values);
   const stop = stopOnSignals(logger);
-  const run = await harvest({
-    signal: stop.signal,
-    statsMonths,
-    config,
+  // In a worker thread of bounded memory, however this process was started.
+  const run = await harvestInWorker({
+    configFile: config.file,
     outDir: paths.out,
     stateFile: paths.stateFile,
     sourceIds,
@@ -160,9 +170,9 @@ async function runCommand(values: Record<string, unknown>, { logger, display }: 
     until: values['until'] as string | undefined,
     full: values['full'] === true,
     concurrency,
-    logger,
-    progress: display,
-  });
+    statsMonths,
+    logLevel,
+  }, { onLog: logLine, progress: display, signal: stop.signal });
   stop.release();
   display?.close();
   process.stdout.write(`${runTable(run)}\n`);
@@ -210,14 +220,12 @@ function stopOnSignals(logger: Logger) {
   return stop;
 }
 
-async function scheduleCommand(values: Record<string, unknown>, { logger, display }: { logger: Logger; display: TerminalDisplay | undefined }): Promise<number> {
+async function scheduleCommand(values: Record<string, unknown>, { logger, logLine, logLevel, display }: CommandTerminal): Promise<number> {
   const config = configOption(values);
   const concurrency = concurrencyOption(values);
   const { out, stateFile } = writableOutput(values);
   const stop = stopOnSignals(logger);
-  const summary = await runSchedule({
-    config, outDir: out, stateFile, logger, signal: stop.signal, concurrency, progress: display,
-  });
+  const summary = await scheduleInWorker({ configFile: config.file, outDir: out, stateFile, concurrency, logLevel }, { onLog: logLine, progress: display, signal: stop.signal });
   stop.release();
   logger.info({ ...summary }, 'schedule stopped');
   return EXIT_OK;

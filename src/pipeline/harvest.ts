@@ -48,6 +48,9 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
     // mount missing): this run changed nothing, so it writes nothing, and never leaves an empty
     // works.jsonl behind a failure.
     const idle = summaries.length > 0 && summaries.every((s) => s.status === 'locked' || (s.status !== 'ok' && s.pages === 0));
+    // No page is left to parse: the parser threads go before the works and tables are written,
+    // where the run's memory peaks. Shared resources (a schedule's) stay for the next run.
+    if (!options.resources) await resources.workers.close();
     // Before the works are written, so they are written once, with the publisher's copies in.
     const crossref = options.signal?.aborted || idle ? undefined : await enrichFromCrossref(run);
     // Works are recomputed even when a source failed: its committed pages count.

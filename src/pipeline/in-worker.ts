@@ -1,0 +1,102 @@
+// A run, or a schedule, in a worker thread of its own whose young generation is bounded: the
+// peak memory is the same however the process was started, with V8 flags or without (a
+// systemd unit, `node dist/cli/bin.js`, a library user). The caller's thread keeps the
+// terminal, the signals and the log output; the worker sends it log lines, progress and the
+// summary.
+import { Worker } from 'node:worker_threads';
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
+import { ConfigError } from '../config/config.ts';
+import type { RunSummary } from './summary.ts';
+import type { ProgressListener } from './progress.ts';
+import type { ScheduleSummary } from './schedule.ts';
+
+/**
+ * The young generation's limit: three semi-spaces of 8 MB, as `--max-semi-space-size=8` gives.
+ * V8's default lets it grow to 64 MB, and a harvest's main thread then peaks about 110 MB higher.
+ */
+export const RUN_YOUNG_GENERATION_MB = 24;
+
+/** What a run in a worker is given: plain values only (the worker reads the config file itself). */
+export interface PortableRun {
+  configFile: string;
+  outDir: string;
+  stateFile?: string | undefined;
+  sourceIds?: string[] | undefined;
+  from?: string | undefined;
+  until?: string | undefined;
+  full?: boolean | undefined;
+  concurrency?: number | undefined;
+  statsMonths?: number | undefined;
+  logLevel: string;
+}
+
+export type PortableSchedule = Pick<PortableRun, 'configFile' | 'outDir' | 'stateFile' | 'concurrency' | 'logLevel'>;
+
+export type WorkerJob = { kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule };
+
+/** Messages from the worker, in the order it sent them. */
+export type WorkerMessage =
+  | { type: 'log'; line: string }
+  | { type: 'list'; progress: Parameters<ProgressListener['list']>[0] }
+  | { type: 'wait'; source: string; wait: Parameters<ProgressListener['wait']>[1] }
+  | { type: 'done'; result: RunSummary | ScheduleSummary }
+  | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } };
+
+export interface WorkerHooks {
+  /** Each log line (pino JSON, secrets already replaced), as the worker wrote it. */
+  onLog: (line: string) => void;
+  progress?: ProgressListener | undefined;
+  /** Aborted: the worker finishes the page in hand, commits it and stops, as a run in this thread would. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A harvest run in a worker thread; resolves with its summary. */
+export function harvestInWorker(options: PortableRun, hooks: WorkerHooks): Promise<RunSummary> {
+  return inWorker({ kind: 'run', options }, hooks) as Promise<RunSummary>;
+}
+
+/** A schedule in a worker thread, until `hooks.signal` aborts. */
+export function scheduleInWorker(options: PortableSchedule, hooks: WorkerHooks): Promise<ScheduleSummary> {
+  return inWorker({ kind: 'schedule', options }, hooks) as Promise<ScheduleSummary>;
+}
+
+function inWorker(job: WorkerJob, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
+  const url = new URL(`./run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const worker = new Worker(url, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
+  const stop = () => worker.postMessage({ type: 'stop' });
+  if (hooks.signal?.aborted) stop();
+  hooks.signal?.addEventListener('abort', stop, { once: true });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (finish: () => void) => {
+      if (settled) return;
+      settled = true;
+      hooks.signal?.removeEventListener('abort', stop);
+      finish();
+    };
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'log') hooks.onLog(message.line);
+      else if (message.type === 'list') hooks.progress?.list(message.progress);
+      else if (message.type === 'wait') hooks.progress?.wait(message.source, message.wait);
+      else if (message.type === 'done') settle(() => resolve(message.result));
+      else settle(() => reject(rebuiltError(message.error)));
+    });
+    worker.on('error', (error) => settle(() => reject(error)));
+    worker.on('exit', (code) => settle(() => reject(new HarvestError(`the run's worker thread stopped (exit code ${code}) before it reported`))));
+  });
+}
+
+/** An error the run's worker thread threw, with its class's name and its stable code. */
+export class RunWorkerError extends HarvestError {
+  override readonly code: ErrorCode;
+  constructor(error: { name: string; message: string; code: ErrorCode }) {
+    super(error.message);
+    this.code = error.code;
+    this.name = error.name;
+  }
+}
+
+/** Configuration errors keep their class, which the command line answers with exit 2; the rest keep their code. */
+function rebuiltError(error: { name: string; message: string; code: ErrorCode }): Error {
+  return error.name === 'ConfigError' ? new ConfigError(error.message) : new RunWorkerError(error);
+}
