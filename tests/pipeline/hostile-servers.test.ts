@@ -109,8 +109,9 @@ describe('the list flow', () => {
     expect(first.ok).toBe(false);
     expect(first.sources[0]!.error).toMatchObject({ name: 'TokenLoopError', url: expect.stringContaining('resumptionToken='), firstId: 'oai:test.example:101' });
     expect(first.sources[0]!.error!.message).toMatch(/^3 pages in a row held only records already harvested in this list/);
-    // Pages 1-3 were new; three more repeats of page 3 ended it.
-    expect(listRequests().length).toBeLessThanOrEqual(7);
+    // Pages 1-3 were new; three more repeats of page 3 ended it. Beyond those six, at most the
+    // pages fetched ahead: two waiting in the queue and one on its way (more of them on a slow machine).
+    expect(listRequests().length).toBeLessThanOrEqual(6 + 2 + 1);
     delete feed.faults.disguisedLoop;
     const second = await run();
     expect(second.sources[0]!.error ?? null).toBeNull();
