@@ -24,7 +24,7 @@ const ENTRY_STAGES: readonly [RegExp, string][] = [
 const FILE_STAGES: readonly [RegExp, string][] = [
   [/fast-xml-parser|path-expression-matcher|\/oai\/(xml|page-parser|response|list-page|token-sniffer)\./, 'parse XML'],
   [/\/(formats|identifiers)\/|\/dedupe\/match-key\./, 'normalise to the common record'],
-  [/\/pipeline\/normalize-worker\./, 'serialise for the main thread (JSON, postMessage)'],
+  [/\/pipeline\/normalize-worker\./, 'serialise for the run thread (JSON, postMessage)'],
   [/undici|node:zlib|node:net|node:internal\/(stream|net)|\/oai\/(http|host-gate|client|list-walk|page-queue)\./, 'HTTP'],
   [/node:internal\/modules|^node:internal\/(bootstrap|main)/, 'start-up (loading modules)'],
   [/\/store\//, 'state (SQLite)'],
@@ -73,7 +73,15 @@ export function stagesOf(profile: CpuProfile): Map<string, number> {
   return totals;
 }
 
-export interface StageRow { stage: string; 'main thread ms': number; 'workers ms': number; 'total ms': number; share: string }
+export interface StageRow { stage: string; 'run thread ms': number; 'parser threads ms': number; 'main thread ms': number; 'total ms': number; share: string }
+
+type Thread = 'run' | 'parser' | 'main';
+
+/** Which thread a profile is of: the process's main one (thread id 0), the run's (it commits pages), or a parser's. */
+function threadOf(file: string, profile: CpuProfile): Thread {
+  if (/\.0\.\d+\.cpuprofile$/.test(file)) return 'main';
+  return profile.nodes.some((n) => n.callFrame.functionName === 'commitPage') ? 'run' : 'parser';
+}
 
 /** Runs one default harvest of `url` under the profiler, with the Node flags given, and sums its threads' stages. */
 export async function profileStages(url: string, nodeFlags: readonly string[] = []): Promise<StageRow[]> {
@@ -87,20 +95,22 @@ export async function profileStages(url: string, nodeFlags: readonly string[] = 
     child.on('exit', done);
   });
   if (code !== 0) throw new Error(`the profiled harvest exited with ${code}`);
-  const main = new Map<string, number>();
-  const workers = new Map<string, number>();
-  // One file per thread; the main thread's is the first its process wrote (thread id 0).
+  const threads: Record<Thread, Map<string, number>> = { run: new Map(), parser: new Map(), main: new Map() };
   for (const file of readdirSync(profiles).sort()) {
-    const into = /\.0\.\d+\.cpuprofile$/.test(file) ? main : workers;
-    for (const [stage, ms] of stagesOf(JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile)) into.set(stage, (into.get(stage) ?? 0) + ms);
+    const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
+    const into = threads[threadOf(file, profile)];
+    for (const [stage, ms] of stagesOf(profile)) into.set(stage, (into.get(stage) ?? 0) + ms);
   }
-  const stages = [...new Set([...main.keys(), ...workers.keys()])];
-  const total = stages.reduce((sum, s) => sum + (main.get(s) ?? 0) + (workers.get(s) ?? 0), 0);
+  const stages = [...new Set(Object.values(threads).flatMap((m) => [...m.keys()]))];
+  const of = (thread: Thread, stage: string) => threads[thread].get(stage) ?? 0;
+  const total = stages.reduce((sum, s) => sum + of('run', s) + of('parser', s) + of('main', s), 0);
   return stages
     .map((stage) => {
-      const m = main.get(stage) ?? 0;
-      const w = workers.get(stage) ?? 0;
-      return { stage, 'main thread ms': Math.round(m), 'workers ms': Math.round(w), 'total ms': Math.round(m + w), share: `${((100 * (m + w)) / total).toFixed(1)}%` };
+      const all = of('run', stage) + of('parser', stage) + of('main', stage);
+      return {
+        stage, 'run thread ms': Math.round(of('run', stage)), 'parser threads ms': Math.round(of('parser', stage)), 'main thread ms': Math.round(of('main', stage)),
+        'total ms': Math.round(all), share: `${((100 * all) / total).toFixed(1)}%`,
+      };
     })
     .sort((a, b) => b['total ms'] - a['total ms']);
 }
