@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { ConfigError } from '../config/config.ts';
+import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
 import type { ProgressListener } from './progress.ts';
 import type { ScheduleSummary } from './schedule.ts';
@@ -17,18 +18,10 @@ import type { ScheduleSummary } from './schedule.ts';
 export const RUN_YOUNG_GENERATION_MB = 24;
 
 /** What a run in a worker is given: plain values only (the worker reads the config file itself). */
-export interface PortableRun {
+export type PortableRun = Pick<HarvestOptions, 'outDir' | 'stateFile' | 'sourceIds' | 'from' | 'until' | 'full' | 'concurrency' | 'statsMonths'> & {
   configFile: string;
-  outDir: string;
-  stateFile?: string | undefined;
-  sourceIds?: string[] | undefined;
-  from?: string | undefined;
-  until?: string | undefined;
-  full?: boolean | undefined;
-  concurrency?: number | undefined;
-  statsMonths?: number | undefined;
   logLevel: string;
-}
+};
 
 export type PortableSchedule = Pick<PortableRun, 'configFile' | 'outDir' | 'stateFile' | 'concurrency' | 'logLevel'>;
 
