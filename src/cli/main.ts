@@ -4,26 +4,19 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { CommanderError } from 'commander';
 import { dirname, join, resolve } from 'node:path';
-import { decodeSetSpec } from '../oai/setspec.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
-import { irstats2Endpoint } from '../stats/irstats2.ts';
 import { isDatestamp } from '../oai/dates.ts';
+import { redactText } from '../oai/secrets.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
-import { identify, itemDownloads, listMetadataFormats, listSets } from '../pipeline/quick.ts';
+import type { StateStore } from '../store/state.ts';
 import { harvestInWorker, scheduleInWorker } from '../pipeline/in-worker.ts';
+import { describeError } from '../pipeline/summary.ts';
 import { createLogger, logOutput } from './log.ts';
 import { buildProgram, type Handlers } from './program.ts';
 import { terminalDisplay, type TerminalDisplay } from './progress.ts';
 import { oneLineReason, runTable } from './report.ts';
-import { describeError } from '../pipeline/harvest.ts';
-import { StateStore } from '../store/state.ts';
-import { explainWork, findWork } from './works-show.ts';
-import { worksFile, writeWorksSnapshot } from '../sinks/works-snapshot.ts';
-import { writeAudit } from '../audit/write-audit.ts';
-import { redactText } from '../oai/secrets.ts';
-import { unknownLines } from '../audit/audit-report.ts';
-import { statusReport } from '../pipeline/status.ts';
-import { formatStatus } from './status-text.ts';
+// Everything else a command needs is imported by that command when it runs: a run's thread
+// (its harvest is in a worker of its own) loads no store, audit or works code it never calls.
 
 export const EXIT_OK = 0;
 export const EXIT_SOURCE_FAILED = 1;
@@ -92,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
 /** A command that reads the state database of an earlier harvest. */
 async function withState(values: Record<string, unknown>, command: (state: StateStore, paths: { out: string; stateFile: string }) => Promise<number> | number): Promise<number> {
   const paths = outputPaths(values);
-  const state = existingState(paths.stateFile);
+  const state = await existingState(paths.stateFile);
   try {
     return await command(state, paths);
   } finally {
@@ -126,8 +119,9 @@ function writableOutput(values: Record<string, unknown>): { out: string; stateFi
 }
 
 /** The state database of an earlier harvest; commands that only read it refuse to create one. */
-function existingState(stateFile: string): StateStore {
+async function existingState(stateFile: string): Promise<StateStore> {
   if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
+  const { StateStore } = await import('../store/state.ts');
   return StateStore.open(stateFile);
 }
 
@@ -231,9 +225,10 @@ async function scheduleCommand(values: Record<string, unknown>, { logger, logLin
   return EXIT_OK;
 }
 
-function statusCommand(values: Record<string, unknown>): number {
+async function statusCommand(values: Record<string, unknown>): Promise<number> {
   const config = configOption(values);
   const { out, stateFile } = outputPaths(values);
+  const [{ statusReport }, { formatStatus }] = await Promise.all([import('../pipeline/status.ts'), import('./status-text.ts')]);
   const report = statusReport(config, out, stateFile);
   process.stdout.write(values['json'] ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
   return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
@@ -244,7 +239,7 @@ async function worksExportCommand(values: Record<string, unknown>): Promise<numb
   const format = values['format'] as 'bibtex' | 'csl-json';
   // --out is the output folder here too, as for every command: the file written is --file.
   const { stateFile } = outputPaths(values);
-  const state = existingState(stateFile);
+  const state = await existingState(stateFile);
   try {
     // Loaded by this command only: LaTeX's tables cost every other command 16 MB.
     const { exportWorks, exportWorksToFile } = await import('../sinks/works-export.ts');
@@ -262,13 +257,15 @@ async function worksExportCommand(values: Record<string, unknown>): Promise<numb
 }
 
 async function worksSnapshotCommand(state: StateStore, out: string): Promise<number> {
+  const { worksFile, writeWorksSnapshot } = await import('../sinks/works-snapshot.ts');
   const now = new Date();
   const written = await writeWorksSnapshot(state, out, `snapshot-${now.toISOString()}`, () => new Date());
   process.stdout.write(`${written.works} works written to ${worksFile(out)} (${written.probableDuplicates} groups of probable duplicates)\n`);
   return EXIT_OK;
 }
 
-function worksShowCommand(state: StateStore, stateFile: string, doi: string, values: Record<string, unknown>): number {
+async function worksShowCommand(state: StateStore, stateFile: string, doi: string, values: Record<string, unknown>): Promise<number> {
+  const { explainWork, findWork } = await import('./works-show.ts');
   const found = findWork(state, doi);
   if (!found) {
     process.stderr.write(`oai-harvester works show: no work for ${doi} in ${stateFile}\n`);
@@ -278,7 +275,7 @@ function worksShowCommand(state: StateStore, stateFile: string, doi: string, val
   return EXIT_OK;
 }
 
-function auditCommand(values: Record<string, unknown>): number {
+async function auditCommand(values: Record<string, unknown>): Promise<number> {
   const rule = values['rule'] as 'ref2021' | 'ref2029';
   for (const field of ['from', 'to'] as const) {
     const value = values[field];
@@ -286,7 +283,8 @@ function auditCommand(values: Record<string, unknown>): number {
   }
   checkRange(values['from'], values['to'], ['--from', '--to']);
   const { out, stateFile } = outputPaths(values);
-  const state = existingState(stateFile);
+  const [{ writeAudit }, { unknownLines }] = await Promise.all([import('../audit/write-audit.ts'), import('../audit/audit-report.ts')]);
+  const state = await existingState(stateFile);
   try {
     const files = writeAudit(state, out, {
       rule, from: values['from'] as string | undefined, to: values['to'] as string | undefined, sources: values['source'] as string[] | undefined,
@@ -307,6 +305,7 @@ async function statsItemCommand(url: string, eprintId: string, values: Record<st
   }
   const months = values['months'] === undefined ? 12 : Number(values['months']);
   if (!Number.isInteger(months) || months < 1) throw new UsageError('--months must be a positive integer');
+  const [{ irstats2Endpoint }, { itemDownloads }] = await Promise.all([import('../stats/irstats2.ts'), import('../pipeline/quick.ts')]);
   const endpoint = url.includes('/stats/get') ? url : irstats2Endpoint(url);
   if (!endpoint) throw new UsageError(`${url} does not end in /oai2; give the IRStats2 URL (…/cgi/stats/get)`);
   try {
@@ -320,6 +319,7 @@ async function statsItemCommand(url: string, eprintId: string, values: Record<st
 
 async function inspectCommand(command: 'identify' | 'formats' | 'sets', url: string, identifier: string | undefined): Promise<number> {
   if (!URL.canParse(url)) throw new UsageError(`${command} takes one base URL, e.g. https://kar.kent.ac.uk/cgi/oai2`);
+  const [{ identify, listMetadataFormats, listSets }, { decodeSetSpec }] = await Promise.all([import('../pipeline/quick.ts'), import('../oai/setspec.ts')]);
   try {
     if (command === 'identify') {
       process.stdout.write(`${JSON.stringify(await identify(url), null, 2)}\n`);

@@ -1,5 +1,5 @@
 // "crossref" in sources.json: enrich every work with a DOI from the Crossref REST API.
-import { DEFAULT_RETRY } from '../oai/http.ts';
+import { DEFAULT_RETRY } from '../oai/retry-policy.ts';
 import { FieldReader, httpUrlProblem, isObject, type Fail } from './fields.ts';
 
 export interface CrossrefConfig {

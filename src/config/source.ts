@@ -1,6 +1,6 @@
 // One entry of "sources" → a typed source: who it is, how it is asked, what is harvested and
 // read from it, and when.
-import { DEFAULT_RETRY, type RetryPolicy } from '../oai/http.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../oai/retry-policy.ts';
 import { isDatestamp } from '../oai/dates.ts';
 import { registerSecret } from '../oai/secrets.ts';
 import { checkCron, FieldReader, httpUrlProblem, isObject, unknownField, type Fail } from './fields.ts';

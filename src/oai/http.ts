@@ -7,23 +7,14 @@ import {
 } from './errors.ts';
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
 import { backoffDelay, parseRetryAfter } from './retry-after.ts';
+import type { RetryPolicy } from './retry-policy.ts';
+
+export { DEFAULT_RETRY, type RetryPolicy } from './retry-policy.ts';
 import { decompress, readBody, type RequestWatch } from './response-body.ts';
 import { quoteStart } from './xml.ts';
 import { redactUrl } from './secrets.ts';
 
 
-export interface RetryPolicy {
-  /** Attempts per request for network errors, timeouts, 429 and 5xx. */
-  maxAttempts: number;
-  /** Attempts per request when the body is broken (truncated or not OAI-PMH). */
-  maxContentAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A Retry-After longer than this is waited for this long only. */
-  maxRetryAfterMs: number;
-  /** Total time a source may spend waiting to retry, over the whole run. */
-  budgetMs: number;
-}
 
 export interface HttpOptions {
   userAgent: string;
@@ -62,14 +53,6 @@ function unreachable(error: NetworkError): boolean {
   return false;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = {
-  maxAttempts: 6,
-  maxContentAttempts: 3,
-  baseDelayMs: 2_000,
-  maxDelayMs: 60_000,
-  maxRetryAfterMs: 600_000,
-  budgetMs: 900_000,
-};
 
 export interface HttpResponse {
   status: number;
