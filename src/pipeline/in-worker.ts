@@ -8,7 +8,7 @@ import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { ConfigError } from '../config/config.ts';
 import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
-import type { ProgressListener } from './progress.ts';
+import type { ListProgress, ProgressListener, SourceWait } from './progress.ts';
 import type { ScheduleSummary } from './schedule.ts';
 
 /**
@@ -30,8 +30,8 @@ export type WorkerJob = { kind: 'run'; options: PortableRun } | { kind: 'schedul
 /** Messages from the worker, in the order it sent them. */
 export type WorkerMessage =
   | { type: 'log'; line: string }
-  | { type: 'list'; progress: Parameters<ProgressListener['list']>[0] }
-  | { type: 'wait'; source: string; wait: Parameters<ProgressListener['wait']>[1] }
+  | { type: 'list'; progress: ListProgress }
+  | { type: 'wait'; source: string; wait: SourceWait | null }
   | { type: 'done'; result: RunSummary | ScheduleSummary }
   | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } };
 

@@ -7,6 +7,7 @@ import { redactText } from '../oai/secrets.ts';
 import { loadConfig } from '../config/config.ts';
 import { harvest } from './harvest.ts';
 import type { WorkerJob, WorkerMessage } from './in-worker.ts';
+import type { ProgressListener } from './progress.ts';
 import { runSchedule } from './schedule.ts';
 
 const port = parentPort!;
@@ -22,9 +23,9 @@ const logger = pino({ level: job.options.logLevel, base: { pid: process.pid }, h
 
 try {
   const config = loadConfig(job.options.configFile);
-  const listener = {
-    list: (p: Extract<WorkerMessage, { type: 'list' }>['progress']) => send({ type: 'list', progress: { ...p } }),
-    wait: (source: string, wait: Extract<WorkerMessage, { type: 'wait' }>['wait']) => send({ type: 'wait', source, wait }),
+  const listener: ProgressListener = {
+    list: (progress) => send({ type: 'list', progress: { ...progress } }),
+    wait: (source, wait) => send({ type: 'wait', source, wait }),
   };
   const common = { config, outDir: job.options.outDir, stateFile: job.options.stateFile, concurrency: job.options.concurrency, logger, signal: stop.signal, progress: listener };
   const result = job.kind === 'run'
