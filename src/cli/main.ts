@@ -156,7 +156,7 @@ async function runCommand(values: Record<string, unknown>, { logger, logLine, lo
   const stop = stopOnSignals(logger);
   // In a worker thread of bounded memory, however this process was started.
   const run = await harvestInWorker({
-    configFile: config.file,
+    config,
     outDir: paths.out,
     stateFile: paths.stateFile,
     sourceIds,
@@ -219,7 +219,7 @@ async function scheduleCommand(values: Record<string, unknown>, { logger, logLin
   const concurrency = concurrencyOption(values);
   const { out, stateFile } = writableOutput(values);
   const stop = stopOnSignals(logger);
-  const summary = await scheduleInWorker({ configFile: config.file, outDir: out, stateFile, concurrency, logLevel }, { onLog: logLine, progress: display, signal: stop.signal });
+  const summary = await scheduleInWorker({ config, outDir: out, stateFile, concurrency, logLevel }, { onLog: logLine, progress: display, signal: stop.signal });
   stop.release();
   logger.info({ ...summary }, 'schedule stopped');
   return EXIT_OK;

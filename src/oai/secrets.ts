@@ -16,6 +16,11 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 4) known.add(value);
 }
 
+/** Every secret registered so far: a worker thread, whose module state starts empty, registers them again. */
+export function registeredSecrets(): string[] {
+  return [...known];
+}
+
 /** The URL as it may be shown: no userinfo, credential-like parameters REDACTED, known secrets replaced. */
 export function redactUrl(url: URL | string, params: readonly string[] = []): string {
   let shown: URL;

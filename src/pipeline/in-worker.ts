@@ -5,11 +5,12 @@
 // summary.
 import { Worker } from 'node:worker_threads';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
+import { registeredSecrets } from '../oai/secrets.ts';
 import { ConfigError } from '../config/config.ts';
 import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
 import type { ListProgress, ProgressListener, SourceWait } from './progress.ts';
-import type { ScheduleSummary } from './schedule.ts';
+import type { ScheduleOptions, ScheduleSummary } from './schedule.ts';
 
 /**
  * The young generation's limit: three semi-spaces of 8 MB, as `--max-semi-space-size=8` gives.
@@ -17,15 +18,16 @@ import type { ScheduleSummary } from './schedule.ts';
  */
 export const RUN_YOUNG_GENERATION_MB = 24;
 
-/** What a run in a worker is given: plain values only (the worker reads the config file itself). */
-export type PortableRun = Pick<HarvestOptions, 'outDir' | 'stateFile' | 'sourceIds' | 'from' | 'until' | 'full' | 'concurrency' | 'statsMonths'> & {
-  configFile: string;
-  logLevel: string;
-};
+/** Options that hold a logger, a signal, callbacks or shared resources stay in the caller's thread: the hooks stand in for them. */
+type InThread = 'logger' | 'signal' | 'progress' | 'resources' | 'onRun';
 
-export type PortableSchedule = Pick<PortableRun, 'configFile' | 'outDir' | 'stateFile' | 'concurrency' | 'logLevel'>;
+/** What a run in a worker is given: the run's options that are plain values (the config is one), and the log level. */
+export type PortableRun = Omit<HarvestOptions, InThread> & { logLevel: string };
 
-export type WorkerJob = { kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule };
+export type PortableSchedule = Omit<ScheduleOptions, InThread> & { logLevel: string };
+
+/** A job, and the secrets the caller's thread knows (a source's password was registered where its config was parsed). */
+export type WorkerJob = ({ kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule }) & { secrets: string[] };
 
 /** Messages from the worker, in the order it sent them. */
 export type WorkerMessage =
@@ -53,9 +55,9 @@ export function scheduleInWorker(options: PortableSchedule, hooks: WorkerHooks):
   return inWorker({ kind: 'schedule', options }, hooks) as Promise<ScheduleSummary>;
 }
 
-function inWorker(job: WorkerJob, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
+function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
   const url = new URL(`./run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  const worker = new Worker(url, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
+  const worker = new Worker(url, { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
   const stop = () => worker.postMessage({ type: 'stop' });
   if (hooks.signal?.aborted) stop();
   hooks.signal?.addEventListener('abort', stop, { once: true });

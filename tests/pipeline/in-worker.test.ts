@@ -1,14 +1,16 @@
 // A run in a worker thread of its own: the same records and summary as a run in this thread,
 // its log lines, progress and stop passed across, its errors kept apart by class and code.
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config.ts';
-import { harvestInWorker, RunWorkerError } from '../../src/pipeline/in-worker.ts';
+import { harvestInWorker, RunWorkerError, scheduleInWorker } from '../../src/pipeline/in-worker.ts';
 import type { ListProgress } from '../../src/pipeline/harvest.ts';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
-import { outputLines, tempDir } from '../support/run.ts';
+import { outputLines, tempDir, testConfig } from '../support/run.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -16,11 +18,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function config(dir: string, baseUrl: string): string {
-  const file = join(dir, 'sources.json');
-  writeFileSync(file, JSON.stringify({ sources: [{ id: 'kar', baseUrl, minDelayMs: 0 }] }));
-  return file;
-}
+const config = (baseUrl: string) => testConfig([{ id: 'kar', baseUrl }]);
 
 describe('a run in a worker thread', () => {
   it('harvests every record once, and sends its log lines and each page\'s progress to the caller', async () => {
@@ -28,7 +26,7 @@ describe('a run in a worker thread', () => {
     const dir = tempDir();
     const lines: Record<string, unknown>[] = [];
     const pages: ListProgress[] = [];
-    const run = await harvestInWorker({ configFile: config(dir, server.feedUrl('kar')), outDir: join(dir, 'out'), logLevel: 'info' }, {
+    const run = await harvestInWorker({ config: config(server.feedUrl('kar')), outDir: join(dir, 'out'), logLevel: 'info' }, {
       onLog: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
       progress: { list: (p) => pages.push(p), wait: () => {} },
     });
@@ -44,7 +42,7 @@ describe('a run in a worker thread', () => {
     server = await startOaiServer({ feeds: { kar: new Feed({ records: 2000, pageSize: 50, latencyMs: 20 }) } });
     const dir = tempDir();
     const stop = new AbortController();
-    const run = await harvestInWorker({ configFile: config(dir, server.feedUrl('kar')), outDir: join(dir, 'out'), logLevel: 'warn' }, {
+    const run = await harvestInWorker({ config: config(server.feedUrl('kar')), outDir: join(dir, 'out'), logLevel: 'warn' }, {
       onLog: () => {},
       progress: { list: (p) => p.pages === 3 && stop.abort(), wait: () => {} },
       signal: stop.signal,
@@ -57,15 +55,33 @@ describe('a run in a worker thread', () => {
 
   it('gives a configuration error back as one, and any other with its code', async () => {
     const dir = tempDir();
-    await expect(harvestInWorker({ configFile: join(dir, 'missing.json'), outDir: join(dir, 'out'), logLevel: 'warn' }, { onLog: () => {} }))
+    // A schedule of sources none of which has a schedule.
+    await expect(scheduleInWorker({ config: config('http://127.0.0.1:9/oai'), outDir: join(dir, 'out'), logLevel: 'warn' }, { onLog: () => {} }))
       .rejects.toThrow(ConfigError);
     // A state file that is not a database: a failure of no class of ours, with its code.
-    const file = config(dir, 'http://127.0.0.1:9/oai');
     const state = join(dir, 'not-a-database.sqlite');
     writeFileSync(state, 'this is not SQLite');
-    const failure = await harvestInWorker({ configFile: file, outDir: join(dir, 'out'), stateFile: state, logLevel: 'warn' }, { onLog: () => {} }).catch((e: unknown) => e);
+    const failure = await harvestInWorker({ config: config('http://127.0.0.1:9/oai'), outDir: join(dir, 'out'), stateFile: state, logLevel: 'warn' }, { onLog: () => {} }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(RunWorkerError);
     expect((failure as RunWorkerError).message).toMatch(/not a database|file is not a database/i);
     expect((failure as RunWorkerError).code).toBe('OAIH_INTERNAL');
+  });
+
+  it('knows the secrets of the caller\'s thread: a password from a base URL, echoed by the server, is in no log line', async () => {
+    const PASSWORD = 'pa55-word-in-the-url';
+    const echo = createServer((_req, res) => res.writeHead(500).end(`database error for harvester:${PASSWORD}`));
+    await new Promise<void>((ready) => echo.listen(0, '127.0.0.1', ready));
+    const { port } = echo.address() as AddressInfo;
+    try {
+      const dir = tempDir();
+      const lines: string[] = [];
+      // Parsing the config registers the password here, in this thread.
+      const run = await harvestInWorker({ config: config(`http://harvester:${PASSWORD}@127.0.0.1:${port}/oai`), outDir: join(dir, 'out'), logLevel: 'info' }, { onLog: (l) => lines.push(l) });
+      expect(run.sources[0]!.status).toBe('failed');
+      expect(lines.some((l) => l.includes('database error for harvester:'))).toBe(true);
+      expect(lines.filter((l) => l.includes(PASSWORD))).toEqual([]);
+    } finally {
+      echo.close();
+    }
   });
 });
