@@ -8,13 +8,11 @@ import {
 import { HostGates, sleep, type HostGate } from './host-gate.ts';
 import { backoffDelay, parseRetryAfter } from './retry-after.ts';
 import type { RetryPolicy } from './retry-policy.ts';
-
-export { DEFAULT_RETRY, type RetryPolicy } from './retry-policy.ts';
 import { decompress, readBody, type RequestWatch } from './response-body.ts';
 import { quoteStart } from './xml.ts';
 import { redactUrl } from './secrets.ts';
 
-
+export { DEFAULT_RETRY, type RetryPolicy } from './retry-policy.ts';
 
 export interface HttpOptions {
   userAgent: string;
@@ -40,19 +38,14 @@ export interface HttpOptions {
   accept?: string | undefined;
 }
 
-
 /** Attempts at a host that never answered and cannot be reached, or does not answer. */
 const NEVER_ANSWERED_ATTEMPTS = 2;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** A failure to reach the host at all: its name does not resolve, or nothing listens. */
 function unreachable(error: NetworkError): boolean {
-  for (let cause: unknown = error.cause, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
-    if (UNREACHABLE_CODES.has(String((cause as { code?: unknown }).code))) return true;
-  }
-  return false;
+  return causeCodes(error.cause).some((code) => UNREACHABLE_CODES.has(code));
 }
-
 
 export interface HttpResponse {
   status: number;
@@ -263,7 +256,7 @@ export class HttpClient {
           response = await this.send(url, signal);
         } catch (error) {
           if (signal.aborted) throw ended(error);
-          if (causeCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
+          if (causeCodes(error).includes('UND_ERR_HEADERS_TIMEOUT')) {
             throw new NoAnswerError(`the server took the connection but sent no answer within ${Math.round(this.options.readTimeoutMs / 1000)} s (readTimeoutMs)`, { ...ctx, stage: 'http' }, { cause: error });
           }
           throw new NetworkError(`request failed: ${describeNetworkError(error)}`, { ...ctx, stage: 'http' }, { cause: error });
@@ -332,18 +325,18 @@ export class HttpClient {
 }
 
 
-/** The `code` of an error or of the errors it wraps (undici's, Node's). */
-function causeCode(error: unknown): string | undefined {
+/** The `code`s of an error and of the errors it wraps (undici's, Node's), outermost first. */
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    if (typeof code === 'string') codes.push(code);
   }
-  return undefined;
+  return codes;
 }
 
 function describeNetworkError(error: unknown): string {
-  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.code ?? e.cause?.code;
-  const message = e.message ?? String(error);
+  const code = causeCodes(error)[0];
+  const message = (error as { message?: string }).message ?? String(error);
   return code && !message.includes(code) ? `${code} ${message}` : message;
 }
