@@ -34,8 +34,7 @@ export function logOutput(options: LoggerOptions = {}): (line: string) => void {
   return (line) => print(pretty(line));
 }
 
-/** pino JSON on stderr; pretty when stderr is a terminal. stdout is for command output. */
-export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  const write = logOutput(options);
+/** pino JSON on stderr; pretty when stderr is a terminal (see logOutput). stdout is for command output. */
+export function createLogger(level: string, write: (line: string) => void = logOutput()): Logger {
   return pino({ level, base: { pid: process.pid }, hooks }, { write });
 }

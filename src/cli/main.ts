@@ -36,10 +36,11 @@ export async function main(argv: string[]): Promise<number> {
   let logger: Logger | undefined;
   // On a terminal, log lines go above the progress display of a run.
   let display: TerminalDisplay | undefined;
-  const log = () => (logger ??= createLogger('info', { print: display?.print }));
-  // Where the lines of the run's worker thread go: the same output as this thread's logger.
-  let logLine: (line: string) => void = (line) => void process.stderr.write(line);
-  const terminal = (values: Record<string, unknown>): CommandTerminal => ({ logger: log(), display, logLine, logLevel: String(values['logLevel'] ?? 'info') });
+  // Where log lines go, this thread's and the run's worker thread's alike.
+  let logLine: ((line: string) => void) | undefined;
+  const output = () => (logLine ??= logOutput({ print: display?.print }));
+  const log = () => (logger ??= createLogger('info', output()));
+  const terminal = (values: Record<string, unknown>): CommandTerminal => ({ logger: log(), display, logLine: output(), logLevel: String(values['logLevel'] ?? 'info') });
   const handlers: Handlers = {
     run: (values) => runCommand(values, terminal(values)),
     schedule: (values) => scheduleCommand(values, terminal(values)),
@@ -49,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     sets: (_values, [url]) => inspectCommand('sets', url!, undefined),
     worksShow: (values, [doi]) => withState(values, (state, paths) => worksShowCommand(state, paths.stateFile, doi!, values)),
     worksSnapshot: (values) => withState(values, (state, paths) => worksSnapshotCommand(state, paths.out)),
-    worksExport: (values) => worksExportCommand(values),
+    worksExport: (values) => withState(values, (state) => worksExportCommand(state, values)),
     statsItem: (values, [url, eprintId]) => statsItemCommand(url!, eprintId!, values),
     audit: (values) => auditCommand(values),
   };
@@ -57,8 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     version: VERSION, handlers,
     onAction: async (handler, values, args) => {
       display = await terminalDisplay();
-      logLine = logOutput({ print: display?.print });
-      logger = createLogger(String(values['logLevel'] ?? 'info'), { print: display?.print });
+      logger = createLogger(String(values['logLevel'] ?? 'info'), output());
       code = await handler(values, args);
     },
     output: { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) },
@@ -234,26 +234,19 @@ async function statusCommand(values: Record<string, unknown>): Promise<number> {
   return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
 }
 
-/** `works export`: --out is the file written here, so the state is found by --state (default output/state.sqlite). */
-async function worksExportCommand(values: Record<string, unknown>): Promise<number> {
+/** `works export`: every active work to `--file`, or to standard output. */
+async function worksExportCommand(state: StateStore, values: Record<string, unknown>): Promise<number> {
   const format = values['format'] as 'bibtex' | 'csl-json';
-  // --out is the output folder here too, as for every command: the file written is --file.
-  const { stateFile } = outputPaths(values);
-  const state = await existingState(stateFile);
-  try {
-    // Loaded by this command only: LaTeX's tables cost every other command 16 MB.
-    const { exportWorks, exportWorksToFile } = await import('../sinks/works-export.ts');
-    const file = values['file'] === undefined ? undefined : resolve(String(values['file']));
-    if (!file) {
-      exportWorks(state.works.all(), format, (text) => process.stdout.write(text));
-      return EXIT_OK;
-    }
-    const counts = exportWorksToFile(state, format, file);
-    process.stderr.write(`${counts.works} works written to ${file} as ${format}\n`);
+  // Loaded by this command only: LaTeX's tables cost every other command 16 MB.
+  const { exportWorks, exportWorksToFile } = await import('../sinks/works-export.ts');
+  const file = values['file'] === undefined ? undefined : resolve(String(values['file']));
+  if (!file) {
+    exportWorks(state.works.all(), format, (text) => process.stdout.write(text));
     return EXIT_OK;
-  } finally {
-    state.close();
   }
+  const counts = exportWorksToFile(state, format, file);
+  process.stderr.write(`${counts.works} works written to ${file} as ${format}\n`);
+  return EXIT_OK;
 }
 
 async function worksSnapshotCommand(state: StateStore, out: string): Promise<number> {
