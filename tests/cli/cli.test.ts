@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Feed } from '../support/feed.ts';
@@ -78,6 +78,15 @@ describe('oai-harvester command line', () => {
     expect(writtenAt).toBeGreaterThanOrEqual(finished!.time);
     expect(writtenAt).toBeLessThanOrEqual(Date.parse(run.finishedAt));
     expect(writtenAt).toBeGreaterThan(Date.parse(run.startedAt));
+
+    // The next run finds nothing new: it changed no work, so works.jsonl and its manifest stay as they were.
+    const manifest = readFileSync(join(dir, 'out', 'works', 'snapshot.json'), 'utf8');
+    const works = statSync(join(dir, 'out', 'works.jsonl'));
+    const again = await cli(['run', '--config', config, '--out', join(dir, 'out')]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^kar\s+ok\s+0\b/m);
+    expect(readFileSync(join(dir, 'out', 'works', 'snapshot.json'), 'utf8')).toBe(manifest);
+    expect(statSync(join(dir, 'out', 'works.jsonl'))).toMatchObject({ size: works.size, mtimeMs: works.mtimeMs });
   });
 
   it('exits 2 on usage and configuration errors, naming file, source and field', async () => {
