@@ -29,7 +29,7 @@ export type ErrorCode =
   // crossref
   | 'OAIH_CROSSREF' | 'OAIH_CROSSREF_RATE_LIMITED'
   // config, store
-  | 'OAIH_CONFIG' | 'OAIH_STORE_VERSION' | 'OAIH_LOCKED'
+  | 'OAIH_CONFIG' | 'OAIH_STORE_VERSION' | 'OAIH_STATE_DATABASE' | 'OAIH_LOCKED'
   // stats, sinks
   | 'OAIH_STATS' | 'OAIH_STATS_CONFIG' | 'OAIH_COUNTER' | 'OAIH_IRSTATS2' | 'OAIH_SNAPSHOT_PATCH'
   // pipeline, cli
