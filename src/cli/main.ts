@@ -3,12 +3,13 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { CommanderError } from 'commander';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { isDatestamp } from '../oai/dates.ts';
-import { redactText } from '../oai/secrets.ts';
+import { redactText, registerSecret } from '../oai/secrets.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
 import type { StateStore } from '../store/state.ts';
+import { isPostgresUrl, resolveStateLocation } from '../store/location.ts';
 import { harvestInWorker, scheduleInWorker } from '../pipeline/in-worker.ts';
 import { describeError } from '../pipeline/summary.ts';
 import { createLogger, logOutput } from './log.ts';
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     identify: (_values, [url]) => inspectCommand('identify', url!, undefined),
     formats: (values, [url]) => inspectCommand('formats', url!, values['identifier'] as string | undefined),
     sets: (_values, [url]) => inspectCommand('sets', url!, undefined),
+    enqueue: (values) => enqueueCommand(values),
+    worker: (values) => workerCommand(values, terminal(values)),
     worksShow: (values, [doi]) => withState(values, (state, paths) => worksShowCommand(state, paths.stateFile, doi!, values)),
     worksSnapshot: (values) => withState(values, (state, paths) => worksSnapshotCommand(state, paths.out)),
     worksExport: (values) => withState(values, (state) => worksExportCommand(state, values)),
@@ -101,13 +104,17 @@ function configOption(values: Record<string, unknown>): HarvestConfig {
 /** The output folder (`--out`) and the state database in it, or elsewhere with `--state`. */
 function outputPaths(values: Record<string, unknown>): { out: string; stateFile: string } {
   const out = resolve(String(values['out'] ?? 'output'));
-  return { out, stateFile: resolve(String(values['state'] ?? join(out, 'state.sqlite'))) };
+  const state = (values['state'] as string | undefined) ?? (process.env['OAI_HARVESTER_STATE'] || undefined);
+  const stateFile = resolveStateLocation(state, out);
+  // A database password in the URL is never logged: every message and log line goes through the redaction.
+  if (isPostgresUrl(stateFile)) registerSecret(decodeURIComponent(new URL(stateFile).password) || undefined);
+  return { out, stateFile };
 }
 
 /** The output folder, made if need be and checked writable before any request: a read-only or missing mount is named, not a stack trace. */
 function writableOutput(values: Record<string, unknown>): { out: string; stateFile: string } {
   const paths = outputPaths(values);
-  for (const dir of [paths.out, dirname(paths.stateFile)]) {
+  for (const dir of isPostgresUrl(paths.stateFile) ? [paths.out] : [paths.out, dirname(paths.stateFile)]) {
     try {
       mkdirSync(dir, { recursive: true });
       accessSync(dir, constants.W_OK);
@@ -120,7 +127,7 @@ function writableOutput(values: Record<string, unknown>): { out: string; stateFi
 
 /** The state database of an earlier harvest; commands that only read it refuse to create one. */
 async function existingState(stateFile: string): Promise<StateStore> {
-  if (!existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
+  if (!isPostgresUrl(stateFile) && !existsSync(stateFile)) throw new UsageError(`no state database at ${stateFile}; run a harvest first, or pass --out/--state`);
   const { StateStore } = await import('../store/state.ts');
   return StateStore.open(stateFile);
 }
@@ -135,12 +142,7 @@ interface CommandTerminal {
 
 async function runCommand(values: Record<string, unknown>, { logger, logLine, logLevel, display }: CommandTerminal): Promise<number> {
   const config = configOption(values);
-  const sourceIds = (values['source'] as string[] | undefined) ?? [];
-  const known = [...config.sources, ...config.bibtexSources].map((s) => s.id);
-  const unknown = sourceIds.filter((id) => !known.includes(id));
-  if (unknown.length > 0) {
-    throw new UsageError(`no source with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${config.file} (known: ${known.join(', ')})`);
-  }
+  const sourceIds = knownSources(config, values);
   for (const field of ['from', 'until'] as const) {
     const value = values[field];
     if (value !== undefined && !isDatestamp(String(value))) throw new UsageError(`--${field} must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ`);
@@ -176,6 +178,17 @@ async function runCommand(values: Record<string, unknown>, { logger, logLine, lo
   if (configFailure) return EXIT_USAGE;
   if (run.sources.some((s) => s.status === 'failed')) return EXIT_SOURCE_FAILED;
   return EXIT_LOCKED;
+}
+
+/** The sources named by `--source`, each checked to be in the config. */
+function knownSources(config: HarvestConfig, values: Record<string, unknown>): string[] {
+  const sourceIds = (values['source'] as string[] | undefined) ?? [];
+  const known = [...config.sources, ...config.bibtexSources].map((s) => s.id);
+  const unknown = sourceIds.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`no source with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${config.file} (known: ${known.join(', ')})`);
+  }
+  return sourceIds;
 }
 
 /** A range that ends before it starts is refused before anything is asked or read. */
@@ -223,6 +236,44 @@ async function scheduleCommand(values: Record<string, unknown>, { logger, logLin
   stop.release();
   logger.info({ ...summary }, 'schedule stopped');
   return EXIT_OK;
+}
+
+/** The state a fleet command needs: PostgreSQL, which holds the jobs; a SQLite file is refused with what to do. */
+function fleetState(values: Record<string, unknown>, command: string): { out: string; stateUrl: string } {
+  const { out, stateFile } = outputPaths(values);
+  if (!isPostgresUrl(stateFile)) {
+    throw new UsageError(`${command} needs a PostgreSQL state (--state postgres://USER@HOST:PORT/DB, or OAI_HARVESTER_STATE); ${stateFile} is a SQLite file, which one machine's run and schedule use`);
+  }
+  return { out, stateUrl: stateFile };
+}
+
+async function enqueueCommand(values: Record<string, unknown>): Promise<number> {
+  const config = configOption(values);
+  const sourceIds = knownSources(config, values);
+  const { stateUrl } = fleetState(values, 'enqueue');
+  const { enqueueHarvests } = await import('../pipeline/enqueue.ts');
+  const jobs = await enqueueHarvests({ config, stateUrl, sourceIds, full: values['full'] === true });
+  for (const job of jobs) {
+    process.stdout.write(job.jobId
+      ? `${job.sourceId}\tqueued\t${job.host}\t${job.jobId}\n`
+      : `${job.sourceId}\talready ${job.pending?.state ?? 'queued'}\t${job.host}\t${job.pending?.id ?? ''}\n`);
+  }
+  return EXIT_OK;
+}
+
+async function workerCommand(values: Record<string, unknown>, { logger, logLine, logLevel }: CommandTerminal): Promise<number> {
+  const config = configOption(values);
+  const { stateUrl } = fleetState(values, 'worker');
+  const { out } = writableOutput(values);
+  const concurrency = concurrencyOption(values) ?? 1;
+  const stop = stopOnSignals(logger);
+  const { runFleetWorker } = await import('../pipeline/fleet-worker.ts');
+  const summary = await runFleetWorker({
+    config, outDir: out, stateUrl, concurrency, exitWhenIdle: values['exitWhenIdle'] === true, logger, onLog: logLine, logLevel, signal: stop.signal,
+  });
+  stop.release();
+  if (stop.received) return EXIT_SIGNAL[stop.received] ?? 1;
+  return summary.failed > 0 ? EXIT_SOURCE_FAILED : EXIT_OK;
 }
 
 async function statusCommand(values: Record<string, unknown>): Promise<number> {

@@ -20,6 +20,8 @@ export interface Handlers {
   identify: Handler;
   formats: Handler;
   sets: Handler;
+  enqueue: Handler;
+  worker: Handler;
   worksShow: Handler;
   worksSnapshot: Handler;
   worksExport: Handler;
@@ -31,7 +33,7 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
 
 const config = () => new Option('--config <file>', 'sources file').default('config/sources.json');
 const out = () => new Option('--out <dir>', 'output folder').default('output');
-const state = () => new Option('--state <file>', 'state database (default: <out>/state.sqlite; its works in <file>-works)');
+const state = () => new Option('--state <file|url>', 'state: a SQLite file (default: <out>/state.sqlite, its works in <file>-works), or postgres://USER@HOST:PORT/DB for a fleet; also OAI_HARVESTER_STATE');
 const logLevel = () => new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info');
 const source = (what: string) => new Option('--source <id>', `${what} (repeatable)`).argParser((v: string, all: string[] = []) => [...all, v]);
 
@@ -80,6 +82,14 @@ SIGINT/SIGTERM after committing the current page.`);
   command(program, 'schedule', 'run each source on its cron schedule until SIGINT/SIGTERM')
     .addOption(config()).addOption(out()).addOption(state()).option('--concurrency <n>', 'sources harvested at once').addOption(logLevel())
     .action(act(handlers.schedule));
+  command(program, 'enqueue', 'queue one harvest job per source for the workers (PostgreSQL state)')
+    .addOption(config()).addOption(state()).addOption(source('queue only this source'))
+    .option('--full', 'the jobs harvest everything again').addOption(logLevel()).action(act(handlers.enqueue));
+  command(program, 'worker', 'take harvest jobs from the queue until SIGINT/SIGTERM (PostgreSQL state)')
+    .addOption(config()).addOption(out()).addOption(state())
+    .option('--concurrency <n>', 'jobs at once, each on another host', '1')
+    .option('--exit-when-idle', 'stop once no job is queued or active')
+    .addOption(logLevel()).action(act(handlers.worker));
   command(program, 'status', 'how fresh and healthy each source is, from the state alone (exit 1 if one is not)')
     .addOption(config()).addOption(out()).addOption(state()).option('--json', 'print JSON').addOption(logLevel()).action(act(handlers.status));
   command(program, 'identify', 'print a repository\'s Identify as JSON').argument('<url>', 'OAI-PMH base URL').addOption(logLevel()).action(act(handlers.identify));

@@ -3,7 +3,7 @@
 import { redactText, redactUrl } from './secrets.ts';
 
 /** Where the pipeline was when it failed (after DPLA ingestion3's stage-carrying errors). */
-export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config' | 'stats' | 'file';
+export type HarvestStage = 'http' | 'xml' | 'oai' | 'list' | 'record' | 'output' | 'state' | 'config' | 'stats' | 'file' | 'job';
 
 export interface ErrorContext {
   url?: string;
@@ -29,7 +29,7 @@ export type ErrorCode =
   // crossref
   | 'OAIH_CROSSREF' | 'OAIH_CROSSREF_RATE_LIMITED'
   // config, store
-  | 'OAIH_CONFIG' | 'OAIH_STORE_VERSION' | 'OAIH_STATE_DATABASE' | 'OAIH_LOCKED'
+  | 'OAIH_CONFIG' | 'OAIH_STORE_VERSION' | 'OAIH_STATE_DATABASE' | 'OAIH_JOB_FAILED' | 'OAIH_LOCKED'
   // stats, sinks
   | 'OAIH_STATS' | 'OAIH_STATS_CONFIG' | 'OAIH_COUNTER' | 'OAIH_IRSTATS2' | 'OAIH_SNAPSHOT_PATCH'
   // pipeline, cli

@@ -35,6 +35,11 @@ export interface HarvestOptions {
   statsMonths?: number | undefined;
   /** The clock for statistics months (tests); defaults to now. */
   now?: Date | undefined;
+  /**
+   * `never`: the touched works are recomputed and the change file written, but works.jsonl and
+   * the tables are left to `works snapshot` (a fleet's job, one of many writing one state).
+   */
+  worksSnapshot?: 'when-due' | 'never' | undefined;
   /** Aborted (SIGINT/SIGTERM): the current page is committed, then the run stops, resumable. */
   signal?: AbortSignal | undefined;
   /**

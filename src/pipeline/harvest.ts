@@ -3,6 +3,7 @@
 // touched and the statistics written.
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { resolveStateLocation } from '../store/location.ts';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { DiskFullError, isDiskFull } from '../oai/errors.ts';
@@ -27,7 +28,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const outDir = resolve(options.outDir);
-  const stateFile = resolve(options.stateFile ?? join(outDir, 'state.sqlite'));
+  const stateFile = resolveStateLocation(options.stateFile, outDir);
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = options.config.sources.filter((s) => !wanted || wanted.has(s.id));
   const files = options.config.bibtexSources.filter((s) => !wanted || wanted.has(s.id));
@@ -92,7 +93,7 @@ async function writeRunOutputs(
     const { config } = run.options;
     const sources = [...config.sources, ...config.bibtexSources].map((s) => s.id).concat(config.crossref ? [CROSSREF_SOURCE] : []);
     writeCurrentRecords(run.resources.state, run.outDir, { sources, changed });
-    const worksSummary = await updateWorks(run.works, run.outDir);
+    const worksSummary = await updateWorks(run.works, run.outDir, { writeSnapshot: run.options.worksSnapshot !== 'never' });
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
     const stats = perSource.length > 0 ? writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;
     return { worksSummary, stats };

@@ -1,7 +1,8 @@
 // `schedule`: the harvester as a long-lived service. Each source runs on its own cron
 // expression; all runs share one state connection, one parser and one connection pool, so
 // the per-host politeness of one source holds for every source on that host.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { resolveStateLocation } from '../store/location.ts';
 import { Cron } from 'croner';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -46,7 +47,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
     throw new ConfigError(`${config.file}: no source has a "schedule" (set one per source, or a default "schedule" at the top level)`);
   }
   const outDir = resolve(options.outDir);
-  const stateFile = resolve(options.stateFile ?? join(outDir, 'state.sqlite'));
+  const stateFile = resolveStateLocation(options.stateFile, outDir);
   const resources = openHarvestResources(stateFile, options.parserThreads);
   const queue = new PQueue({ concurrency: options.concurrency ?? config.concurrency });
   const busy = new Set<string>();

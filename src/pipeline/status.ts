@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Cron } from 'croner';
 import { StateStore } from '../store/state.ts';
+import { isPostgresUrl } from '../store/location.ts';
 import type { SourceRun } from '../store/run-history.ts';
 import type { ListSize } from '../store/harvest-log.ts';
 import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-lock.ts';
@@ -50,7 +51,7 @@ export interface StatusReport {
 }
 
 export function statusReport(config: HarvestConfig, outDir: string, stateFile: string, now = new Date()): StatusReport {
-  const state = existsSync(stateFile) ? StateStore.open(stateFile) : undefined;
+  const state = isPostgresUrl(stateFile) || existsSync(stateFile) ? StateStore.open(stateFile) : undefined;
   try {
     const files = config.bibtexSources.map((b) => ({ id: b.id, name: b.name, baseUrl: pathToFileURL(b.path).href, schedule: b.schedule, staleAfterHours: undefined }));
     const sources = [...config.sources, ...files].map((source) => sourceStatus(source, config, outDir, state, now));

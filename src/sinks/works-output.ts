@@ -58,7 +58,11 @@ function emptySummary(outDir: string): WorksSummary {
   };
 }
 
-export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksSummary> {
+/**
+ * Recomputes the works the run touched and writes its change file; works.jsonl and the tables
+ * too when due, unless `writeSnapshot` is false (a fleet's job: `works snapshot` writes them).
+ */
+export async function updateWorks(run: WorksRun, outDir: string, { writeSnapshot = true }: { writeSnapshot?: boolean } = {}): Promise<WorksSummary> {
   const { state, runId } = run;
   const summary = emptySummary(outDir);
   const started = performance.now();
@@ -93,7 +97,12 @@ export async function updateWorks(run: WorksRun, outDir: string): Promise<WorksS
   // Untouched works leave the snapshots current: only a run that changed something rewrites
   // them, and with an interval only once it has passed.
   const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile) || !existsSync(tablesFile(outDir, 'works'));
-  summary.snapshotWritten = missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.clock(), run.snapshotEveryHours));
+  summary.snapshotWritten = writeSnapshot && (missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.clock(), run.snapshotEveryHours)));
+  if (!summary.snapshotWritten && !snapshot) {
+    summary.total = state.works.count();
+    summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
+    return summary;
+  }
   if (summary.snapshotWritten || !snapshot) {
     snapshot = await writeWorksSnapshot(state, outDir, runId, run.clock);
     summary.tables = snapshot.tables ?? null;

@@ -1,0 +1,121 @@
+// `worker`: takes harvest jobs from the fleet's queue until stopped, or until no job is left.
+// Each job is one source's harvest, run in a worker thread of its own (bounded memory, as `run`)
+// on the shared PostgreSQL state; its works are recomputed there and then, and works.jsonl is
+// left to `works snapshot`, which many writers cannot each rewrite.
+import type { Logger } from 'pino';
+import type { PgBoss } from 'pg-boss';
+import type { HarvestConfig } from '../config/config.ts';
+import { HarvestError, type ErrorCode } from '../oai/errors.ts';
+import { harvestInWorker } from './in-worker.ts';
+import { wasInterrupted } from './source.ts';
+import { DEFAULT_TIMINGS, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
+import type { RunSummary } from './summary.ts';
+
+export interface FleetWorkerOptions {
+  config: HarvestConfig;
+  outDir: string;
+  /** The PostgreSQL state, by URL: its database holds the jobs too. */
+  stateUrl: string;
+  /** Jobs this worker runs at once (each on another host). */
+  concurrency: number;
+  /** Stop once no job is queued or active anywhere, rather than wait for more. */
+  exitWhenIdle: boolean;
+  logger: Logger;
+  /** Each log line of a job's run (pino JSON, secrets replaced). */
+  onLog: (line: string) => void;
+  logLevel: string;
+  /** Aborted (SIGINT/SIGTERM): no new job is taken; each running one commits its page and goes back to the queue. */
+  signal: AbortSignal;
+  timings?: FleetTimings | undefined;
+  parserThreads?: number | undefined;
+}
+
+export interface FleetWorkerSummary {
+  jobs: number;
+  failed: number;
+  /** Stopped by the signal: back in the queue, resumed by the next worker from their last page. */
+  interrupted: number;
+}
+
+/** A job that did not finish: pg-boss retries it, here or on another worker. */
+export class JobFailedError extends HarvestError {
+  override readonly code: ErrorCode = 'OAIH_JOB_FAILED';
+}
+
+export async function runFleetWorker(options: FleetWorkerOptions): Promise<FleetWorkerSummary> {
+  const timings = options.timings ?? DEFAULT_TIMINGS;
+  const boss = await openBoss(options.stateUrl, timings, { supervise: true });
+  const summary: FleetWorkerSummary = { jobs: 0, failed: 0, interrupted: 0 };
+  const { logger } = options;
+  boss.on('error', (error) => logger.error({ err: error }, `job queue: ${error.message}`));
+  let running = 0;
+  try {
+    await boss.work<HarvestJob>(HARVEST_QUEUE, {
+      localConcurrency: options.concurrency, batchSize: 1, pollingIntervalSeconds: timings.pollSeconds,
+      heartbeatRefreshSeconds: Math.max(1, Math.floor(timings.heartbeatSeconds / 3)),
+    }, async ([job]) => {
+      running++;
+      try {
+        return await runJob(options, job!, summary);
+      } finally {
+        running--;
+      }
+    });
+    logger.info({ concurrency: options.concurrency, exitWhenIdle: options.exitWhenIdle }, 'worker started');
+    await untilStopped(options, boss, timings, () => running);
+  } finally {
+    // Graceful: running jobs commit their page and end (their signal is aborted) before the connections close.
+    await boss.stop({ graceful: true, timeout: 10 * 60_000 });
+  }
+  logger.info({ ...summary }, 'worker stopped');
+  return summary;
+}
+
+async function runJob(options: FleetWorkerOptions, job: { id: string; data: HarvestJob; retryCount: number; signal: AbortSignal }, summary: FleetWorkerSummary): Promise<object> {
+  const { sourceId, full } = job.data;
+  const log = options.logger.child({ source: sourceId, job: job.id });
+  const known = [...options.config.sources, ...options.config.bibtexSources].some((s) => s.id === sourceId);
+  if (!known) throw new JobFailedError(`job ${job.id} asks for source "${sourceId}", which is not in ${options.config.file}`, { stage: 'job' });
+  log.info({ full, attempt: job.retryCount + 1, pid: process.pid }, 'job started');
+  summary.jobs++;
+  const run = await harvestInWorker({
+    config: options.config, outDir: options.outDir, stateFile: options.stateUrl, sourceIds: [sourceId], full,
+    worksSnapshot: 'never', logLevel: options.logLevel, parserThreads: options.parserThreads,
+  }, { onLog: options.onLog, signal: AbortSignal.any([options.signal, job.signal]) });
+  const source = run.sources[0];
+  const outcome = { runId: run.runId, status: source?.status, records: source?.records ?? 0, deleted: source?.deleted ?? 0, pages: source?.pages ?? 0 };
+  log.info(outcome, 'job finished');
+  if (source && source.status === 'ok') return outcome;
+  if (source && wasInterrupted(source)) summary.interrupted++;
+  else summary.failed++;
+  throw new JobFailedError(jobFailure(sourceId, run), { stage: 'job' });
+}
+
+function jobFailure(sourceId: string, run: RunSummary): string {
+  const source = run.sources[0];
+  if (!source) return `source "${sourceId}" was not harvested`;
+  const reason = source.error ? `${source.error.code}: ${source.error.message}` : source.status;
+  return `source "${sourceId}" ${source.status} (run ${run.runId}): ${reason}`;
+}
+
+/** Resolves once the signal aborts or, with `exitWhenIdle`, once no job is queued or active. */
+async function untilStopped(options: FleetWorkerOptions, boss: PgBoss, timings: FleetTimings, running: () => number): Promise<void> {
+  const { signal } = options;
+  while (!signal.aborted) {
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, timings.pollSeconds * 1000);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        done();
+      }, { once: true });
+    });
+    if (signal.aborted || !options.exitWhenIdle || running() > 0) continue;
+    if ((await unfinishedJobs(boss)) === 0) return;
+  }
+}
+
+/** Jobs queued, waiting to retry, or active, on every worker: counted in the job table itself, not pg-boss's periodic cache. */
+export async function unfinishedJobs(boss: PgBoss): Promise<number> {
+  const { rows } = await boss.getDb().executeSql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`, [HARVEST_QUEUE]);
+  return Number((rows[0] as { n: number }).n);
+}

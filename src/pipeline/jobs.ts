@@ -1,0 +1,75 @@
+// The fleet's jobs, on pg-boss in the state's PostgreSQL database: one job harvests one source
+// (all its lists, which share the host's one slot anyway), and jobs are keyed by the source's
+// host under pg-boss's singleton policy, a unique index on active jobs: however many workers on
+// however many machines, one job per host runs at a time. A worker that dies stops its job's
+// heartbeat; pg-boss hands the job to another worker, which resumes from the last committed page.
+import { createHash } from 'node:crypto';
+import { PgBoss, type JobWithMetadata } from 'pg-boss';
+import type { BibtexSourceConfig, SourceConfig } from '../config/config.ts';
+
+export const HARVEST_QUEUE = 'harvest-source';
+
+/** What a job asks: a source, a full or incremental harvest, and the cron slot that queued it, if one did. */
+export interface HarvestJob {
+  sourceId: string;
+  full: boolean;
+  slot?: string | undefined;
+}
+
+export type QueuedJob = JobWithMetadata<HarvestJob>;
+
+/** How a fleet's jobs behave; the defaults suit a harvest, the tests shorten the waits. */
+export interface FleetTimings {
+  /** A job whose worker sent no heartbeat for this long is given to another worker (pg-boss's minimum is 10). */
+  heartbeatSeconds: number;
+  /** How often a worker looks for abandoned jobs and new ones. */
+  superviseSeconds: number;
+  pollSeconds: number;
+}
+
+export const DEFAULT_TIMINGS: FleetTimings = { heartbeatSeconds: 30, superviseSeconds: 30, pollSeconds: 2 };
+
+/** The singleton key of a source: its host (and port), or its file for a file source. */
+export function hostKey(source: Pick<SourceConfig, 'baseUrl'> | Pick<BibtexSourceConfig, 'id'>): string {
+  return 'baseUrl' in source ? new URL(source.baseUrl).host.toLowerCase() : `file:${source.id}`;
+}
+
+/**
+ * The job id of a source's cron slot, the same in every scheduler: pg-boss keeps one job per
+ * id, so two schedulers firing for one slot queue it once.
+ */
+export function slotJobId(sourceId: string, slot: string): string {
+  const hex = createHash('sha256').update(`${sourceId}\u0000${slot}`).digest('hex');
+  // A UUID's shape (version 8, custom), as pg-boss's id column is one.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A pg-boss instance on the state database, its schema created or migrated, the harvest queue made. */
+export async function openBoss(stateUrl: string, timings: FleetTimings, { supervise }: { supervise: boolean }): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: stateUrl,
+    application_name: 'oai-harvester jobs',
+    max: 4,
+    supervise,
+    superviseIntervalSeconds: timings.superviseSeconds,
+    monitorIntervalSeconds: timings.superviseSeconds,
+    schedule: false,
+  });
+  await boss.start();
+  await boss.createQueue(HARVEST_QUEUE, {
+    policy: 'singleton',
+    heartbeatSeconds: timings.heartbeatSeconds,
+    // Heartbeats tell a dead worker; the expiry only bounds a job whose worker is alive but stuck.
+    expireInSeconds: 24 * 3600,
+    retryLimit: 5,
+    retryDelay: 30,
+    retryBackoff: true,
+    retryDelayMax: 3600,
+  });
+  return boss;
+}
+
+/** The jobs of a source not finished yet: queued (waiting, or waiting to retry) or active. */
+export async function pendingJobs(boss: PgBoss, sourceId: string): Promise<QueuedJob[]> {
+  return (await boss.findJobs<HarvestJob>(HARVEST_QUEUE, { data: { sourceId } })).filter((j) => ['created', 'retry', 'active'].includes(j.state));
+}
