@@ -1,6 +1,6 @@
 // `enqueue`: one harvest job per source on the fleet's queue, keyed by the source's host.
 import type { HarvestConfig } from '../config/config.ts';
-import { DEFAULT_TIMINGS, HARVEST_QUEUE, hostKey, openBoss, pendingJobs, slotJobId, type FleetTimings, type HarvestJob } from './jobs.ts';
+import { fleetTimings, HARVEST_QUEUE, hostKey, openBoss, pendingJobs, slotJobId, type FleetTimings, type HarvestJob } from './jobs.ts';
 
 export interface EnqueueOptions {
   config: HarvestConfig;
@@ -25,7 +25,7 @@ export interface EnqueuedJob {
 export async function enqueueHarvests(options: EnqueueOptions): Promise<EnqueuedJob[]> {
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = [...options.config.sources, ...options.config.bibtexSources].filter((s) => !wanted || wanted.has(s.id));
-  const boss = await openBoss(options.stateUrl, options.timings ?? DEFAULT_TIMINGS, { supervise: false });
+  const boss = await openBoss(options.stateUrl, options.timings ?? fleetTimings(), { supervise: false });
   try {
     const queued: EnqueuedJob[] = [];
     for (const source of sources) {

@@ -8,7 +8,7 @@ import type { HarvestConfig } from '../config/config.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { harvestInWorker } from './in-worker.ts';
 import { wasInterrupted } from './source.ts';
-import { DEFAULT_TIMINGS, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
+import { fleetTimings, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
 import type { RunSummary } from './summary.ts';
 
 export interface FleetWorkerOptions {
@@ -43,7 +43,7 @@ export class JobFailedError extends HarvestError {
 }
 
 export async function runFleetWorker(options: FleetWorkerOptions): Promise<FleetWorkerSummary> {
-  const timings = options.timings ?? DEFAULT_TIMINGS;
+  const timings = options.timings ?? fleetTimings();
   const boss = await openBoss(options.stateUrl, timings, { supervise: true });
   const summary: FleetWorkerSummary = { jobs: 0, failed: 0, interrupted: 0 };
   const { logger } = options;

@@ -5,7 +5,7 @@
 // heartbeat; pg-boss hands the job to another worker, which resumes from the last committed page.
 import { createHash } from 'node:crypto';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
-import type { BibtexSourceConfig, SourceConfig } from '../config/config.ts';
+import { ConfigError, type BibtexSourceConfig, type SourceConfig } from '../config/config.ts';
 
 export const HARVEST_QUEUE = 'harvest-source';
 
@@ -25,9 +25,32 @@ export interface FleetTimings {
   /** How often a worker looks for abandoned jobs and new ones. */
   superviseSeconds: number;
   pollSeconds: number;
+  /** A failed job waits this long before its first retry, doubling for each further one (at most an hour). */
+  retryDelaySeconds: number;
 }
 
-export const DEFAULT_TIMINGS: FleetTimings = { heartbeatSeconds: 30, superviseSeconds: 30, pollSeconds: 2 };
+export const DEFAULT_TIMINGS: FleetTimings = { heartbeatSeconds: 30, superviseSeconds: 30, pollSeconds: 2, retryDelaySeconds: 30 };
+
+/**
+ * The timings, each overridable by an environment variable (OAI_HARVESTER_HEARTBEAT_SECONDS,
+ * OAI_HARVESTER_SUPERVISE_SECONDS, OAI_HARVESTER_POLL_SECONDS, OAI_HARVESTER_RETRY_DELAY_SECONDS):
+ * a fleet that must take over a dead worker's job sooner, or a test.
+ */
+export function fleetTimings(env: NodeJS.ProcessEnv = process.env): FleetTimings {
+  const read = (name: string, fallback: number, min: number): number => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) throw new ConfigError(`${name} must be a number of seconds, at least ${min}: got "${value}"`);
+    return n;
+  };
+  return {
+    heartbeatSeconds: read('OAI_HARVESTER_HEARTBEAT_SECONDS', DEFAULT_TIMINGS.heartbeatSeconds, 10),
+    superviseSeconds: read('OAI_HARVESTER_SUPERVISE_SECONDS', DEFAULT_TIMINGS.superviseSeconds, 1),
+    pollSeconds: read('OAI_HARVESTER_POLL_SECONDS', DEFAULT_TIMINGS.pollSeconds, 0.5),
+    retryDelaySeconds: read('OAI_HARVESTER_RETRY_DELAY_SECONDS', DEFAULT_TIMINGS.retryDelaySeconds, 1),
+  };
+}
 
 /** The singleton key of a source: its host (and port), or its file for a file source. */
 export function hostKey(source: Pick<SourceConfig, 'baseUrl'> | Pick<BibtexSourceConfig, 'id'>): string {
@@ -56,16 +79,18 @@ export async function openBoss(stateUrl: string, timings: FleetTimings, { superv
     schedule: false,
   });
   await boss.start();
-  await boss.createQueue(HARVEST_QUEUE, {
-    policy: 'singleton',
+  const queue = {
     heartbeatSeconds: timings.heartbeatSeconds,
     // Heartbeats tell a dead worker; the expiry only bounds a job whose worker is alive but stuck.
     expireInSeconds: 24 * 3600,
     retryLimit: 5,
-    retryDelay: 30,
+    retryDelay: timings.retryDelaySeconds,
     retryBackoff: true,
     retryDelayMax: 3600,
-  });
+  };
+  await boss.createQueue(HARVEST_QUEUE, { policy: 'singleton', ...queue });
+  // A queue made earlier takes this instance's timings: the jobs sent from now on inherit them.
+  await boss.updateQueue(HARVEST_QUEUE, queue);
   return boss;
 }
 

@@ -25,6 +25,8 @@ export interface TestServer {
   feedUrl(name: string): string;
   fixtureUrl(relativePath: string): string;
   requests: LoggedRequest[];
+  /** The most requests this server was answering at one moment (from arrival until the response is done or cut off). */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export interface ServerOptions {
 
 export async function startOaiServer(options: ServerOptions = {}): Promise<TestServer> {
   const requests: LoggedRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const feeds = options.feeds ?? {};
   const server: Server = createServer((req, res) => {
     try {
@@ -56,7 +60,10 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     const params = Object.fromEntries(url.searchParams);
     const logged: LoggedRequest = { path: url.pathname, params, at: Date.now(), host: req.headers.host ?? '' };
     requests.push(logged);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
     res.once('finish', () => (logged.end = Date.now()));
+    res.once('close', () => inFlight--);
     const [, kind, ...rest] = url.pathname.split('/');
     if (kind === 'fixtures') return serveFixture(res, join(options.fixtureRoot ?? FIXTURES, ...rest));
     if (kind === 'seq') return serveSequence(res, rest.join('/'), params);
@@ -265,6 +272,7 @@ export async function startOaiServer(options: ServerOptions = {}): Promise<TestS
     feedUrl: (name) => `${url}/feed/${name}`,
     fixtureUrl: (path) => `${url}/fixtures/${path}`,
     requests,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

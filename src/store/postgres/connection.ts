@@ -9,7 +9,7 @@ import { redactText } from '../../oai/secrets.ts';
 import { StateDatabaseError } from '../errors.ts';
 
 export type PgRow = Record<string, unknown>;
-export type PgParam = string | number | boolean | null | readonly string[] | readonly number[];
+export type PgParam = string | number | boolean | null | readonly (string | null)[] | readonly (number | null)[] | readonly (boolean | null)[];
 
 /** What the connection's thread answers: the rows, or the error PostgreSQL gave. */
 export type PgAnswer =

@@ -1,0 +1,138 @@
+// The fleet: three worker processes on one PostgreSQL state harvest ten sources on five hosts,
+// one worker SIGKILLed in the middle of a harvest. Every record is in the output and the store
+// once, no host is ever asked two things at once, the dead worker's job is resumed from its last
+// committed page by another, and works.jsonl written from PostgreSQL is the one a single SQLite
+// run over the same servers writes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Feed } from '../support/feed.ts';
+import { startOaiServer, type TestServer } from '../support/oai-server.ts';
+import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
+import { outputLines, tempDir } from '../support/run.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/cli/bin.ts');
+const HOSTS = 5;
+const LATENCY_MS = 120;
+/** Short waits, so a dead worker's job is taken over within seconds (10 s is pg-boss's least heartbeat). */
+const FLEET_ENV = { OAI_HARVESTER_HEARTBEAT_SECONDS: '10', OAI_HARVESTER_SUPERVISE_SECONDS: '1', OAI_HARVESTER_POLL_SECONDS: '0.5', OAI_HARVESTER_RETRY_DELAY_SECONDS: '1' };
+
+let cluster: PostgresCluster;
+const servers: TestServer[] = [];
+const feeds = new Map<string, Feed>();
+let config = '';
+
+beforeAll(async () => {
+  cluster = await startPostgres();
+  const sources: Record<string, unknown>[] = [];
+  for (let h = 0; h < HOSTS; h++) {
+    // Two sources a host, sharing DOIs across every feed (10.5555/test.<id>): works with several copies.
+    const hostFeeds = { a: new Feed({ records: 160 + h * 10, pageSize: 16, latencyMs: LATENCY_MS, repositoryId: `h${h}a.example`, deletedEvery: 23 }),
+      b: new Feed({ records: 120 + h * 5, pageSize: 16, latencyMs: LATENCY_MS, repositoryId: `h${h}b.example` }) };
+    const server = await startOaiServer({ feeds: hostFeeds, address: `127.0.0.${21 + h}` });
+    servers.push(server);
+    for (const [name, feed] of Object.entries(hostFeeds)) {
+      feeds.set(`h${h}${name}`, feed);
+      sources.push({ id: `h${h}${name}`, baseUrl: server.feedUrl(name), minDelayMs: 0, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 } });
+    }
+  }
+  config = join(tempDir(), 'sources.json');
+  writeFileSync(config, JSON.stringify({ sources }));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  cluster?.stop();
+});
+
+interface Cli {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const handle: Cli = { child, lines: [], stderr: '', exited: new Promise((done) => child.on('close', done)) };
+  let partial = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    handle.stderr += chunk.toString();
+    const text = partial + chunk.toString();
+    const lines = text.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      try {
+        handle.lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // A plain line (a usage error): kept in stderr.
+      }
+    }
+  });
+  child.stdout!.resume();
+  return handle;
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('a fleet of workers on PostgreSQL', () => {
+  it('harvests every record once with one request per host at a time, takes over a killed worker\'s job from its last page, and writes the works a single run writes', async () => {
+    const stateUrl = cluster.createDatabase('fleet');
+    const fleetOut = tempDir();
+    const enqueue = cli(['enqueue', '--config', config, '--state', stateUrl], FLEET_ENV);
+    expect(await enqueue.exited, enqueue.stderr).toBe(0);
+
+    const workers = [0, 1, 2].map(() => cli(['worker', '--config', config, '--out', fleetOut, '--state', stateUrl, '--exit-when-idle'], FLEET_ENV));
+    // Worker 0 is killed once it has committed two pages of its first job, while it waits for the third.
+    const victim = workers[0]!;
+    await until(() => victim.lines.some((l) => l['msg'] === 'job started'), 30_000, 'the first worker to take a job');
+    const killedSource = String(victim.lines.find((l) => l['msg'] === 'job started')!['source']);
+    await until(() => pagesCommitted(killedSource) >= 2, 30_000, `two pages of ${killedSource}`);
+    await new Promise((r) => setTimeout(r, LATENCY_MS / 2));
+    victim.child.kill('SIGKILL');
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    expect(codes[0]).toBe(null);
+    expect(codes.slice(1), workers.map((w) => w.stderr.slice(-3000)).join('\n')).toEqual([0, 0]);
+
+    // Every record of every source once in the output and in the store.
+    for (const [id, feed] of feeds) {
+      const lines = outputLines(fleetOut, id);
+      expect(lines.map((l) => l.identifier).sort(), id).toEqual(feed.records.map((r) => feed.identifier(r.id)).sort());
+      // A record deleted before it was ever harvested leaves nothing to keep but its output line.
+      expect(Number(cluster.psql('fleet', `SELECT count(*) FROM source_records WHERE source_id = '${id}'`).trim()), id).toBe(feed.records.filter((r) => !r.deleted).length);
+    }
+    // No host ever answered two requests at once, by each server's own count.
+    expect(servers.map((s) => s.maxInFlight())).toEqual(servers.map(() => 1));
+    // The killed worker's job went to another worker, which went on from the committed pages: one first request of the list, not two.
+    const survivors = workers.slice(1).flatMap((w) => w.lines);
+    expect(survivors.some((l) => l['msg'] === 'job started' && l['source'] === killedSource && l['attempt'] === 2)).toBe(true);
+    expect(survivors.some((l) => l['msg'] === 'resuming the interrupted harvest from its last committed page' && l['source'] === killedSource)).toBe(true);
+    const host = servers[Number(killedSource[1])]!;
+    const feedPath = `/feed/${killedSource[2]}`;
+    expect(host.requests.filter((r) => r.path === feedPath && r.params['verb'] === 'ListRecords' && !r.params['resumptionToken'])).toHaveLength(1);
+
+    // works.jsonl from PostgreSQL, against a single SQLite run over the same servers.
+    const snapshot = cli(['works', 'snapshot', '--out', fleetOut, '--state', stateUrl]);
+    expect(await snapshot.exited, snapshot.stderr).toBe(0);
+    const singleOut = tempDir();
+    const single = cli(['run', '--config', config, '--out', singleOut, '--log-level', 'warn']);
+    expect(await single.exited, single.stderr).toBe(0);
+    const fleetWorks = readFileSync(join(fleetOut, 'works.jsonl'), 'utf8').split('\n');
+    const singleWorks = readFileSync(join(singleOut, 'works.jsonl'), 'utf8').split('\n');
+    expect(fleetWorks.length).toBeGreaterThan(200);
+    expect(fleetWorks).toEqual(singleWorks);
+  }, 240_000);
+});
+
+/** Pages committed so far by the running or finished harvests of a source, read from PostgreSQL. */
+function pagesCommitted(sourceId: string): number {
+  const out = cluster.psql('fleet', `SELECT COALESCE(SUM(pages), 0) FROM harvests WHERE source_id = '${sourceId}'`).trim();
+  return Number(out || 0);
+}
