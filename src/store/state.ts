@@ -9,6 +9,8 @@ import { SqliteDownloadStore, type DownloadStore } from './downloads.ts';
 import { SqliteFileReads, type FileReads } from './file-reads.ts';
 import { SqliteHarvestLog, type HarvestKey, type HarvestLog, type PageCheckpoint } from './harvest-log.ts';
 import { SqlitePartitionPlans, type PartitionPlans } from './partition-plans.ts';
+import { isPostgresUrl } from './postgres/connection.ts';
+import { PgStateStore } from './postgres/state.ts';
 import { SqliteRunHistory, type RunHistory } from './run-history.ts';
 import { SqliteSnapshotLog, type SnapshotLog } from './snapshot-log.ts';
 import { SqliteSourceRecords, type FormatFieldsRow, type SourceRecordRow, type SourceRecords } from './source-records.ts';
@@ -29,7 +31,7 @@ export interface PageCommit {
 }
 
 export interface StateStore {
-  /** Where the state lives: a file path for SQLite. */
+  /** Where the state lives: a file path for SQLite, the database's URL (password masked) for PostgreSQL. */
   readonly file: string;
   readonly harvests: HarvestLog;
   readonly plans: PartitionPlans;
@@ -94,8 +96,11 @@ class SqliteStateStore implements StateStore {
 }
 
 export const StateStore = {
-  /** Opens (creating or migrating) the SQLite state database at `file`, or `:memory:`. */
-  open(file: string): StateStore {
-    return new SqliteStateStore(file);
+  /**
+   * Opens (creating or migrating) the state at `location`: a PostgreSQL database by its
+   * `postgres://` or `postgresql://` URL, else the SQLite database at that path, or `:memory:`.
+   */
+  open(location: string): StateStore {
+    return isPostgresUrl(location) ? new PgStateStore(location) : new SqliteStateStore(location);
   },
 };

@@ -18,34 +18,9 @@ async function oldDatabase(sql: string): Promise<string> {
   return file;
 }
 
+// What each table family does, on both backends, is in tests/store/postgres/; here, the SQLite
+// store's migrations and the dirty marks of works.
 describe('StateStore', () => {
-  it('marks a record for writing when new or changed, and once per harvest when full', () => {
-    const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    const h1 = key('h1', false);
-    const h2 = key('h2', true);
-    expect(state.harvests.noteRecord(h1, header('a', '2021-01-01'))).toBe(true);
-    expect(state.harvests.noteRecord(h1, header('a', '2021-01-01'))).toBe(false);
-    expect(state.harvests.noteRecord(h1, header('a', '2021-01-02'))).toBe(true);
-    expect(state.harvests.noteRecord(h1, header('a', '2021-01-02', true))).toBe(true);
-    expect(state.harvests.noteRecord(h2, header('a', '2021-01-02', true))).toBe(true);
-    expect(state.harvests.noteRecord(h2, header('a', '2021-01-02', true))).toBe(false);
-    // The same record in another format is another thing to write.
-    expect(state.harvests.noteRecord({ ...h1, metadataPrefix: 'rioxx' }, header('a', '2021-01-02', true))).toBe(true);
-    expect(state.harvests.recordCounts('s')).toEqual({ live: 0, deleted: 1 });
-    state.close();
-  });
-
-  it('tells, for a whole page at once, which headers must be written', () => {
-    const state = StateStore.open(join(tempDir(), 'state.sqlite'));
-    state.harvests.noteRecord(key('h1', false), header('a', '2021-01-01'));
-    state.harvests.noteRecord(key('h1', false), header('b', '2021-01-01'));
-    const page = [header('a', '2021-01-01'), header('b', '2021-02-01'), header('c', '2021-01-01'), header('a', '2021-01-01', true)];
-    expect(state.harvests.needsWrite(key('h1', false), page)).toEqual([false, true, true, true]);
-    expect(state.harvests.needsWrite(key('h1', false, 'other'), page)).toEqual([true, true, true, true]);
-    expect(state.harvests.needsWrite(key('h2', true), page.slice(0, 1))).toEqual([true]);
-    state.close();
-  });
-
   it('migrates a version 1 database', async () => {
     const file = await oldDatabase(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');
       CREATE TABLE harvests (harvest_id TEXT PRIMARY KEY, source_id TEXT NOT NULL, list_key TEXT NOT NULL, metadata_prefix TEXT NOT NULL,
@@ -185,28 +160,5 @@ describe('StateStore', () => {
     expect(state.transaction(() => state.works.takeDirtyMark(stale!.workId, stale!.mark))).toBe(false);
     expect(state.works.dirtyBatch(10).map((w) => w.workId)).toEqual(['doi:10.1/x']);
     state.close();
-  });
-
-  it('rolls a page back whole when the work inside the transaction throws', () => {
-    const file = join(tempDir(), 'state.sqlite');
-    const state = StateStore.open(file);
-    state.harvests.startHarvest({ harvestId: 'h', sourceId: 's', listKey: 'oai_dc', metadataPrefix: 'oai_dc', setSpec: null, fromArg: null, untilArg: null, full: false, outputFile: 'x' });
-    expect(() =>
-      state.transaction(() => {
-        state.harvests.noteRecord(key('h', false), header('a', '2021'));
-        state.harvests.checkpoint('h', { token: 't', responseDate: 'r', written: 1, deleted: 0, unchanged: 0, lastDatestamp: '2021', outputOffset: 10, rejectsOffset: 0, completeListSize: null });
-        throw new Error('disk full');
-      }),
-    ).toThrow('disk full');
-    expect(state.harvests.runningHarvest('s', 'oai_dc')).toMatchObject({ token: null, pages: 0, outputOffset: 0 });
-    expect(state.harvests.recordCounts('s')).toEqual({ live: 0, deleted: 0 });
-    state.close();
-    // Survives reopening, and completion records the first responseDate for the next run.
-    const again = StateStore.open(file);
-    again.harvests.checkpoint('h', { token: null, responseDate: '2030-01-01T00:00:00Z', written: 0, deleted: 0, unchanged: 0, lastDatestamp: null, outputOffset: 0, rejectsOffset: 0, completeListSize: 0 });
-    again.harvests.completeHarvest('h');
-    expect(again.harvests.lastCompleteResponseDate('s', 'oai_dc')).toBe('2030-01-01T00:00:00Z');
-    expect(again.harvests.runningHarvest('s', 'oai_dc')).toBeUndefined();
-    again.close();
   });
 });
