@@ -26,7 +26,6 @@ CREATE TABLE IF NOT EXISTS dirty_works (work_id TEXT COLLATE "C" PRIMARY KEY, ma
 CREATE TABLE IF NOT EXISTS works (
   work_id TEXT COLLATE "C" PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS works_by_updated_run ON works (updated_run);
 -- Runs in progress that recompute works, so the touches of one that died can be adopted.
 CREATE TABLE IF NOT EXISTS works_runs (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL);
 -- Works a run recomputed, with their status before it: the run's change file is written from these.
