@@ -126,13 +126,14 @@ describe('a fleet of workers on PostgreSQL', () => {
     expect(await single.exited, single.stderr).toBe(0);
     const fleetWorks = readFileSync(join(fleetOut, 'works.jsonl'), 'utf8').split('\n');
     const singleWorks = readFileSync(join(singleOut, 'works.jsonl'), 'utf8').split('\n');
-    expect(fleetWorks.length).toBeGreaterThan(200);
+    expect(fleetWorks.length).toBeGreaterThan(150);
     expect(fleetWorks).toEqual(singleWorks);
   }, 240_000);
 });
 
 /** Pages committed so far by the running or finished harvests of a source, read from PostgreSQL. */
 function pagesCommitted(sourceId: string): number {
-  const out = cluster.psql('fleet', `SELECT COALESCE(SUM(pages), 0) FROM harvests WHERE source_id = '${sourceId}'`).trim();
-  return Number(out || 0);
+  // The job's run creates the tables when it opens the state: until then, nothing is committed.
+  if (cluster.psql('fleet', `SELECT to_regclass('harvests') IS NOT NULL`).trim() !== 't') return 0;
+  return Number(cluster.psql('fleet', `SELECT COALESCE(SUM(pages), 0) FROM harvests WHERE source_id = '${sourceId}'`).trim());
 }
