@@ -26,6 +26,7 @@ export function formatStatus(report: StatusReport, now = new Date(report.at)): s
       lines.push(`  list ${l.list.padEnd(8)} ${server}, held ${l.held === null ? 'not counted for a set' : n(l.held)}${gap}`);
     }
     lines.push(`  next run      ${s.nextRun ? `${s.nextRun} (${s.schedule})` : 'not scheduled'}`);
+    if (s.jobs) lines.push(`  jobs          ${s.jobs.active} active, ${s.jobs.queued} queued, ${s.jobs.retrying} waiting to retry, ${s.jobs.failed} failed`);
     if (s.running) lines.push(`  running       process ${s.running.pid} on ${s.running.host} since ${s.running.since}`);
     return lines.join('\n');
   });

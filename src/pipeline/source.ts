@@ -7,7 +7,7 @@ import { HttpClient, type HttpOptions } from '../oai/http.ts';
 import { redactUrl } from '../oai/secrets.ts';
 import type { Identify } from '../oai/types.ts';
 import type { SourceConfig } from '../config/config.ts';
-import { acquireLock, sourceLockFile } from '../store/source-lock.ts';
+import type { LockResult } from '../store/source-lock.ts';
 import { EPRINTS_EXPORT } from '../formats/eprints-export.ts';
 import { fetchSourceStats, StatsError } from '../stats/fetch-stats.ts';
 import type { RunContext, SourceContext } from './context.ts';
@@ -45,9 +45,9 @@ export function noteSourceRun(run: RunContext, log: Logger, { startedAt, summary
 
 async function harvestSourceLocking(run: RunContext, source: SourceConfig, log: Logger): Promise<SourceSummary> {
   if (run.options.signal?.aborted) return untouchedSource(run, source, 'failed', describeError(new InterruptedError('stopped before this source started')));
-  let lock: ReturnType<typeof acquireLock>;
+  let lock: LockResult;
   try {
-    lock = acquireLock(sourceLockFile(run.outDir, source.id));
+    lock = run.resources.state.lockSource(source.id, run.outDir);
   } catch (error) {
     if (!isDiskFull(error)) throw error;
     const failure = describeError(error);

@@ -12,6 +12,7 @@ import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-
 import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 import { worksFile } from '../sinks/works-snapshot.ts';
+import type { JobCounts } from './jobs.ts';
 
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
 export const DEFAULT_STALE_AFTER_HOURS = 48;
@@ -39,6 +40,8 @@ export interface SourceStatus {
   stale: boolean;
   /** The process harvesting the source right now, if any. */
   running: LockHolder | null;
+  /** A fleet's jobs of the source (PostgreSQL state); null for a SQLite state, which has none. */
+  jobs: JobCounts | null;
 }
 
 export interface StatusReport {
@@ -63,6 +66,12 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
   } finally {
     state?.close();
   }
+}
+
+/** The report with each source's fleet jobs in. */
+export function withJobs(report: StatusReport, counts: ReadonlyMap<string, JobCounts>): StatusReport {
+  const none: JobCounts = { queued: 0, retrying: 0, active: 0, failed: 0 };
+  return { ...report, sources: report.sources.map((s) => ({ ...s, jobs: counts.get(s.source) ?? none })) };
 }
 
 /** What status needs of a source, OAI-PMH or file. */
@@ -101,7 +110,8 @@ function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: strin
     ageHours,
     staleAfterHours,
     stale,
-    running: currentHolder(sourceLockFile(outDir, source.id)) ?? null,
+    jobs: null,
+    running: (state ? state.lockHolder(source.id, outDir) : currentHolder(sourceLockFile(outDir, source.id))) ?? null,
   };
 }
 

@@ -15,6 +15,7 @@ import { SqliteRunHistory, type RunHistory } from './run-history.ts';
 import { SqliteSnapshotLog, type SnapshotLog } from './snapshot-log.ts';
 import { SqliteSourceRecords, type FormatFieldsRow, type SourceRecordRow, type SourceRecords } from './source-records.ts';
 import { SqliteWorkStore, type WorkStore } from './works.ts';
+import { acquireLock, currentHolder, sourceLockFile, type LockHolder, type LockResult } from './source-lock.ts';
 
 /** What one page leaves in the state, committed at once. */
 export interface PageCommit {
@@ -46,6 +47,13 @@ export interface StateStore {
   transaction<T>(work: () => T): T;
   /** Commits a page's records, formats and checkpoint in one transaction. */
   commitPage(page: PageCommit): void;
+  /**
+   * Takes a source's lock for a run, or says who holds it: one run per source at a time among
+   * those sharing this state (SQLite: a lock file in the output folder; PostgreSQL: the database).
+   */
+  lockSource(sourceId: string, outDir: string): LockResult;
+  /** Who holds a source's lock now, if a live run does. */
+  lockHolder(sourceId: string, outDir: string): LockHolder | undefined;
   close(): void;
 }
 
@@ -88,6 +96,14 @@ class SqliteStateStore implements StateStore {
       this.records.save(page.records);
       this.harvests.checkpoint(page.harvestId, page.checkpoint);
     });
+  }
+
+  lockSource(sourceId: string, outDir: string): LockResult {
+    return acquireLock(sourceLockFile(outDir, sourceId));
+  }
+
+  lockHolder(sourceId: string, outDir: string): LockHolder | undefined {
+    return currentHolder(sourceLockFile(outDir, sourceId));
   }
 
   close(): void {

@@ -68,6 +68,12 @@ CREATE INDEX IF NOT EXISTS crossref_works_due ON crossref_works (status, checked
 CREATE TABLE IF NOT EXISTS file_reads (
   source_id TEXT COLLATE "C" PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, entries BIGINT NOT NULL, read_at TEXT NOT NULL
 );
+-- Who holds each source's lock (a session advisory lock, which dies with its connection): for
+-- the message of a run that finds the source taken, and for status. A row whose lock is free is
+-- a holder that died.
+CREATE TABLE IF NOT EXISTS source_locks (
+  source_id TEXT COLLATE "C" PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL, token TEXT NOT NULL
+);
 `;
 
 /** Version 1, made in an empty database; later versions are reached from it by PG_MIGRATIONS. */

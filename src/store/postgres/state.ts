@@ -24,6 +24,8 @@ import { PG_MIGRATIONS, PG_SCHEMA_V1_SQL, PG_SCHEMA_VERSION } from './schema.ts'
 import { PgSnapshotLog } from './snapshot-log.ts';
 import { PgSourceRecords } from './source-records.ts';
 import { PgWorkStore } from './works.ts';
+import type { LockHolder, LockResult } from '../source-lock.ts';
+import { lockHolder, lockSource } from './source-lock.ts';
 
 /** The advisory lock its openers take turns on to migrate a database (any fixed number; the table locks use the two-key form). */
 const SCHEMA_LOCK = 7_310_526_281;
@@ -77,6 +79,15 @@ export class PgStateStore implements StateStore {
         if ((error as { sqlState?: string }).sqlState !== DEADLOCK || attempt === PAGE_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /** In the database, not the output folder: workers on several machines share the state, not always one folder. */
+  lockSource(sourceId: string): LockResult {
+    return lockSource(this.db, sourceId);
+  }
+
+  lockHolder(sourceId: string): LockHolder | undefined {
+    return lockHolder(this.db, sourceId);
   }
 
   close(): void {

@@ -41,7 +41,7 @@ describe('PostgreSQL state', () => {
     const tables = cluster.psql(name, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`).trim().split('\n');
     expect(tables).toEqual([
       'crossref_works', 'dirty_works', 'downloads', 'file_reads', 'format_fields', 'harvests', 'lists', 'meta', 'partition_plans', 'record_versions',
-      'repositories', 'run_touched_works', 'snapshot_pending', 'source_records', 'source_runs', 'stats_months', 'works', 'works_meta', 'works_runs',
+      'repositories', 'run_touched_works', 'snapshot_pending', 'source_locks', 'source_records', 'source_runs', 'stats_months', 'works', 'works_meta', 'works_runs',
     ]);
   });
 
