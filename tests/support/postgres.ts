@@ -3,7 +3,7 @@
 // CI runs as root: then the cluster runs as the `postgres` user Debian's package creates (or
 // `nobody`), which owns its folder.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,9 @@ const USER = 'harvester';
 
 function binDir(): string {
   const fromConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-  const candidates = [fromConfig.status === 0 ? fromConfig.stdout.trim() : '', '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+  // Debian keeps the server's programs per major version, newest first here.
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const candidates = [fromConfig.status === 0 ? fromConfig.stdout.trim() : '', ...versions.map((v) => `/usr/lib/postgresql/${v}/bin`)];
   const dir = candidates.find((d) => d && existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (!dir) throw new Error("PostgreSQL's initdb was not found (pg_config --bindir, /usr/lib/postgresql/*/bin): install Debian's postgresql, as .ci/run does");
   return dir;
