@@ -2,7 +2,9 @@
 // expression; all runs share one state connection, one parser and one connection pool, so
 // the per-host politeness of one source holds for every source on that host.
 import { resolve } from 'node:path';
-import { resolveStateLocation } from '../store/location.ts';
+import { isPostgresUrl, resolveStateLocation } from '../store/location.ts';
+import { StateStore } from '../store/state.ts';
+import { runFleetSchedule } from './fleet-schedule.ts';
 import { Cron } from 'croner';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -34,6 +36,8 @@ export interface ScheduleSummary {
   failedRuns: number;
   /** Runs stopped by the signal after committing their page: the next run resumes them. */
   interruptedRuns: number;
+  /** Jobs queued for a fleet's workers (a PostgreSQL state), where the runs are theirs. */
+  enqueued?: number;
 }
 
 /** An OAI-PMH or a file source with a schedule. */
@@ -48,6 +52,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
   }
   const outDir = resolve(options.outDir);
   const stateFile = resolveStateLocation(options.stateFile, outDir);
+  if (isPostgresUrl(stateFile)) return fleetSchedule(options, scheduled, stateFile);
   const resources = openHarvestResources(stateFile, options.parserThreads);
   const queue = new PQueue({ concurrency: options.concurrency ?? config.concurrency });
   const busy = new Set<string>();
@@ -116,8 +121,24 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
   return summary;
 }
 
+/** On a PostgreSQL state the workers harvest: the schedule queues their jobs. */
+async function fleetSchedule(options: ScheduleOptions, scheduled: ScheduledSource[], stateUrl: string): Promise<ScheduleSummary> {
+  const { config, logger, signal } = options;
+  const state = StateStore.open(stateUrl);
+  const timezone = config.timezone ? { timezone: config.timezone } : {};
+  try {
+    const enqueued = await runFleetSchedule({
+      config, stateUrl, state, logger, signal, scheduled, catchUp: options.catchUp ?? true,
+      missedRun: (schedule, sourceId) => missedRun(schedule, timezone, state, sourceId),
+    });
+    return { runs: 0, failedRuns: 0, interruptedRuns: 0, enqueued };
+  } finally {
+    state.close();
+  }
+}
+
 /** The last scheduled time, if no successful run finished after it (the service was down then). */
-function missedRun(schedule: string, timezone: { timezone?: string }, state: ReturnType<typeof openHarvestResources>['state'], sourceId: string): string | undefined {
+function missedRun(schedule: string, timezone: { timezone?: string }, state: StateStore, sourceId: string): string | undefined {
   const job = new Cron(schedule, { paused: true, ...timezone });
   const [previous] = job.previousRuns(1);
   job.stop();

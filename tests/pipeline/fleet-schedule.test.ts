@@ -1,0 +1,101 @@
+// The fleet's queue: enqueue keys each source's job by its host, a cron slot is queued once
+// however many schedulers fire for it, and `schedule` on a PostgreSQL state queues jobs
+// instead of harvesting.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgBoss } from 'pg-boss';
+import { enqueueHarvests } from '../../src/pipeline/enqueue.ts';
+import { HARVEST_QUEUE, jobCounts, slotJobId, type HarvestJob } from '../../src/pipeline/jobs.ts';
+import { runSchedule } from '../../src/pipeline/schedule.ts';
+import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
+import { captureLogger, tempDir, testConfig } from '../support/run.ts';
+
+let cluster: PostgresCluster;
+let databases = 0;
+beforeAll(async () => {
+  cluster = await startPostgres();
+});
+afterAll(() => cluster?.stop());
+
+function newState(): { url: string; name: string } {
+  const name = `fleet_${++databases}`;
+  return { url: cluster.createDatabase(name), name };
+}
+
+const config = testConfig([
+  { id: 'kar', baseUrl: 'http://127.0.0.31:8080/cgi/oai2', schedule: '* * * * * *' },
+  { id: 'kar-theses', baseUrl: 'http://127.0.0.31:8080/cgi/oai2', sets: ['theses'], schedule: '* * * * * *' },
+  { id: 'dspace', baseUrl: 'http://127.0.0.32:8080/oai/request', schedule: '* * * * * *' },
+]);
+
+/** Every job of the harvest queue, as pg-boss stores it. */
+function jobs(name: string): { source: string; key: string; slot: string; state: string }[] {
+  return cluster.psql(name, `SELECT data->>'sourceId', singleton_key, COALESCE(data->>'slot', ''), state FROM pgboss.job WHERE name = '${HARVEST_QUEUE}' ORDER BY 1, 3`)
+    .trim().split('\n').filter(Boolean).map((line) => {
+      const [source, key, slot, state] = line.split('\t');
+      return { source: source!, key: key!, slot: slot!, state: state! };
+    });
+}
+
+describe('enqueue', () => {
+  it('queues one job per source keyed by its host, and none for a source that has one waiting', async () => {
+    const { url, name } = newState();
+    const first = await enqueueHarvests({ config, stateUrl: url });
+    expect(first.map((j) => [j.sourceId, j.host, j.jobId !== null])).toEqual([['kar', '127.0.0.31:8080', true], ['kar-theses', '127.0.0.31:8080', true], ['dspace', '127.0.0.32:8080', true]]);
+    expect(jobs(name).map((j) => [j.source, j.key, j.state])).toEqual([['dspace', '127.0.0.32:8080', 'created'], ['kar', '127.0.0.31:8080', 'created'], ['kar-theses', '127.0.0.31:8080', 'created']]);
+    const again = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'] });
+    expect(again).toEqual([expect.objectContaining({ sourceId: 'kar', jobId: null, pending: { id: first[0]!.jobId, state: 'created' } })]);
+    expect(await jobCounts(url)).toEqual(new Map([
+      ['kar', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['kar-theses', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['dspace', { queued: 1, retrying: 0, active: 0, failed: 0 }],
+    ]));
+  });
+
+  it('queues a cron slot once, even after its job finished, and the next slot anew', async () => {
+    const { url, name } = newState();
+    const slot = '2026-12-01T02:15:00.000Z';
+    const [queued] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'], slot });
+    expect(queued!.jobId).toBe(slotJobId('kar', slot));
+    // The job runs and completes, as a worker would.
+    const boss = new PgBoss({ connectionString: url, supervise: false, schedule: false });
+    await boss.start();
+    const [job] = await boss.fetch<HarvestJob>(HARVEST_QUEUE);
+    await boss.complete(HARVEST_QUEUE, job!.id);
+    await boss.stop({ graceful: false });
+    const [late] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'], slot });
+    expect(late!.jobId).toBeNull();
+    const [next] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'], slot: '2026-12-02T02:15:00.000Z' });
+    expect(next!.jobId).not.toBeNull();
+    expect(jobs(name).map((j) => [j.slot, j.state])).toEqual([[slot, 'completed'], ['2026-12-02T02:15:00.000Z', 'created']]);
+  });
+});
+
+describe('schedule on a PostgreSQL state', () => {
+  it('queues jobs on each cron for the workers, and two schedulers queue each slot once', async () => {
+    const { url, name } = newState();
+    // A consumer finishes each job at once, so every slot's job can be queued (a waiting one would make the next slot skip).
+    const consumer = new PgBoss({ connectionString: url, supervise: false, schedule: false });
+    consumer.on('error', (error) => {
+      throw error;
+    });
+    const schedulers = [new AbortController(), new AbortController()];
+    const logs = schedulers.map(() => captureLogger());
+    const running = schedulers.map((stop, i) => runSchedule({ config, outDir: tempDir(), stateFile: url, logger: logs[i]!.logger, signal: stop.signal, catchUp: false }));
+    await new Promise((r) => setTimeout(r, 1500));
+    await consumer.start();
+    await consumer.work<HarvestJob>(HARVEST_QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 20 }, async () => {});
+    await new Promise((r) => setTimeout(r, 3500));
+    for (const stop of schedulers) stop.abort();
+    const summaries = await Promise.all(running);
+    await consumer.stop({ graceful: true });
+    const queued = jobs(name);
+    const slots = new Set(queued.filter((j) => j.source === 'kar').map((j) => j.slot));
+    expect(slots.size).toBeGreaterThanOrEqual(2);
+    for (const source of ['kar', 'kar-theses', 'dspace']) {
+      const ofSource = queued.filter((j) => j.source === source).map((j) => j.slot);
+      expect(ofSource, source).toEqual([...new Set(ofSource)]);
+    }
+    expect(summaries.reduce((n, s) => n + (s.enqueued ?? 0), 0)).toBe(queued.length);
+    expect(summaries.every((s) => s.runs === 0)).toBe(true);
+    // Both schedulers fired for the slots, and one of them found each already queued.
+    expect(logs.flatMap((l) => l.lines).filter((l) => l['msg'] === 'job not queued: already queued').length).toBeGreaterThan(0);
+  }, 30_000);
+});
