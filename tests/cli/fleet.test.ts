@@ -129,11 +129,40 @@ describe('a fleet of workers on PostgreSQL', () => {
     expect(fleetWorks.length).toBeGreaterThan(150);
     expect(fleetWorks).toEqual(singleWorks);
   }, 240_000);
+
+  it('on SIGTERM, commits the page in hand, puts the job back for the next worker, and exits 143; status lists the jobs', async () => {
+    const stateUrl = cluster.createDatabase('stopped');
+    const out = tempDir();
+    const enqueue = cli(['enqueue', '--config', config, '--state', stateUrl, '--source', 'h3b'], FLEET_ENV);
+    expect(await enqueue.exited, enqueue.stderr).toBe(0);
+    const server = servers[3]!;
+    const asked = server.requests.length;
+    const first = cli(['worker', '--config', config, '--out', out, '--state', stateUrl], FLEET_ENV);
+    await until(() => pagesCommitted('h3b', 'stopped') >= 2, 30_000, 'two pages of h3b');
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.stderr.slice(-3000)).toBe(143);
+    expect(first.lines.find((l) => l['msg'] === 'job finished')).toMatchObject({ source: 'h3b', status: 'interrupted' });
+    const status = cli(['status', '--json', '--config', config, '--out', out, '--state', stateUrl]);
+    let statusJson = '';
+    status.child.stdout!.removeAllListeners('data').on('data', (chunk: Buffer) => (statusJson += chunk.toString()));
+    await status.exited;
+    const h3b = (JSON.parse(statusJson) as { sources: { source: string; jobs: unknown; health: string }[] }).sources.find((s) => s.source === 'h3b')!;
+    expect(h3b).toMatchObject({ health: 'interrupted' });
+    expect([{ queued: 0, retrying: 1, active: 0, failed: 0 }, { queued: 1, retrying: 0, active: 0, failed: 0 }]).toContainEqual(h3b.jobs);
+
+    const second = cli(['worker', '--config', config, '--out', out, '--state', stateUrl, '--exit-when-idle'], FLEET_ENV);
+    expect(await second.exited, second.stderr.slice(-3000)).toBe(0);
+    expect(second.lines.find((l) => l['msg'] === 'job started')).toMatchObject({ source: 'h3b', attempt: 2 });
+    const feed = feeds.get('h3b')!;
+    expect(outputLines(out, 'h3b').map((l) => l.identifier).sort()).toEqual(feed.records.map((r) => feed.identifier(r.id)).sort());
+    const firstRequests = server.requests.slice(asked).filter((r) => r.path === '/feed/b' && r.params['verb'] === 'ListRecords' && !r.params['resumptionToken']);
+    expect(firstRequests).toHaveLength(1);
+  }, 120_000);
 });
 
 /** Pages committed so far by the running or finished harvests of a source, read from PostgreSQL. */
-function pagesCommitted(sourceId: string): number {
+function pagesCommitted(sourceId: string, database = 'fleet'): number {
   // The job's run creates the tables when it opens the state: until then, nothing is committed.
-  if (cluster.psql('fleet', `SELECT to_regclass('harvests') IS NOT NULL`).trim() !== 't') return 0;
-  return Number(cluster.psql('fleet', `SELECT COALESCE(SUM(pages), 0) FROM harvests WHERE source_id = '${sourceId}'`).trim());
+  if (cluster.psql(database, `SELECT to_regclass('harvests') IS NOT NULL`).trim() !== 't') return 0;
+  return Number(cluster.psql(database, `SELECT COALESCE(SUM(pages), 0) FROM harvests WHERE source_id = '${sourceId}'`).trim());
 }
