@@ -280,11 +280,7 @@ async function statusCommand(values: Record<string, unknown>): Promise<number> {
   const config = configOption(values);
   const { out, stateFile } = outputPaths(values);
   const [{ statusReport }, { formatStatus }] = await Promise.all([import('../pipeline/status.ts'), import('./status-text.ts')]);
-  let report = statusReport(config, out, stateFile);
-  if (isPostgresUrl(stateFile)) {
-    const [{ jobCounts }, { withJobs }] = await Promise.all([import('../pipeline/jobs.ts'), import('../pipeline/status.ts')]);
-    report = withJobs(report, await jobCounts(stateFile));
-  }
+  const report = statusReport(config, out, stateFile);
   process.stdout.write(values['json'] ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
   return report.ok ? EXIT_OK : EXIT_SOURCE_FAILED;
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
 import type { HarvestConfig } from '../config/config.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
+import { UNFINISHED_JOBS_SQL } from '../store/postgres/job-queue.ts';
 import { harvestInWorker } from './in-worker.ts';
 import { wasInterrupted } from './source.ts';
 import { fleetTimings, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
@@ -116,6 +117,6 @@ async function untilStopped(options: FleetWorkerOptions, boss: PgBoss, timings: 
 
 /** Jobs queued, waiting to retry, or active, on every worker: counted in the job table itself, not pg-boss's periodic cache. */
 export async function unfinishedJobs(boss: PgBoss): Promise<number> {
-  const { rows } = await boss.getDb().executeSql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`, [HARVEST_QUEUE]);
+  const { rows } = await boss.getDb().executeSql(UNFINISHED_JOBS_SQL, [HARVEST_QUEUE]);
   return Number((rows[0] as { n: number }).n);
 }

@@ -4,8 +4,8 @@
 // however many machines, one job per host runs at a time. A worker that dies stops its job's
 // heartbeat; pg-boss hands the job to another worker, which resumes from the last committed page.
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
+export type { JobCounts } from '../store/postgres/job-queue.ts';
 import { ConfigError, type BibtexSourceConfig, type SourceConfig } from '../config/config.ts';
 
 export const HARVEST_QUEUE = 'harvest-source';
@@ -100,35 +100,3 @@ export async function pendingJobs(boss: PgBoss, sourceId: string): Promise<Queue
   return (await boss.findJobs<HarvestJob>(HARVEST_QUEUE, { data: { sourceId } })).filter((j) => ['created', 'retry', 'active'].includes(j.state));
 }
 
-/** A source's jobs that are not done: waiting, waiting to retry, running; and those that failed for good (kept a week). */
-export interface JobCounts {
-  queued: number;
-  retrying: number;
-  active: number;
-  failed: number;
-}
-
-/** Jobs per source, read from pg-boss's job table; empty before the first `enqueue` made it. */
-export async function jobCounts(stateUrl: string): Promise<Map<string, JobCounts>> {
-  const client = new pg.Client({ connectionString: stateUrl, application_name: 'oai-harvester status' });
-  await client.connect();
-  try {
-    const counts = new Map<string, JobCounts>();
-    const { rows: [table] } = await client.query<{ present: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS present`);
-    if (!table?.present) return counts;
-    const { rows } = await client.query<{ source: string; state: string; n: number }>(
-      `SELECT data->>'sourceId' AS source, state::text AS state, count(*)::int AS n FROM pgboss.job
-       WHERE name = $1 AND state IN ('created', 'retry', 'active', 'failed') GROUP BY 1, 2`, [HARVEST_QUEUE]);
-    for (const row of rows) {
-      const c = counts.get(row.source) ?? { queued: 0, retrying: 0, active: 0, failed: 0 };
-      if (row.state === 'created') c.queued += row.n;
-      else if (row.state === 'retry') c.retrying += row.n;
-      else if (row.state === 'active') c.active += row.n;
-      else c.failed += row.n;
-      counts.set(row.source, c);
-    }
-    return counts;
-  } finally {
-    await client.end();
-  }
-}

@@ -12,7 +12,7 @@ import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-
 import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 import { worksFile } from '../sinks/works-snapshot.ts';
-import type { JobCounts } from './jobs.ts';
+import { HARVEST_QUEUE, type JobCounts } from './jobs.ts';
 
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
 export const DEFAULT_STALE_AFTER_HOURS = 48;
@@ -57,7 +57,8 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
   const state = isPostgresUrl(stateFile) || existsSync(stateFile) ? StateStore.open(stateFile) : undefined;
   try {
     const files = config.bibtexSources.map((b) => ({ id: b.id, name: b.name, baseUrl: pathToFileURL(b.path).href, schedule: b.schedule, staleAfterHours: undefined }));
-    const sources = [...config.sources, ...files].map((source) => sourceStatus(source, config, outDir, state, now));
+    const jobs = state?.jobCounts(HARVEST_QUEUE);
+    const sources = [...config.sources, ...files].map((source) => ({ ...sourceStatus(source, config, outDir, state, now), jobs: jobs ? (jobs.get(source.id) ?? NO_JOBS) : null }));
     const snapshot = state ? state.snapshots.state() : undefined;
     return {
       at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
@@ -68,16 +69,12 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
   }
 }
 
-/** The report with each source's fleet jobs in. */
-export function withJobs(report: StatusReport, counts: ReadonlyMap<string, JobCounts>): StatusReport {
-  const none: JobCounts = { queued: 0, retrying: 0, active: 0, failed: 0 };
-  return { ...report, sources: report.sources.map((s) => ({ ...s, jobs: counts.get(s.source) ?? none })) };
-}
-
 /** What status needs of a source, OAI-PMH or file. */
 type StatusSource = Pick<SourceConfig, 'id' | 'name' | 'baseUrl' | 'schedule' | 'staleAfterHours'>;
 
-function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: string, state: StateStore | undefined, now: Date): SourceStatus {
+const NO_JOBS: JobCounts = { queued: 0, retrying: 0, active: 0, failed: 0 };
+
+function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: string, state: StateStore | undefined, now: Date): Omit<SourceStatus, 'jobs'> {
   const history = state ? state.runs.ofSource(source.id) : { lastRun: null, lastSuccess: null, lastFailure: null, consecutiveFailures: 0 };
   const cron = source.schedule ? new Cron(source.schedule, { paused: true, ...(config.timezone ? { timezone: config.timezone } : {}) }) : undefined;
   const [next, afterNext] = cron ? cron.nextRuns(2, now) : [];
@@ -110,7 +107,6 @@ function sourceStatus(source: StatusSource, config: HarvestConfig, outDir: strin
     ageHours,
     staleAfterHours,
     stale,
-    jobs: null,
     running: (state ? state.lockHolder(source.id, outDir) : currentHolder(sourceLockFile(outDir, source.id))) ?? null,
   };
 }

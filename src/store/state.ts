@@ -15,6 +15,7 @@ import { SqliteRunHistory, type RunHistory } from './run-history.ts';
 import { SqliteSnapshotLog, type SnapshotLog } from './snapshot-log.ts';
 import { SqliteSourceRecords, type FormatFieldsRow, type SourceRecordRow, type SourceRecords } from './source-records.ts';
 import { SqliteWorkStore, type WorkStore } from './works.ts';
+import type { JobCounts } from './postgres/job-queue.ts';
 import { acquireLock, currentHolder, sourceLockFile, type LockHolder, type LockResult } from './source-lock.ts';
 
 /** What one page leaves in the state, committed at once. */
@@ -54,6 +55,8 @@ export interface StateStore {
   lockSource(sourceId: string, outDir: string): LockResult;
   /** Who holds a source's lock now, if a live run does. */
   lockHolder(sourceId: string, outDir: string): LockHolder | undefined;
+  /** A fleet queue's jobs per source, kept in a PostgreSQL state's database; undefined for SQLite, which has no fleet. */
+  jobCounts(queue: string): Map<string, JobCounts> | undefined;
   close(): void;
 }
 
@@ -104,6 +107,10 @@ class SqliteStateStore implements StateStore {
 
   lockHolder(sourceId: string, outDir: string): LockHolder | undefined {
     return currentHolder(sourceLockFile(outDir, sourceId));
+  }
+
+  jobCounts(): undefined {
+    return undefined;
   }
 
   close(): void {

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgBoss } from 'pg-boss';
 import { enqueueHarvests } from '../../src/pipeline/enqueue.ts';
-import { HARVEST_QUEUE, jobCounts, slotJobId, type HarvestJob } from '../../src/pipeline/jobs.ts';
+import { HARVEST_QUEUE, slotJobId, type HarvestJob } from '../../src/pipeline/jobs.ts';
+import { StateStore } from '../../src/store/state.ts';
 import { runSchedule } from '../../src/pipeline/schedule.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { captureLogger, tempDir, testConfig } from '../support/run.ts';
@@ -44,7 +45,10 @@ describe('enqueue', () => {
     expect(jobs(name).map((j) => [j.source, j.key, j.state])).toEqual([['dspace', '127.0.0.32:8080', 'created'], ['kar', '127.0.0.31:8080', 'created'], ['kar-theses', '127.0.0.31:8080', 'created']]);
     const again = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'] });
     expect(again).toEqual([expect.objectContaining({ sourceId: 'kar', jobId: null, pending: { id: first[0]!.jobId, state: 'created' } })]);
-    expect(await jobCounts(url)).toEqual(new Map([
+    const state = StateStore.open(url);
+    const counts = state.jobCounts(HARVEST_QUEUE);
+    state.close();
+    expect(counts).toEqual(new Map([
       ['kar', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['kar-theses', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['dspace', { queued: 1, retrying: 0, active: 0, failed: 0 }],
     ]));
   });

@@ -26,6 +26,7 @@ import { PgSourceRecords } from './source-records.ts';
 import { PgWorkStore } from './works.ts';
 import type { LockHolder, LockResult } from '../source-lock.ts';
 import { lockHolder, lockSource } from './source-lock.ts';
+import { jobCounts, type JobCounts } from './job-queue.ts';
 
 /** The advisory lock its openers take turns on to migrate a database (any fixed number; the table locks use the two-key form). */
 const SCHEMA_LOCK = 7_310_526_281;
@@ -88,6 +89,10 @@ export class PgStateStore implements StateStore {
 
   lockHolder(sourceId: string): LockHolder | undefined {
     return lockHolder(this.db, sourceId);
+  }
+
+  jobCounts(queue: string): Map<string, JobCounts> {
+    return jobCounts(this.db, queue);
   }
 
   close(): void {
