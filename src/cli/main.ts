@@ -10,7 +10,7 @@ import { redactText, registerSecret } from '../oai/secrets.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
 import type { StateStore } from '../store/state.ts';
 import { isPostgresUrl, resolveStateLocation } from '../store/location.ts';
-import { harvestInWorker, scheduleInWorker } from '../pipeline/in-worker.ts';
+import { fleetWorkerInWorker, harvestInWorker, scheduleInWorker } from '../pipeline/in-worker.ts';
 import { describeError } from '../pipeline/summary.ts';
 import { createLogger, logOutput } from './log.ts';
 import { buildProgram, type Handlers } from './program.ts';
@@ -267,10 +267,8 @@ async function workerCommand(values: Record<string, unknown>, { logger, logLine,
   const { out } = writableOutput(values);
   const concurrency = concurrencyOption(values) ?? 1;
   const stop = stopOnSignals(logger);
-  const { runFleetWorker } = await import('../pipeline/fleet-worker.ts');
-  const summary = await runFleetWorker({
-    config, outDir: out, stateUrl, concurrency, exitWhenIdle: values['exitWhenIdle'] === true, logger, onLog: logLine, logLevel, signal: stop.signal,
-  });
+  // In a worker thread of bounded memory, as run and schedule.
+  const summary = await fleetWorkerInWorker({ config, outDir: out, stateUrl, concurrency, exitWhenIdle: values['exitWhenIdle'] === true, logLevel }, { onLog: logLine, signal: stop.signal });
   stop.release();
   if (stop.received) return EXIT_SIGNAL[stop.received] ?? 1;
   return summary.failed > 0 ? EXIT_SOURCE_FAILED : EXIT_OK;

@@ -51,14 +51,9 @@ export function recomputeDirtyWorks(run: WorksRun, limit = 500): number {
   // Saved only where no run touched the work since it was read, and its mark cleared in the
   // same transaction: a result from older records never overwrites one from newer (the run
   // that recomputes after the newer touch saves its own).
-  state.transaction(() => {
-    for (const r of results) {
-      if (!state.works.takeDirtyMark(r.id, r.mark)) continue;
-      state.works.noteTouched(run.runId, r.id, r.before);
-      if (r.work === null) state.works.dropWork(r.id);
-      else if (!r.unchanged) state.works.saveWork(r.id, r.work.status, r.json!, run.runId);
-    }
-  });
+  state.transaction(() => state.works.saveRecomputed(run.runId, results.map((r) => ({
+    workId: r.id, mark: r.mark, before: r.before, unchanged: r.unchanged, work: r.work === null ? null : { status: r.work.status, workJson: r.json! },
+  }))));
   return batch.length;
 }
 

@@ -1,6 +1,6 @@
 // `enqueue`: one harvest job per source on the fleet's queue, keyed by the source's host.
 import type { PgBoss } from 'pg-boss';
-import type { HarvestConfig } from '../config/config.ts';
+import type { BibtexSourceConfig, HarvestConfig, SourceConfig } from '../config/config.ts';
 import { fleetTimings, HARVEST_QUEUE, hostKey, openBoss, pendingJobs, slotJobId, type FleetTimings, type HarvestJob } from './jobs.ts';
 
 export interface EnqueueOptions {
@@ -37,8 +37,7 @@ export async function enqueueOn(boss: PgBoss, options: Omit<EnqueueOptions, 'sta
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = [...options.config.sources, ...options.config.bibtexSources].filter((s) => !wanted || wanted.has(s.id));
   const queued: EnqueuedJob[] = [];
-  for (const source of sources) {
-    const host = hostKey(source);
+  for (const { source, host } of acrossHosts(sources)) {
     // A source waiting in the queue already would only be harvested twice in a row.
     const waiting = (await pendingJobs(boss, source.id)).find((j) => j.state !== 'active');
     if (waiting) {
@@ -50,4 +49,22 @@ export async function enqueueOn(boss: PgBoss, options: Omit<EnqueueOptions, 'sta
     queued.push({ sourceId: source.id, host, jobId });
   }
   return queued;
+}
+
+/**
+ * The sources in turn by host (the first of each host, then the second of each…), as jobs are
+ * taken oldest first: a host's sources queued one after another would leave workers idle at
+ * the end, every job left waiting for the one host still busy.
+ */
+export function acrossHosts<S extends SourceConfig | BibtexSourceConfig>(sources: readonly S[]): { source: S; host: string }[] {
+  const byHost = new Map<string, S[]>();
+  for (const source of sources) {
+    const host = hostKey(source);
+    byHost.get(host)?.push(source) ?? byHost.set(host, [source]);
+  }
+  const ordered: { source: S; host: string }[] = [];
+  for (let round = 0; ordered.length < sources.length; round++) {
+    for (const [host, ofHost] of byHost) if (round < ofHost.length) ordered.push({ source: ofHost[round]!, host });
+  }
+  return ordered;
 }

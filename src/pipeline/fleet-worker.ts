@@ -1,14 +1,15 @@
 // `worker`: takes harvest jobs from the fleet's queue until stopped, or until no job is left.
-// Each job is one source's harvest, run in a worker thread of its own (bounded memory, as `run`)
-// on the shared PostgreSQL state; its works are recomputed there and then, and works.jsonl is
-// left to `works snapshot`, which many writers cannot each rewrite.
+// Each job is one source's harvest on the shared PostgreSQL state; its works are recomputed
+// there and then, and works.jsonl is left to `works snapshot`, which many writers cannot each
+// rewrite. The jobs share one state connection, one connection pool and one set of parser
+// threads, made once, as a schedule's runs do: a job of a few pages costs its requests, not a
+// start-up (opening them for each job cost about a second of CPU a job).
 import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
 import type { HarvestConfig } from '../config/config.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { UNFINISHED_JOBS_SQL } from '../store/postgres/job-queue.ts';
-import { harvestInWorker } from './in-worker.ts';
-import { wasInterrupted } from './source.ts';
+import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type HarvestResources } from './harvest.ts';
 import { fleetTimings, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
 import type { RunSummary } from './summary.ts';
 
@@ -22,9 +23,6 @@ export interface FleetWorkerOptions {
   /** Stop once no job is queued or active anywhere, rather than wait for more. */
   exitWhenIdle: boolean;
   logger: Logger;
-  /** Each log line of a job's run (pino JSON, secrets replaced). */
-  onLog: (line: string) => void;
-  logLevel: string;
   /** Aborted (SIGINT/SIGTERM): no new job is taken; each running one commits its page and goes back to the queue. */
   signal: AbortSignal;
   timings?: FleetTimings | undefined;
@@ -45,7 +43,11 @@ export class JobFailedError extends HarvestError {
 
 export async function runFleetWorker(options: FleetWorkerOptions): Promise<FleetWorkerSummary> {
   const timings = options.timings ?? fleetTimings();
-  const boss = await openBoss(options.stateUrl, timings, { supervise: true });
+  const resources = openHarvestResources(options.stateUrl, options.parserThreads);
+  const boss = await openBoss(options.stateUrl, timings, { supervise: true }).catch(async (error: unknown) => {
+    await closeHarvestResources(resources);
+    throw error;
+  });
   const summary: FleetWorkerSummary = { jobs: 0, failed: 0, interrupted: 0 };
   const { logger } = options;
   boss.on('error', (error) => logger.error({ err: error }, `job queue: ${error.message}`));
@@ -57,7 +59,7 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<Fleet
     }, async ([job]) => {
       running++;
       try {
-        return await runJob(options, job!, summary);
+        return await runJob({ ...options, resources }, job!, summary);
       } finally {
         running--;
       }
@@ -67,22 +69,23 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<Fleet
   } finally {
     // Graceful: running jobs commit their page and end (their signal is aborted) before the connections close.
     await boss.stop({ graceful: true, timeout: 10 * 60_000 });
+    await closeHarvestResources(resources);
   }
   logger.info({ ...summary }, 'worker stopped');
   return summary;
 }
 
-async function runJob(options: FleetWorkerOptions, job: { id: string; data: HarvestJob; retryCount: number; signal: AbortSignal }, summary: FleetWorkerSummary): Promise<object> {
+async function runJob(options: FleetWorkerOptions & { resources: HarvestResources }, job: { id: string; data: HarvestJob; retryCount: number; signal: AbortSignal }, summary: FleetWorkerSummary): Promise<object> {
   const { sourceId, full } = job.data;
   const log = options.logger.child({ source: sourceId, job: job.id });
   const known = [...options.config.sources, ...options.config.bibtexSources].some((s) => s.id === sourceId);
   if (!known) throw new JobFailedError(`job ${job.id} asks for source "${sourceId}", which is not in ${options.config.file}`, { stage: 'job' });
   log.info({ full, attempt: job.retryCount + 1, pid: process.pid }, 'job started');
   summary.jobs++;
-  const run = await harvestInWorker({
+  const run = await harvest({
     config: options.config, outDir: options.outDir, stateFile: options.stateUrl, sourceIds: [sourceId], full,
-    worksSnapshot: 'never', logLevel: options.logLevel, parserThreads: options.parserThreads,
-  }, { onLog: options.onLog, signal: AbortSignal.any([options.signal, job.signal]) });
+    worksSnapshot: 'never', logger: options.logger, resources: options.resources, signal: AbortSignal.any([options.signal, job.signal]),
+  });
   const source = run.sources[0];
   const outcome = { runId: run.runId, status: source?.status, records: source?.records ?? 0, deleted: source?.deleted ?? 0, pages: source?.pages ?? 0 };
   log.info(outcome, 'job finished');

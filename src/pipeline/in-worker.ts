@@ -11,6 +11,7 @@ import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
 import type { ListProgress, ProgressListener, SourceWait } from './progress.ts';
 import type { ScheduleOptions, ScheduleSummary } from './schedule.ts';
+import type { FleetWorkerOptions, FleetWorkerSummary } from './fleet-worker.ts';
 
 /**
  * The young generation's limit: three semi-spaces of 8 MB, as `--max-semi-space-size=8` gives.
@@ -26,15 +27,17 @@ export type PortableRun = Omit<HarvestOptions, InThread> & { logLevel: string };
 
 export type PortableSchedule = Omit<ScheduleOptions, InThread> & { logLevel: string };
 
+export type PortableFleetWorker = Omit<FleetWorkerOptions, InThread> & { logLevel: string };
+
 /** A job, and the secrets the caller's thread knows (a source's password was registered where its config was parsed). */
-export type WorkerJob = ({ kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule }) & { secrets: string[] };
+export type WorkerJob = ({ kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule } | { kind: 'fleet'; options: PortableFleetWorker }) & { secrets: string[] };
 
 /** Messages from the worker, in the order it sent them. */
 export type WorkerMessage =
   | { type: 'log'; line: string }
   | { type: 'list'; progress: ListProgress }
   | { type: 'wait'; source: string; wait: SourceWait | null }
-  | { type: 'done'; result: RunSummary | ScheduleSummary }
+  | { type: 'done'; result: RunSummary | ScheduleSummary | FleetWorkerSummary }
   | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } };
 
 export interface WorkerHooks {
@@ -55,7 +58,12 @@ export function scheduleInWorker(options: PortableSchedule, hooks: WorkerHooks):
   return inWorker({ kind: 'schedule', options }, hooks) as Promise<ScheduleSummary>;
 }
 
-function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
+/** A fleet worker, taking jobs until `hooks.signal` aborts (or, with `exitWhenIdle`, none is left). */
+export function fleetWorkerInWorker(options: PortableFleetWorker, hooks: WorkerHooks): Promise<FleetWorkerSummary> {
+  return inWorker({ kind: 'fleet', options }, hooks) as Promise<FleetWorkerSummary>;
+}
+
+function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary | FleetWorkerSummary> {
   const url = new URL(`./run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   const worker = new Worker(url, { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
   const stop = () => worker.postMessage({ type: 'stop' });

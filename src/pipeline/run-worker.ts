@@ -1,4 +1,4 @@
-// Worker thread entry of harvestInWorker and scheduleInWorker: runs with the options it was
+// Worker thread entry of harvestInWorker, scheduleInWorker and fleetWorkerInWorker: runs with the options it was
 // given, and sends its log lines, progress and summary to the thread that started it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -8,6 +8,7 @@ import { harvest } from './harvest.ts';
 import type { WorkerJob, WorkerMessage } from './in-worker.ts';
 import type { ProgressListener } from './progress.ts';
 import { runSchedule } from './schedule.ts';
+import { runFleetWorker } from './fleet-worker.ts';
 
 const port = parentPort!;
 const send = (message: WorkerMessage) => port.postMessage(message);
@@ -27,7 +28,9 @@ const progress: ProgressListener = {
 
 try {
   const inThread = { logger, signal: stop.signal, progress };
-  const result = job.kind === 'run' ? await harvest({ ...job.options, ...inThread }) : await runSchedule({ ...job.options, ...inThread });
+  const result = job.kind === 'run' ? await harvest({ ...job.options, ...inThread })
+    : job.kind === 'schedule' ? await runSchedule({ ...job.options, ...inThread })
+    : await runFleetWorker({ ...job.options, logger, signal: stop.signal });
   logger.flush();
   send({ type: 'done', result });
 } catch (error) {

@@ -23,6 +23,17 @@ export interface TouchedWork {
   updatedRun: string | null;
 }
 
+/** A dirty work recomputed: its result (null: the work is gone) and the mark it was read with. */
+export interface RecomputedWork {
+  workId: string;
+  mark: number;
+  /** Its status before this run first recomputed it, or `none`. */
+  before: string;
+  work: { status: string; workJson: string } | null;
+  /** The result is the work as stored: nothing to write but the mark taken. */
+  unchanged: boolean;
+}
+
 /** The one way to the works, dirty_works, works_runs and run_touched_works tables. */
 export interface WorkStore {
   /** The next `limit` dirty works with what recomputing them needs, read at one moment. */
@@ -39,6 +50,12 @@ export interface WorkStore {
    * what that run does.
    */
   takeDirtyMark(workId: string, mark: number): boolean;
+  /**
+   * Saves a batch of recomputed works, inside the transaction that takes their marks: each
+   * whose mark is still the one read (takeDirtyMark) is noted as touched by the run and saved,
+   * or dropped; the others are left to whoever touched them since. Returns how many were taken.
+   */
+  saveRecomputed(runId: string, results: readonly RecomputedWork[]): number;
   registerRun(runId: string, pid: number, host: string): void;
   /** Notes, once per run, a work's status before the run first recomputed it. */
   noteTouched(runId: string, workId: string, before: string): void;
@@ -112,6 +129,18 @@ export class SqliteWorkStore implements WorkStore {
 
   takeDirtyMark(workId: string, mark: number): boolean {
     return Number(this.db.statement(`DELETE FROM dirty_works WHERE work_id = ? AND mark = ?`).run(workId, mark).changes) > 0;
+  }
+
+  saveRecomputed(runId: string, results: readonly RecomputedWork[]): number {
+    let taken = 0;
+    for (const r of results) {
+      if (!this.takeDirtyMark(r.workId, r.mark)) continue;
+      taken++;
+      this.noteTouched(runId, r.workId, r.before);
+      if (r.work === null) this.dropWork(r.workId);
+      else if (!r.unchanged) this.saveWork(r.workId, r.work.status, r.work.workJson, runId);
+    }
+    return taken;
   }
 
   registerRun(runId: string, pid: number, host: string): void {

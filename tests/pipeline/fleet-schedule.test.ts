@@ -41,10 +41,13 @@ describe('enqueue', () => {
   it('queues one job per source keyed by its host, and none for a source that has one waiting', async () => {
     const { url, name } = newState();
     const first = await enqueueHarvests({ config, stateUrl: url });
-    expect(first.map((j) => [j.sourceId, j.host, j.jobId !== null])).toEqual([['kar', '127.0.0.31:8080', true], ['kar-theses', '127.0.0.31:8080', true], ['dspace', '127.0.0.32:8080', true]]);
+    // In turn by host: a host's second source after every host's first.
+    expect(first.map((j) => [j.sourceId, j.host, j.jobId !== null])).toEqual([['kar', '127.0.0.31:8080', true], ['dspace', '127.0.0.32:8080', true], ['kar-theses', '127.0.0.31:8080', true]]);
     expect(jobs(name).map((j) => [j.source, j.key, j.state])).toEqual([['dspace', '127.0.0.32:8080', 'created'], ['kar', '127.0.0.31:8080', 'created'], ['kar-theses', '127.0.0.31:8080', 'created']]);
     const again = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'] });
     expect(again).toEqual([expect.objectContaining({ sourceId: 'kar', jobId: null, pending: { id: first[0]!.jobId, state: 'created' } })]);
+    // Taken oldest first, so in that order.
+    expect(cluster.psql(name, `SELECT data->>'sourceId' FROM pgboss.job WHERE name = '${HARVEST_QUEUE}' ORDER BY created_on, id`).trim().split('\n')).toEqual(['kar', 'dspace', 'kar-theses']);
     const state = StateStore.open(url);
     const counts = state.jobCounts(HARVEST_QUEUE);
     state.close();

@@ -70,3 +70,9 @@ export function markDirtyPgSql(rows: string): string {
 export const NOTE_PENDING_PG_SQL = `INSERT INTO snapshot_pending (work_id)
   SELECT $1 WHERE EXISTS (SELECT 1 FROM works_meta WHERE key = 'pending_since')
   ON CONFLICT (work_id) DO UPDATE SET seq = excluded.seq`;
+
+/** NOTE_PENDING_PG_SQL for many works at once (`$1`, text[]), noted in key order. */
+export const NOTE_PENDING_MANY_PG_SQL = `INSERT INTO snapshot_pending (work_id)
+  SELECT w.work_id FROM unnest($1::text[]) AS w(work_id) WHERE EXISTS (SELECT 1 FROM works_meta WHERE key = 'pending_since')
+  ORDER BY w.work_id COLLATE "C"
+  ON CONFLICT (work_id) DO UPDATE SET seq = excluded.seq`;
