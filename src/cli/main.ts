@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     sets: (_values, [url]) => inspectCommand('sets', url!, undefined),
     enqueue: (values) => enqueueCommand(values),
     worker: (values) => workerCommand(values, terminal(values)),
-    worksShow: (values, [doi]) => withState(values, (state, paths) => worksShowCommand(state, paths.stateFile, doi!, values)),
+    worksShow: (values, [doi]) => withState(values, (state) => worksShowCommand(state, state.file, doi!, values)),
     worksSnapshot: (values) => withState(values, (state, paths) => worksSnapshotCommand(state, paths.out)),
     worksExport: (values) => withState(values, (state) => worksExportCommand(state, values)),
     statsItem: (values, [url, eprintId]) => statsItemCommand(url!, eprintId!, values),
@@ -102,9 +102,10 @@ function configOption(values: Record<string, unknown>): HarvestConfig {
 }
 
 /** The output folder (`--out`) and the state database in it, or elsewhere with `--state`. */
-function outputPaths(values: Record<string, unknown>): { out: string; stateFile: string } {
+function outputPaths(values: Record<string, unknown>, config?: HarvestConfig): { out: string; stateFile: string } {
   const out = resolve(String(values['out'] ?? 'output'));
-  const state = (values['state'] as string | undefined) ?? (process.env['OAI_HARVESTER_STATE'] || undefined);
+  // --state, then the environment, then the config's "state", then <out>/state.sqlite.
+  const state = (values['state'] as string | undefined) ?? (process.env['OAI_HARVESTER_STATE'] || undefined) ?? config?.state;
   const stateFile = resolveStateLocation(state, out);
   // A database password in the URL is never logged: every message and log line goes through the redaction.
   if (isPostgresUrl(stateFile)) registerSecret(decodeURIComponent(new URL(stateFile).password) || undefined);
@@ -112,8 +113,8 @@ function outputPaths(values: Record<string, unknown>): { out: string; stateFile:
 }
 
 /** The output folder, made if need be and checked writable before any request: a read-only or missing mount is named, not a stack trace. */
-function writableOutput(values: Record<string, unknown>): { out: string; stateFile: string } {
-  const paths = outputPaths(values);
+function writableOutput(values: Record<string, unknown>, config?: HarvestConfig): { out: string; stateFile: string } {
+  const paths = outputPaths(values, config);
   for (const dir of isPostgresUrl(paths.stateFile) ? [paths.out] : [paths.out, dirname(paths.stateFile)]) {
     try {
       mkdirSync(dir, { recursive: true });
@@ -154,7 +155,7 @@ async function runCommand(values: Record<string, unknown>, { logger, logLine, lo
     statsMonths = Number(values['months']);
     if (!Number.isInteger(statsMonths) || statsMonths < 1) throw new UsageError('--months must be a positive integer');
   }
-  const paths = writableOutput(values);
+  const paths = writableOutput(values, config);
   const stop = stopOnSignals(logger);
   // In a worker thread of bounded memory, however this process was started.
   const run = await harvestInWorker({
@@ -230,7 +231,7 @@ function stopOnSignals(logger: Logger) {
 async function scheduleCommand(values: Record<string, unknown>, { logger, logLine, logLevel, display }: CommandTerminal): Promise<number> {
   const config = configOption(values);
   const concurrency = concurrencyOption(values);
-  const { out, stateFile } = writableOutput(values);
+  const { out, stateFile } = writableOutput(values, config);
   const stop = stopOnSignals(logger);
   const summary = await scheduleInWorker({ config, outDir: out, stateFile, concurrency, logLevel }, { onLog: logLine, progress: display, signal: stop.signal });
   stop.release();
@@ -239,8 +240,8 @@ async function scheduleCommand(values: Record<string, unknown>, { logger, logLin
 }
 
 /** The state a fleet command needs: PostgreSQL, which holds the jobs; a SQLite file is refused with what to do. */
-function fleetState(values: Record<string, unknown>, command: string): { out: string; stateUrl: string } {
-  const { out, stateFile } = outputPaths(values);
+function fleetState(values: Record<string, unknown>, config: HarvestConfig, command: string): { out: string; stateUrl: string } {
+  const { out, stateFile } = outputPaths(values, config);
   if (!isPostgresUrl(stateFile)) {
     throw new UsageError(`${command} needs a PostgreSQL state (--state postgres://USER@HOST:PORT/DB, or OAI_HARVESTER_STATE); ${stateFile} is a SQLite file, which one machine's run and schedule use`);
   }
@@ -250,7 +251,7 @@ function fleetState(values: Record<string, unknown>, command: string): { out: st
 async function enqueueCommand(values: Record<string, unknown>): Promise<number> {
   const config = configOption(values);
   const sourceIds = knownSources(config, values);
-  const { stateUrl } = fleetState(values, 'enqueue');
+  const { stateUrl } = fleetState(values, config, 'enqueue');
   const { enqueueHarvests } = await import('../pipeline/enqueue.ts');
   const jobs = await enqueueHarvests({ config, stateUrl, sourceIds, full: values['full'] === true });
   for (const job of jobs) {
@@ -263,8 +264,8 @@ async function enqueueCommand(values: Record<string, unknown>): Promise<number> 
 
 async function workerCommand(values: Record<string, unknown>, { logger, logLine, logLevel }: CommandTerminal): Promise<number> {
   const config = configOption(values);
-  const { stateUrl } = fleetState(values, 'worker');
-  const { out } = writableOutput(values);
+  const { stateUrl } = fleetState(values, config, 'worker');
+  const { out } = writableOutput(values, config);
   const concurrency = concurrencyOption(values) ?? 1;
   const stop = stopOnSignals(logger);
   // In a worker thread of bounded memory, as run and schedule.
@@ -276,7 +277,7 @@ async function workerCommand(values: Record<string, unknown>, { logger, logLine,
 
 async function statusCommand(values: Record<string, unknown>): Promise<number> {
   const config = configOption(values);
-  const { out, stateFile } = outputPaths(values);
+  const { out, stateFile } = outputPaths(values, config);
   const [{ statusReport }, { formatStatus }] = await Promise.all([import('../pipeline/status.ts'), import('./status-text.ts')]);
   const report = statusReport(config, out, stateFile);
   process.stdout.write(values['json'] ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);

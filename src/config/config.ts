@@ -1,6 +1,7 @@
 // config/sources.json → typed, validated sources. Every message names the file, the
 // source and the field, because cron mail is read by people who did not write the file.
 import { readFileSync } from 'node:fs';
+import { registerSecret } from '../oai/secrets.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { checkCron, isObject, isPositiveInteger, isTimeZone, type Fail } from './fields.ts';
 import { parseCrossref, type CrossrefConfig } from './crossref.ts';
@@ -32,6 +33,8 @@ export interface HarvestConfig {
   bibtexSources: BibtexSourceConfig[];
   /** Enrich works from the Crossref REST API; without it nothing is sent there. */
   crossref: CrossrefConfig | undefined;
+  /** Where the state lives when no --state or OAI_HARVESTER_STATE says: a SQLite file, or a postgres:// URL for a fleet. */
+  state: string | undefined;
 }
 
 export class ConfigError extends HarvestError {
@@ -41,7 +44,7 @@ export class ConfigError extends HarvestError {
   }
 }
 
-const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', 'crossref', '$schema'];
+const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', 'crossref', 'state', '$schema'];
 /** Ids that name something else: the Crossref copies, and the records/current/ view. */
 const RESERVED_SOURCE_IDS: ReadonlyMap<string, string> = new Map([
   ['crossref', 'the id is reserved for the copies from the Crossref API'],
@@ -97,8 +100,24 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   }
   return {
     file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, bibtexSources, works: parseWorks(json['works'], seen, fail),
-    crossref: parseCrossref(json['crossref'], fail),
+    crossref: parseCrossref(json['crossref'], fail), state: parseState(json['state'], fail),
   };
+}
+
+/** A state location; a password in a PostgreSQL URL is registered as a secret, never to be logged. */
+function parseState(raw: unknown, fail: Fail): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.trim() === '') return fail('"state"', 'must be a file path or a postgres://USER@HOST:PORT/DB URL');
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return fail('"state"', 'is not a valid postgres:// URL');
+    }
+    registerSecret(decodeURIComponent(url.password) || undefined);
+  }
+  return raw;
 }
 
 function parseWorks(raw: unknown, sourceIds: ReadonlySet<string>, fail: Fail): WorksConfig {

@@ -32,6 +32,8 @@ export interface FleetWorkerOptions {
 export interface FleetWorkerSummary {
   jobs: number;
   failed: number;
+  /** Found their source held by another run (a `run` by hand): back in the queue, to be retried. */
+  deferred: number;
   /** Stopped by the signal: back in the queue, resumed by the next worker from their last page. */
   interrupted: number;
 }
@@ -48,7 +50,7 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<Fleet
     await closeHarvestResources(resources);
     throw error;
   });
-  const summary: FleetWorkerSummary = { jobs: 0, failed: 0, interrupted: 0 };
+  const summary: FleetWorkerSummary = { jobs: 0, failed: 0, deferred: 0, interrupted: 0 };
   const { logger } = options;
   boss.on('error', (error) => logger.error({ err: error }, `job queue: ${error.message}`));
   let running = 0;
@@ -91,6 +93,7 @@ async function runJob(options: FleetWorkerOptions & { resources: HarvestResource
   log.info(outcome, 'job finished');
   if (source && source.status === 'ok') return outcome;
   if (source && wasInterrupted(source)) summary.interrupted++;
+  else if (source?.status === 'locked') summary.deferred++;
   else summary.failed++;
   throw new JobFailedError(jobFailure(sourceId, run), { stage: 'job' });
 }

@@ -67,7 +67,8 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       ok: summaries.every((s) => s.status === 'ok') && (crossref === undefined || crossref.status === 'ok'),
       outDir,
-      stateFile,
+      // As the store shows it: a database URL without its password.
+      stateFile: resources.state.file,
       summaryFile: join(outDir, 'runs', `${runId}.json`),
       sources: summaries,
       works: worksSummary,

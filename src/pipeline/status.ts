@@ -61,7 +61,7 @@ export function statusReport(config: HarvestConfig, outDir: string, stateFile: s
     const sources = [...config.sources, ...files].map((source) => ({ ...sourceStatus(source, config, outDir, state, now), jobs: jobs ? (jobs.get(source.id) ?? NO_JOBS) : null }));
     const snapshot = state ? state.snapshots.state() : undefined;
     return {
-      at: now.toISOString(), stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
+      at: now.toISOString(), stateFile: state?.file ?? stateFile, ok: sources.every((s) => s.health === 'ok'), sources,
       worksSnapshot: snapshot ? { file: worksFile(outDir), ...snapshot } : null,
     };
   } finally {

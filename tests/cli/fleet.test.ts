@@ -4,7 +4,7 @@
 // committed page by another, and works.jsonl written from PostgreSQL is the one a single SQLite
 // run over the same servers writes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Feed } from '../support/feed.ts';
@@ -129,6 +129,37 @@ describe('a fleet of workers on PostgreSQL', () => {
     expect(fleetWorks.length).toBeGreaterThan(150);
     expect(fleetWorks).toEqual(singleWorks);
   }, 240_000);
+
+  it('takes the state from the config\'s "state", and its password appears in no output, summary or log line', async () => {
+    const url = cluster.createDatabase('fromconfig').replace('harvester@', 'harvester:S3cretPassw0rd@');
+    const dir = tempDir();
+    const withState = join(dir, 'sources.json');
+    writeFileSync(withState, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')) as object, state: url }));
+    const out = join(dir, 'out');
+    // One after another: the run finds the worker's harvest done.
+    const commands = [
+      ['enqueue', '--config', withState, '--source', 'h1b'],
+      ['worker', '--config', withState, '--out', out, '--exit-when-idle', '--log-level', 'debug'],
+      ['run', '--config', withState, '--out', out, '--source', 'h1b', '--log-level', 'debug'],
+    ];
+    let printed = '';
+    const runs: Cli[] = [];
+    for (const args of commands) {
+      const run = cli(args, FLEET_ENV);
+      runs.push(run);
+      run.child.stdout!.removeAllListeners('data').on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      expect(await run.exited, run.stderr.slice(-2000)).toBe(0);
+    }
+    const status = cli(['status', '--json', '--config', withState, '--out', out]);
+    status.child.stdout!.removeAllListeners('data').on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    await status.exited;
+    expect(printed).toContain('"stateFile": "postgresql://harvester:***@127.0.0.1');
+    // The worker harvested into the config's database: the run after it found nothing new.
+    expect(Number(cluster.psql('fromconfig', `SELECT count(*) FROM source_records WHERE source_id = 'h1b'`).trim())).toBe(feeds.get('h1b')!.records.length);
+    const summaries = readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8'));
+    expect(summaries.length).toBeGreaterThanOrEqual(2);
+    for (const text of [printed, ...runs.map((r) => r.stderr), status.stderr, ...summaries]) expect(text).not.toContain('S3cretPassw0rd');
+  }, 120_000);
 
   it('on SIGTERM, commits the page in hand, puts the job back for the next worker, and exits 143; status lists the jobs', async () => {
     const stateUrl = cluster.createDatabase('stopped');

@@ -76,6 +76,8 @@ export interface FeedOptions {
   datestampStepMs?: number;
   /** The record's EPrints `date` (dc:date; null: none), which its year's browse view lists it under. */
   dateOf?: (id: number) => string | null;
+  /** The record's DOI; by default 10.5555/test.<id>, the same in every feed, so feeds share works. */
+  doiOf?: (id: number) => string;
 }
 
 export class Feed {
@@ -89,6 +91,7 @@ export class Feed {
   faults: Faults;
   formats: string[];
   dateOf: (id: number) => string | null;
+  doiOf: (id: number) => string;
 
   constructor(options: FeedOptions = {}) {
     const count = options.records ?? 250;
@@ -101,6 +104,7 @@ export class Feed {
     this.latencyMs = options.latencyMs ?? 0;
     this.formats = options.formats ?? ['oai_dc'];
     this.dateOf = options.dateOf ?? ((id) => `2021-0${1 + (id % 9)}`);
+    this.doiOf = options.doiOf ?? ((id) => `10.5555/test.${id}`);
     const base = Date.parse('2021-01-01T00:00:00Z');
     for (let i = 1; i <= count; i++) {
       this.records.push({

@@ -318,7 +318,7 @@ function recordXml(feed: Feed, r: { id: number; datestamp: string; deleted: bool
 <rioxxterms:project funder_name="Test Council" funder_id="https://ror.org/00test">GRANT-${r.id}</rioxxterms:project>
 <rioxxterms:type>Journal Article/Review</rioxxterms:type>
 <rioxxterms:version>AM</rioxxterms:version>
-<rioxxterms:version_of_record>https://doi.org/10.5555/test.${r.id}</rioxxterms:version_of_record>
+<rioxxterms:version_of_record>https://doi.org/${feed.doiOf(r.id)}</rioxxterms:version_of_record>
 </rioxx></metadata></record>`;
   }
   if (prefix === 'mods') {
@@ -341,7 +341,7 @@ ${feed.dateOf(r.id) ? `<dc:date>${feed.dateOf(r.id)}</dc:date>` : ''}
 <dc:format>application/pdf</dc:format>
 <dc:identifier>https://repo.test.example/${r.id}/1/paper.pdf</dc:identifier>
 <dc:identifier>Family${r.id % 97}, Given A. (2021) Record number ${r.id}. Journal of Tests, 1 (2). pp. 3-4. ISSN 1234-5678.</dc:identifier>
-<dc:relation>10.5555/test.${r.id}</dc:relation>
+<dc:relation>${feed.doiOf(r.id)}</dc:relation>
 </oai_dc:dc>
 </metadata></record>`;
 }
@@ -363,7 +363,7 @@ function eprintXml(feed: Feed, r: { id: number; datestamp: string; title: string
     <divisions><item>D${r.id % 5}</item></divisions>
     <keywords>alpha, beta, gamma${r.id}</keywords>
     <dates>${date ? `<item><date>${date}</date><date_type>published</date_type></item>` : ''}<item><date>2021-06-15</date><date_type>accepted</date_type></item></dates>
-    <id_number>10.5555/test.${r.id}</id_number>
+    <id_number>${feed.doiOf(r.id)}</id_number>
     <refereed>TRUE</refereed>
   </eprint>
 `;
