@@ -249,7 +249,8 @@ export class SqliteHarvestLog implements HarvestLog {
   }
 }
 
-function toHarvestRow(r: Record<string, unknown>): HarvestRow {
+/** A harvests row as read by either backend (SQLite's INTEGER 0/1, PostgreSQL's BOOLEAN for `full`). */
+export function toHarvestRow(r: Record<string, unknown>): HarvestRow {
   const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
     harvestId: String(r['harvest_id']),
@@ -259,7 +260,7 @@ function toHarvestRow(r: Record<string, unknown>): HarvestRow {
     setSpec: s(r['set_spec']),
     fromArg: s(r['from_arg']),
     untilArg: s(r['until_arg']),
-    full: Number(r['full']) === 1,
+    full: r['full'] === true || Number(r['full']) === 1,
     status: String(r['status']) as HarvestStatus,
     startedAt: String(r['started_at']),
     finishedAt: s(r['finished_at']),

@@ -69,7 +69,8 @@ export class SqliteRunHistory implements RunHistory {
   }
 }
 
-function toRun(r: Record<string, unknown> | undefined): SourceRun | null {
+/** A source_runs row as read by either backend. */
+export function toRun(r: Record<string, unknown> | undefined): SourceRun | null {
   if (!r) return null;
   return {
     sourceId: String(r['source_id']),

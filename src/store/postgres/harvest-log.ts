@@ -3,7 +3,7 @@
 // workers on several machines may note and checkpoint at once without a lock of their own.
 import type { Identify, OaiHeader } from '../../oai/types.ts';
 import { redactUrl } from '../../oai/secrets.ts';
-import type { HarvestKey, HarvestLog, HarvestRow, HarvestStatus, ListSize, NewHarvest, PageCheckpoint } from '../harvest-log.ts';
+import { toHarvestRow, type HarvestKey, type HarvestLog, type HarvestRow, type ListSize, type NewHarvest, type PageCheckpoint } from '../harvest-log.ts';
 import type { PgConnection, PgRow } from './connection.ts';
 
 /** Notes one record's version; `$7` true means once per harvest. Written when new, changed, or (full) not yet by this harvest. */
@@ -165,34 +165,4 @@ export class PgHarvestLog implements HarvestLog {
   private heldInFormat(sourceId: string, metadataPrefix: string): number {
     return Number(this.db.query(`SELECT COUNT(*) AS n FROM record_versions WHERE source_id = $1 AND metadata_prefix = $2`, [sourceId, metadataPrefix])[0]!['n']);
   }
-}
-
-function toHarvestRow(r: PgRow): HarvestRow {
-  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return {
-    harvestId: String(r['harvest_id']),
-    sourceId: String(r['source_id']),
-    listKey: String(r['list_key']),
-    metadataPrefix: String(r['metadata_prefix']),
-    setSpec: s(r['set_spec']),
-    fromArg: s(r['from_arg']),
-    untilArg: s(r['until_arg']),
-    full: r['full'] === true,
-    status: String(r['status']) as HarvestStatus,
-    startedAt: String(r['started_at']),
-    finishedAt: s(r['finished_at']),
-    firstResponseDate: s(r['first_response_date']),
-    token: s(r['token']),
-    pages: Number(r['pages']),
-    records: Number(r['records']),
-    deleted: Number(r['deleted']),
-    unchanged: Number(r['unchanged']),
-    lastDatestamp: s(r['last_datestamp']),
-    outputFile: String(r['output_file']),
-    outputOffset: Number(r['output_offset']),
-    rejectsOffset: Number(r['rejects_offset']),
-    restarts: Number(r['restarts']),
-    completeListSize: r['complete_list_size'] === null ? null : Number(r['complete_list_size']),
-    lastError: s(r['last_error']),
-  };
 }

@@ -1,6 +1,6 @@
 // The run history per source in PostgreSQL: the same table and behaviour as ../run-history.ts.
-import type { RunHistory, SourceHistory, SourceRun, SourceRunError, SourceRunStatus } from '../run-history.ts';
-import type { PgConnection, PgRow } from './connection.ts';
+import { toRun, type RunHistory, type SourceHistory, type SourceRun } from '../run-history.ts';
+import type { PgConnection } from './connection.ts';
 
 export class PgRunHistory implements RunHistory {
   private readonly db: PgConnection;
@@ -30,18 +30,4 @@ export class PgRunHistory implements RunHistory {
       consecutiveFailures: Number(failures!['n']),
     };
   }
-}
-
-function toRun(r: PgRow | undefined): SourceRun | null {
-  if (!r) return null;
-  return {
-    sourceId: String(r['source_id']),
-    runId: String(r['run_id']),
-    startedAt: String(r['started_at']),
-    finishedAt: String(r['finished_at']),
-    status: String(r['status']) as SourceRunStatus,
-    error: r['error_json'] === null ? null : (JSON.parse(String(r['error_json'])) as SourceRunError),
-    records: Number(r['records']),
-    deleted: Number(r['deleted']),
-  };
 }
