@@ -83,7 +83,7 @@ export class PgHarvestLog implements HarvestLog {
     const page = [...last.values()].sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
     if (page.length === 0) return 0;
     return this.db.run(NOTE_RECORDS_SQL, [
-      harvest.sourceId, harvest.metadataPrefix, page.map((h) => h.identifier), page.map((h) => h.datestamp), page.map((h) => String(h.deleted)), harvest.harvestId, harvest.full,
+      harvest.sourceId, harvest.metadataPrefix, page.map((h) => h.identifier), page.map((h) => h.datestamp), page.map((h) => h.deleted), harvest.harvestId, harvest.full,
     ]);
   }
 

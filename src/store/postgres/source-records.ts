@@ -44,16 +44,11 @@ function outcomes(rows: readonly SourceRecordRow[]): { byKey: Map<string, Outcom
   return { byKey, works };
 }
 
-/** Text elements that may be null: node-postgres sends a null element as NULL, which PgParam's type leaves unsaid. */
-function nullableText(values: readonly (string | null)[]): readonly string[] {
-  return values as readonly string[];
-}
-
 /** The outcomes as the columns of `unnest($1::text[], …)`. */
 function columns(list: readonly Outcome[]): PgParam[] {
   return [
-    list.map((o) => o.sourceId), list.map((o) => o.identifier), nullableText(list.map((o) => o.live?.workId ?? null)),
-    list.map((o) => (o.deleted ? 1 : 0)), nullableText(list.map((o) => o.live?.recordJson ?? null)), nullableText(list.map((o) => o.live?.matchKey ?? null)),
+    list.map((o) => o.sourceId), list.map((o) => o.identifier), list.map((o) => o.live?.workId ?? null),
+    list.map((o) => (o.deleted ? 1 : 0)), list.map((o) => o.live?.recordJson ?? null), list.map((o) => o.live?.matchKey ?? null),
   ];
 }
 
