@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS works (
   work_id TEXT COLLATE "C" PRIMARY KEY, status TEXT NOT NULL, work_json TEXT NOT NULL, updated_run TEXT NOT NULL
 );
 -- Runs in progress that recompute works, so the touches of one that died can be adopted.
-CREATE TABLE IF NOT EXISTS works_runs (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL);
+-- With the database session each run writes through: a run whose session ended died, on whatever
+-- machine, which its pid alone cannot tell from another host.
+CREATE TABLE IF NOT EXISTS works_runs (run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, session_pid INTEGER NOT NULL, session_start TEXT NOT NULL);
 -- Works a run recomputed, with their status before it: the run's change file is written from these.
 CREATE TABLE IF NOT EXISTS run_touched_works (
   run_id TEXT NOT NULL, work_id TEXT COLLATE "C" NOT NULL, before TEXT NOT NULL, PRIMARY KEY (run_id, work_id)

@@ -103,8 +103,10 @@ export class PgWorkStore implements WorkStore {
   }
 
   registerRun(runId: string, pid: number, host: string): void {
-    this.db.run(`INSERT INTO works_runs (run_id, pid, host) VALUES ($1, $2, $3)
-                 ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, host = excluded.host`, [runId, pid, host]);
+    this.db.run(`INSERT INTO works_runs (run_id, pid, host, session_pid, session_start)
+                 SELECT $1, $2, $3, a.pid, a.backend_start::text FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()
+                 ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, session_pid = excluded.session_pid, session_start = excluded.session_start`,
+    [runId, pid, host]);
   }
 
   noteTouched(runId: string, workId: string, before: string): void {
@@ -134,9 +136,11 @@ export class PgWorkStore implements WorkStore {
     });
   }
 
+  /** A run is gone when `isGone` says so, or when its database session ended: a worker killed on another machine. */
   adoptTouched(runId: string, isGone: (pid: number, host: string) => boolean): number {
-    const dead = this.db.query(`SELECT run_id, pid, host FROM works_runs WHERE run_id <> $1 ORDER BY run_id`, [runId])
-      .filter((r) => isGone(Number(r['pid']), String(r['host'])))
+    const dead = this.db.query(`SELECT w.run_id, w.pid, w.host, NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.session_pid AND a.backend_start::text = w.session_start) AS ended
+                                FROM works_runs w WHERE w.run_id <> $1 ORDER BY w.run_id`, [runId])
+      .filter((r) => r['ended'] === true || isGone(Number(r['pid']), String(r['host'])))
       .map((r) => String(r['run_id']));
     if (dead.length === 0) return 0;
     return this.db.transaction(() => dead.reduce((adopted, id) => adopted + this.adopt(runId, id), 0));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresCluster } from '../../support/postgres.ts';
-import { worksDatabase } from './fixture.ts';
+import { PgConnection } from '../../../src/store/postgres/connection.ts';
+import { modules, worksDatabase } from './fixture.ts';
 
 let cluster: PostgresCluster;
 beforeAll(async () => {
@@ -107,6 +108,29 @@ describe('PgWorkStore', () => {
     expect([...f.works.touched('alive')]).toHaveLength(1);
     expect(f.db.query('SELECT run_id FROM works_runs ORDER BY run_id').map((r) => r['run_id'])).toEqual(['alive', 'me']);
     expect(f.works.adoptTouched('me', (pid) => pid === 111)).toBe(0);
+    f.db.close();
+  });
+
+  it('adopts the touches of a run whose database session ended, though its pid looks alive from here (a worker killed on another machine)', () => {
+    const f = worksDatabase(cluster);
+    const elsewhere = new PgConnection(f.url);
+    const theirs = modules(elsewhere);
+    theirs.works.registerRun('killed-elsewhere', 4242, 'another-host');
+    theirs.works.noteTouched('killed-elsewhere', 'doi:10.1/k', 'none');
+    f.works.registerRun('me', 333, 'h');
+    const neverGone = () => false;
+    // Its session is alive: nothing to adopt.
+    expect(f.works.adoptTouched('me', neverGone)).toBe(0);
+    elsewhere.close();
+    // The server lets go of the ended session's backend within moments.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let adopted = 0;
+    for (let i = 0; i < 100 && adopted === 0; i++) {
+      adopted = f.works.adoptTouched('me', neverGone);
+      if (adopted === 0) Atomics.wait(pause, 0, 0, 50);
+    }
+    expect(adopted).toBe(1);
+    expect([...f.works.touched('me')].map((t) => t.workId)).toEqual(['doi:10.1/k']);
     f.db.close();
   });
 });
