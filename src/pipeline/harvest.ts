@@ -87,16 +87,16 @@ async function writeRunOutputs(
   run: RunContext,
   { summaries, crossref }: { summaries: SourceSummary[]; crossref: CrossrefSummary | undefined },
   startedAt: Date,
-): Promise<{ worksSummary: WorksSummary; stats: ReturnType<typeof writeStatsOutput> | undefined }> {
+): Promise<{ worksSummary: WorksSummary; stats: Awaited<ReturnType<typeof writeStatsOutput>> | undefined }> {
   try {
     const changed = new Set(summaries.filter((s) => s.records + s.deleted > 0).map((s) => s.source));
     if (crossref && crossref.changed + crossref.missing > 0) changed.add(CROSSREF_SOURCE);
     const { config } = run.options;
     const sources = [...config.sources, ...config.bibtexSources].map((s) => s.id).concat(config.crossref ? [CROSSREF_SOURCE] : []);
-    writeCurrentRecords(run.resources.state, run.outDir, { sources, changed });
+    await writeCurrentRecords(run.resources.state, run.outDir, { sources, changed });
     const worksSummary = await updateWorks(run.works, run.outDir, { writeSnapshot: run.options.worksSnapshot !== 'never' });
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
-    const stats = perSource.length > 0 ? writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;
+    const stats = perSource.length > 0 ? await writeStatsOutput(run.resources.state, run.outDir, run.runId, perSource) : undefined;
     return { worksSummary, stats };
   } catch (error) {
     if (!isDiskFull(error)) throw error;

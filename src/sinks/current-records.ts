@@ -24,7 +24,7 @@ export function currentRecordsFile(outDir: string, sourceId: string): string {
  * Rewrites the view of each of `sources` that a run changed (`changed`), or that has none yet;
  * returns the files written. Only those sources' records are read.
  */
-export function writeCurrentRecords(state: StateStore, outDir: string, { sources, changed }: { sources: readonly string[]; changed: ReadonlySet<string> }): string[] {
+export async function writeCurrentRecords(state: StateStore, outDir: string, { sources, changed }: { sources: readonly string[]; changed: ReadonlySet<string> }): Promise<string[]> {
   const written: string[] = [];
   for (const sourceId of sources) {
     const file = currentRecordsFile(outDir, sourceId);
@@ -35,7 +35,7 @@ export function writeCurrentRecords(state: StateStore, outDir: string, { sources
         yield `{"source":${JSON.stringify(row.sourceId)},"identifier":${JSON.stringify(row.identifier)},"deleted":${row.deleted},"workId":${JSON.stringify(row.workId)},"record":${row.recordJson}}`;
       }
     })();
-    writeSnapshotFile(file, lines);
+    await writeSnapshotFile(file, lines);
     written.push(file);
   }
   return written;

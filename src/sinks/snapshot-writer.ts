@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { letOthersRun } from './event-loop.ts';
 import { dirname } from 'node:path';
 
 /**
@@ -64,7 +65,7 @@ export class SnapshotWriter {
 }
 
 /** Streams every line of `lines` into a new snapshot at `path`, in batches; returns the count. */
-export function writeSnapshotFile(path: string, lines: Iterable<string>): number {
+export async function writeSnapshotFile(path: string, lines: Iterable<string>): Promise<number> {
   const writer = new SnapshotWriter(path);
   let batch: string[] = [];
   for (const line of lines) {
@@ -72,6 +73,7 @@ export function writeSnapshotFile(path: string, lines: Iterable<string>): number
     if (batch.length >= 200) {
       writer.write(batch);
       batch = [];
+      await letOthersRun();
     }
   }
   writer.write(batch);

@@ -5,9 +5,9 @@ import { writeFileAtomic } from './atomic.ts';
 import { writeSnapshotFile } from './snapshot-writer.ts';
 import type { StatsSummary } from '../stats/fetch-stats.ts';
 
-export function writeStatsOutput(state: StateStore, outDir: string, runId: string, perSource: readonly StatsSummary[]): { downloads: string; summary: string; rows: number } {
+export async function writeStatsOutput(state: StateStore, outDir: string, runId: string, perSource: readonly StatsSummary[]): Promise<{ downloads: string; summary: string; rows: number }> {
   const downloads = join(outDir, 'stats', 'downloads.jsonl');
-  const rows = writeSnapshotFile(downloads, downloadLines(state));
+  const rows = await writeSnapshotFile(downloads, downloadLines(state));
   const summary = join(outDir, 'stats', 'summary.json');
   writeFileAtomic(summary, `${JSON.stringify({ runId, sources: perSource }, null, 2)}\n`);
   return { downloads, summary, rows };

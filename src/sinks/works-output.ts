@@ -7,6 +7,7 @@ import type { StateStore } from '../store/state.ts';
 import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import { processIsGone } from '../store/source-lock.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
+import { letOthersRun } from './event-loop.ts';
 import { tablesFile } from './tables.ts';
 import { noteSnapshotBehind, probableDuplicatesFile, snapshotDue, worksFile, writeWorksSnapshot } from './works-snapshot.ts';
 import { recomputeDirtyWorks, type WorksRun } from '../dedupe/recompute-works.ts';
@@ -67,7 +68,7 @@ export async function updateWorks(run: WorksRun, outDir: string, { writeSnapshot
   const summary = emptySummary(outDir);
   const started = performance.now();
   // In batches, each one transaction: memory stays flat however many works a run touched.
-  while (recomputeDirtyWorks(run) > 0);
+  while (recomputeDirtyWorks(run) > 0) await letOthersRun();
   state.works.adoptTouched(runId, processIsGone);
   const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
   let lines: string[] = [];
@@ -82,6 +83,7 @@ export async function updateWorks(run: WorksRun, outDir: string, { writeSnapshot
     if (lines.length >= 200) {
       changes.write(lines);
       lines = [];
+      await letOthersRun();
     }
   }
   changes.write(lines);

@@ -52,8 +52,8 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
       }
     }
     const written = works === undefined ? 'whole' : 'patched';
-    works ??= writeSnapshotFile(path, state.works.all());
-    const probableDuplicates = writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
+    works ??= await writeSnapshotFile(path, state.works.all());
+    const probableDuplicates = await writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
     // The tables are written with works.jsonl, under its lock: both show the same works.
     const { dir: _dir, ...tables } = writeTables(state, outDir);
     void _dir;
