@@ -82,7 +82,7 @@ async function runJob(options: FleetWorkerOptions & { resources: HarvestResource
   const log = options.logger.child({ source: sourceId, job: job.id });
   const known = [...options.config.sources, ...options.config.bibtexSources].some((s) => s.id === sourceId);
   if (!known) throw new JobFailedError(`job ${job.id} asks for source "${sourceId}", which is not in ${options.config.file}`, { stage: 'job' });
-  log.info({ full, attempt: job.retryCount + 1, pid: process.pid }, 'job started');
+  log.info({ full, attempt: job.retryCount + 1 }, 'job started');
   summary.jobs++;
   const run = await harvest({
     config: options.config, outDir: options.outDir, stateFile: options.stateUrl, sourceIds: [sourceId], full,
