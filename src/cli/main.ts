@@ -6,7 +6,8 @@ import { CommanderError } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { isDatestamp } from '../oai/dates.ts';
-import { redactText, registerSecret } from '../oai/secrets.ts';
+import { redactText } from '../oai/secrets.ts';
+import { registerStatePassword } from '../config/state-location.ts';
 import { ConfigError, loadConfig, VERSION, type HarvestConfig } from '../config/config.ts';
 import type { StateStore } from '../store/state.ts';
 import { isPostgresUrl, resolveStateLocation } from '../store/location.ts';
@@ -108,7 +109,7 @@ function outputPaths(values: Record<string, unknown>, config?: HarvestConfig): {
   const state = (values['state'] as string | undefined) ?? (process.env['OAI_HARVESTER_STATE'] || undefined) ?? config?.state;
   const stateFile = resolveStateLocation(state, out);
   // A database password in the URL is never logged: every message and log line goes through the redaction.
-  if (isPostgresUrl(stateFile)) registerSecret(decodeURIComponent(new URL(stateFile).password) || undefined);
+  registerStatePassword(stateFile);
   return { out, stateFile };
 }
 

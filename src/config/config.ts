@@ -1,7 +1,7 @@
 // config/sources.json → typed, validated sources. Every message names the file, the
 // source and the field, because cron mail is read by people who did not write the file.
 import { readFileSync } from 'node:fs';
-import { registerSecret } from '../oai/secrets.ts';
+import { registerStatePassword } from './state-location.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { checkCron, isObject, isPositiveInteger, isTimeZone, type Fail } from './fields.ts';
 import { parseCrossref, type CrossrefConfig } from './crossref.ts';
@@ -108,15 +108,7 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
 function parseState(raw: unknown, fail: Fail): string | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || raw.trim() === '') return fail('"state"', 'must be a file path or a postgres://USER@HOST:PORT/DB URL');
-  if (/^postgres(ql)?:\/\//i.test(raw)) {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      return fail('"state"', 'is not a valid postgres:// URL');
-    }
-    registerSecret(decodeURIComponent(url.password) || undefined);
-  }
+  if (!registerStatePassword(raw)) return fail('"state"', 'is not a valid postgres:// URL');
   return raw;
 }
 

@@ -122,7 +122,7 @@ async function untilStopped(options: FleetWorkerOptions, boss: PgBoss, timings: 
 }
 
 /** Jobs queued, waiting to retry, or active, on every worker: counted in the job table itself, not pg-boss's periodic cache. */
-export async function unfinishedJobs(boss: PgBoss): Promise<number> {
+async function unfinishedJobs(boss: PgBoss): Promise<number> {
   const { rows } = await boss.getDb().executeSql(UNFINISHED_JOBS_SQL, [HARVEST_QUEUE]);
   return Number((rows[0] as { n: number }).n);
 }

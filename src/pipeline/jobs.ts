@@ -53,9 +53,12 @@ export function fleetTimings(env: NodeJS.ProcessEnv = process.env): FleetTimings
   };
 }
 
-/** The singleton key of a source: its host (and port), or its file for a file source. */
+/**
+ * The singleton key of a source: its URL's host (and port), the key the connection pool's host
+ * gates use (URL lowercases it), or its file for a file source.
+ */
 export function hostKey(source: Pick<SourceConfig, 'baseUrl'> | Pick<BibtexSourceConfig, 'id'>): string {
-  return 'baseUrl' in source ? new URL(source.baseUrl).host.toLowerCase() : `file:${source.id}`;
+  return 'baseUrl' in source ? new URL(source.baseUrl).host : `file:${source.id}`;
 }
 
 /**

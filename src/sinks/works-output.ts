@@ -100,18 +100,15 @@ export async function updateWorks(run: WorksRun, outDir: string, { writeSnapshot
   // them, and with an interval only once it has passed.
   const missing = !existsSync(summary.snapshot) || !existsSync(summary.probableDuplicatesFile) || !existsSync(tablesFile(outDir, 'works'));
   summary.snapshotWritten = writeSnapshot && (missing || !snapshot || (snapshot.behind && snapshotDue(snapshot.writtenAt, run.clock(), run.snapshotEveryHours)));
-  if (!summary.snapshotWritten && !snapshot) {
-    summary.total = state.works.count();
-    summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
-    return summary;
-  }
-  if (summary.snapshotWritten || !snapshot) {
+  // Without a snapshot yet, a run that may write one always does (`!snapshot` above); a
+  // fleet's job, which may not, leaves none.
+  if (summary.snapshotWritten) {
     snapshot = await writeWorksSnapshot(state, outDir, runId, run.clock);
     summary.tables = snapshot.tables ?? null;
   }
   summary.total = state.works.count();
-  summary.probableDuplicates = snapshot.probableDuplicates;
-  summary.snapshotOf = snapshotOf(snapshot);
+  summary.probableDuplicates = snapshot?.probableDuplicates ?? 0;
+  summary.snapshotOf = snapshot ? snapshotOf(snapshot) : null;
   summary.snapshotMs = Math.round(performance.now() - snapshotStarted);
   return summary;
 }

@@ -1,7 +1,7 @@
 // Where the state lives: a SQLite file (the default, `<out>/state.sqlite`) or a PostgreSQL
 // database named by URL, shared by a fleet of workers.
 import { join, resolve } from 'node:path';
-import { isPostgresUrl } from './postgres/connection.ts';
+import { isPostgresUrl } from '../config/state-location.ts';
 
 export { isPostgresUrl };
 

@@ -9,7 +9,7 @@ import { SqliteDownloadStore, type DownloadStore } from './downloads.ts';
 import { SqliteFileReads, type FileReads } from './file-reads.ts';
 import { SqliteHarvestLog, type HarvestKey, type HarvestLog, type PageCheckpoint } from './harvest-log.ts';
 import { SqlitePartitionPlans, type PartitionPlans } from './partition-plans.ts';
-import { isPostgresUrl } from './postgres/connection.ts';
+import { isPostgresUrl } from '../config/state-location.ts';
 import { PgStateStore } from './postgres/state.ts';
 import { SqliteRunHistory, type RunHistory } from './run-history.ts';
 import { SqliteSnapshotLog, type SnapshotLog } from './snapshot-log.ts';

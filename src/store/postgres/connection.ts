@@ -115,8 +115,3 @@ export class PgConnection {
     }
   }
 }
-
-/** A `postgres://` or `postgresql://` URL names a PostgreSQL state; anything else is a SQLite file. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
