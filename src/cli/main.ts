@@ -257,8 +257,8 @@ async function enqueueCommand(values: Record<string, unknown>): Promise<number> 
   const jobs = await enqueueHarvests({ config, stateUrl, sourceIds, full: values['full'] === true });
   for (const job of jobs) {
     process.stdout.write(job.jobId
-      ? `${job.sourceId}\tqueued\t${job.host}\t${job.jobId}\n`
-      : `${job.sourceId}\talready ${job.pending?.state ?? 'queued'}\t${job.host}\t${job.pending?.id ?? ''}\n`);
+      ? `${job.sourceId}\t${job.list}\tqueued\t${job.host}\t${job.jobId}\n`
+      : `${job.sourceId}\t${job.list}\talready ${job.pending?.state ?? 'queued'}\t${job.host}\t${job.pending?.id ?? ''}\n`);
   }
   return EXIT_OK;
 }

@@ -82,7 +82,7 @@ SIGINT/SIGTERM after committing the current page.`);
   command(program, 'schedule', 'run each source on its cron schedule until SIGINT/SIGTERM')
     .addOption(config()).addOption(out()).addOption(state()).option('--concurrency <n>', 'sources harvested at once').addOption(logLevel())
     .action(act(handlers.schedule));
-  command(program, 'enqueue', 'queue one harvest job per source for the workers (PostgreSQL state)')
+  command(program, 'enqueue', 'queue one harvest job per list of each source for the workers (PostgreSQL state)')
     .addOption(config()).addOption(state()).addOption(source('queue only this source'))
     .option('--full', 'the jobs harvest everything again').addOption(logLevel()).action(act(handlers.enqueue));
   command(program, 'worker', 'take harvest jobs from the queue until SIGINT/SIGTERM (PostgreSQL state)')

@@ -40,6 +40,11 @@ export interface HarvestOptions {
    * the tables are left to `works snapshot` (a fleet's job, one of many writing one state).
    */
   worksSnapshot?: 'when-due' | 'never' | undefined;
+  /**
+   * Only this list of the run's one source (a fleet's job), and the source's statistics only
+   * with `stats`; every list of every source without.
+   */
+  onlyList?: { metadataPrefix: string; set?: string | undefined; stats: boolean } | undefined;
   /** Aborted (SIGINT/SIGTERM): the current page is committed, then the run stops, resumable. */
   signal?: AbortSignal | undefined;
   /**

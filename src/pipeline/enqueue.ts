@@ -1,7 +1,7 @@
-// `enqueue`: one harvest job per source on the fleet's queue, keyed by the source's host.
+// `enqueue`: one harvest job per list of each source on the fleet's queue, keyed by the source's host.
 import type { PgBoss } from 'pg-boss';
 import type { BibtexSourceConfig, HarvestConfig, SourceConfig } from '../config/config.ts';
-import { fleetTimings, HARVEST_QUEUE, hostKey, openBoss, pendingJobs, slotJobId, type FleetTimings, type HarvestJob } from './jobs.ts';
+import { fleetTimings, HARVEST_QUEUE, hostKey, jobListKey, openBoss, pendingJobs, slotJobId, sourceJobs, type FleetTimings, type HarvestJob } from './jobs.ts';
 
 export interface EnqueueOptions {
   config: HarvestConfig;
@@ -9,15 +9,17 @@ export interface EnqueueOptions {
   /** Only these sources; every source by default. */
   sourceIds?: readonly string[] | undefined;
   full?: boolean | undefined;
-  /** The cron slot queuing the jobs (a scheduler's): one job per source and slot, however many schedulers fire. */
+  /** The cron slot queuing the jobs (a scheduler's): one job per list and slot, however many schedulers fire. */
   slot?: string | undefined;
   timings?: FleetTimings | undefined;
 }
 
 export interface EnqueuedJob {
   sourceId: string;
+  /** The job's list (`format` or `format|set`), `*` for a whole (file) source. */
+  list: string;
   host: string;
-  /** The new job's id; null when the source already had a job waiting (or, for a slot, when that slot was queued already). */
+  /** The new job's id; null when the list already had a job waiting (or, for a slot, when that slot was queued already). */
   jobId: string | null;
   /** The job it already had, when it had one. */
   pending?: { id: string; state: string } | undefined;
@@ -37,34 +39,40 @@ export async function enqueueOn(boss: PgBoss, options: Omit<EnqueueOptions, 'sta
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = [...options.config.sources, ...options.config.bibtexSources].filter((s) => !wanted || wanted.has(s.id));
   const queued: EnqueuedJob[] = [];
-  for (const { source, host } of acrossHosts(sources)) {
-    // A source waiting in the queue already would only be harvested twice in a row.
-    const waiting = (await pendingJobs(boss, source.id)).find((j) => j.state !== 'active');
+  for (const { job, host } of acrossHosts(sources)) {
+    const list = jobListKey(job);
+    // A list waiting in the queue already would only be harvested twice in a row.
+    const waiting = (await pendingJobs(boss, job)).find((j) => j.state !== 'active');
     if (waiting) {
-      queued.push({ sourceId: source.id, host, jobId: null, pending: { id: waiting.id, state: waiting.state } });
+      queued.push({ sourceId: job.sourceId, list, host, jobId: null, pending: { id: waiting.id, state: waiting.state } });
       continue;
     }
-    const data: HarvestJob = { sourceId: source.id, full: options.full === true, ...(options.slot ? { slot: options.slot } : {}) };
-    const jobId = await boss.send(HARVEST_QUEUE, data, { singletonKey: host, ...(options.slot ? { id: slotJobId(source.id, options.slot) } : {}) });
-    queued.push({ sourceId: source.id, host, jobId });
+    const data: HarvestJob = { ...job, full: options.full === true, ...(options.slot ? { slot: options.slot } : {}) };
+    const jobId = await boss.send(HARVEST_QUEUE, data, { singletonKey: host, ...(options.slot ? { id: slotJobId(job, options.slot) } : {}) });
+    queued.push({ sourceId: job.sourceId, list, host, jobId });
   }
   return queued;
 }
 
+type SourceJob = ReturnType<typeof sourceJobs>[number];
+
 /**
- * The sources in turn by host (the first of each host, then the second of each…), as jobs are
- * taken oldest first: a host's sources queued one after another would leave workers idle at
- * the end, every job left waiting for the one host still busy.
+ * The sources' jobs in turn by host (each host's first job, then each host's second…), as jobs
+ * are taken oldest first: a host's jobs queued one after another would leave workers idle at
+ * the end, every job left waiting for the one host still busy. A host's own jobs keep their
+ * order, a source's lists the order a `run` harvests them in.
  */
-export function acrossHosts<S extends SourceConfig | BibtexSourceConfig>(sources: readonly S[]): { source: S; host: string }[] {
-  const byHost = new Map<string, S[]>();
+export function acrossHosts(sources: readonly (SourceConfig | BibtexSourceConfig)[]): { job: SourceJob; host: string }[] {
+  const byHost = new Map<string, SourceJob[]>();
   for (const source of sources) {
     const host = hostKey(source);
-    byHost.get(host)?.push(source) ?? byHost.set(host, [source]);
+    const jobs = sourceJobs(source);
+    byHost.get(host)?.push(...jobs) ?? byHost.set(host, jobs);
   }
-  const ordered: { source: S; host: string }[] = [];
-  for (let round = 0; ordered.length < sources.length; round++) {
-    for (const [host, ofHost] of byHost) if (round < ofHost.length) ordered.push({ source: ofHost[round]!, host });
+  const ordered: { job: SourceJob; host: string }[] = [];
+  const total = [...byHost.values()].reduce((n, jobs) => n + jobs.length, 0);
+  for (let round = 0; ordered.length < total; round++) {
+    for (const [host, ofHost] of byHost) if (round < ofHost.length) ordered.push({ job: ofHost[round]!, host });
   }
   return ordered;
 }

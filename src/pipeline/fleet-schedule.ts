@@ -1,4 +1,4 @@
-// `schedule` on a PostgreSQL state: each source's cron queues a job for the fleet's workers
+// `schedule` on a PostgreSQL state: each source's cron queues its jobs for the fleet's workers
 // instead of harvesting here. Every scheduler computes the same job id for a source's slot, so
 // two schedulers (one per machine, for redundancy) never queue one slot twice.
 import { Cron } from 'croner';
@@ -34,9 +34,10 @@ export async function runFleetSchedule(options: FleetScheduleOptions): Promise<n
   const enqueue = async (sourceId: string, slot: string, reason: string): Promise<void> => {
     const log = logger.child({ source: sourceId });
     try {
-      const [job] = await enqueueOn(boss, { config, sourceIds: [sourceId], slot });
-      if (job?.jobId) enqueued++;
-      log.info({ slot, reason, job: job?.jobId ?? null, alreadyQueued: job?.pending ?? (job?.jobId ? null : 'this slot') }, job?.jobId ? 'job queued' : 'job not queued: already queued');
+      for (const job of await enqueueOn(boss, { config, sourceIds: [sourceId], slot })) {
+        if (job.jobId) enqueued++;
+        log.info({ slot, reason, list: job.list, job: job.jobId, alreadyQueued: job.pending ?? (job.jobId ? null : 'this slot') }, job.jobId ? 'job queued' : 'job not queued: already queued');
+      }
     } catch (error) {
       log.error({ err: error, slot }, `could not queue the job: ${(error as Error).message}`);
     }

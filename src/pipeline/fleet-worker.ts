@@ -1,5 +1,6 @@
 // `worker`: takes harvest jobs from the fleet's queue until stopped, or until no job is left.
-// Each job is one source's harvest on the shared PostgreSQL state; its works are recomputed
+// Each job is one list of a source harvested on the shared PostgreSQL state (its other formats,
+// held there, merged into its records as in a `run`); its works are recomputed
 // there and then, and works.jsonl is left to `works snapshot`, which many writers cannot each
 // rewrite. The jobs share one state connection, one connection pool and one set of parser
 // threads, made once, as a schedule's runs do: a job of a few pages costs its requests, not a
@@ -10,7 +11,7 @@ import type { HarvestConfig } from '../config/config.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { UNFINISHED_JOBS_SQL } from '../store/postgres/job-queue.ts';
 import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type HarvestResources } from './harvest.ts';
-import { fleetTimings, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
+import { fleetTimings, HARVEST_QUEUE, jobListKey, openBoss, unknownList, type FleetTimings, type HarvestJob } from './jobs.ts';
 import type { RunSummary } from './summary.ts';
 
 export interface FleetWorkerOptions {
@@ -78,14 +79,15 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<Fleet
 }
 
 async function runJob(options: FleetWorkerOptions & { resources: HarvestResources }, job: { id: string; data: HarvestJob; retryCount: number; signal: AbortSignal }, summary: FleetWorkerSummary): Promise<object> {
-  const { sourceId, full } = job.data;
-  const log = options.logger.child({ source: sourceId, job: job.id });
-  const known = [...options.config.sources, ...options.config.bibtexSources].some((s) => s.id === sourceId);
-  if (!known) throw new JobFailedError(`job ${job.id} asks for source "${sourceId}", which is not in ${options.config.file}`, { stage: 'job' });
+  const { sourceId, full, list } = job.data;
+  const log = options.logger.child({ source: sourceId, job: job.id, list: jobListKey(job.data) });
+  const refused = refusal(options.config, job.data);
+  if (refused) throw new JobFailedError(`job ${job.id} asks for source "${sourceId}"${list ? ` list "${jobListKey(job.data)}"` : ''}, ${refused} in ${options.config.file}`, { stage: 'job' });
   log.info({ full, attempt: job.retryCount + 1 }, 'job started');
   summary.jobs++;
   const run = await harvest({
     config: options.config, outDir: options.outDir, stateFile: options.stateUrl, sourceIds: [sourceId], full,
+    ...(list ? { onlyList: { ...list, stats: job.data.stats === true } } : {}),
     worksSnapshot: 'never', logger: options.logger, resources: options.resources, signal: AbortSignal.any([options.signal, job.signal]),
   });
   const source = run.sources[0];
@@ -96,6 +98,14 @@ async function runJob(options: FleetWorkerOptions & { resources: HarvestResource
   else if (source?.status === 'locked') summary.deferred++;
   else summary.failed++;
   throw new JobFailedError(jobFailure(sourceId, run), { stage: 'job' });
+}
+
+/** Why a job cannot run against this config (its source or list gone since it was queued); undefined when it can. */
+function refusal(config: HarvestConfig, job: HarvestJob): string | undefined {
+  const oai = config.sources.find((s) => s.id === job.sourceId);
+  if (!oai) return config.bibtexSources.some((s) => s.id === job.sourceId) ? undefined : 'which is not';
+  const why = job.list ? unknownList(oai, job.list) : undefined;
+  return why ? `but ${why}` : undefined;
 }
 
 function jobFailure(sourceId: string, run: RunSummary): string {

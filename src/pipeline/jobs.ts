@@ -1,20 +1,67 @@
-// The fleet's jobs, on pg-boss in the state's PostgreSQL database: one job harvests one source
-// (all its lists, which share the host's one slot anyway), and jobs are keyed by the source's
-// host under pg-boss's singleton policy, a unique index on active jobs: however many workers on
-// however many machines, one job per host runs at a time. A worker that dies stops its job's
-// heartbeat; pg-boss hands the job to another worker, which resumes from the last committed page.
+// The fleet's jobs, on pg-boss in the state's PostgreSQL database: one job harvests one list of
+// a source (a format and set; a partitioned list's windows inside its job, at the source's own
+// concurrency), or one file source. Jobs are keyed by the source's host under pg-boss's
+// singleton policy, a unique index on active jobs: however many workers on however many
+// machines, one job per host runs at a time. A worker that dies stops its job's heartbeat;
+// pg-boss hands the job to another worker, which resumes from the last committed page.
 import { createHash } from 'node:crypto';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
 export type { JobCounts } from '../store/postgres/job-queue.ts';
+import { listKeyOf } from './context.ts';
 import { ConfigError, type BibtexSourceConfig, type SourceConfig } from '../config/config.ts';
 
 export const HARVEST_QUEUE = 'harvest-source';
 
-/** What a job asks: a source, a full or incremental harvest, and the cron slot that queued it, if one did. */
+/** One list of an OAI-PMH source: a format, and a set when the source names sets. */
+export interface JobList {
+  metadataPrefix: string;
+  set?: string | undefined;
+}
+
+/**
+ * What a job asks: a source, one of its lists (the whole source without: a file source, or a
+ * job queued before jobs were cut by list), a full or incremental harvest, and the cron slot
+ * that queued it, if one did.
+ */
 export interface HarvestJob {
   sourceId: string;
+  list?: JobList | undefined;
+  /** The source's statistics are fetched by one of its jobs, the one of its first list. */
+  stats?: boolean | undefined;
   full: boolean;
   slot?: string | undefined;
+}
+
+/** A job's list as the state keys it (`format` or `format|set`); `*` for a whole source. */
+export function jobListKey(job: Pick<HarvestJob, 'list'>): string {
+  return job.list ? listKeyOf(job.list.metadataPrefix, job.list.set) : '*';
+}
+
+/**
+ * The jobs of a source: one per format and set, the richer formats after the configured ones
+ * (a richer format the repository turns out not to offer makes an empty job), in the order a
+ * `run` harvests them, so a record's formats merge as they do there. A file source is one job.
+ */
+export function sourceJobs(source: SourceConfig | BibtexSourceConfig): Omit<HarvestJob, 'full' | 'slot'>[] {
+  if (!('baseUrl' in source)) return [{ sourceId: source.id }];
+  const sets = source.sets.length > 0 ? source.sets : [undefined];
+  const prefixes = [...new Set([...source.metadataPrefixes, ...source.richerFormats])];
+  return prefixes.flatMap((metadataPrefix, p) => sets.map((set, s) => ({
+    sourceId: source.id,
+    list: set === undefined ? { metadataPrefix } : { metadataPrefix, set },
+    ...(p === 0 && s === 0 && source.stats ? { stats: true } : {}),
+  })));
+}
+
+/** Why a job's list is not one of its source's now (the config changed since it was queued); undefined when it is. */
+export function unknownList(source: SourceConfig, list: JobList): string | undefined {
+  if (!source.metadataPrefixes.includes(list.metadataPrefix) && !source.richerFormats.includes(list.metadataPrefix)) {
+    return `format "${list.metadataPrefix}" is no longer among its metadataPrefixes or richerFormats`;
+  }
+  if (list.set === undefined ? source.sets.length > 0 : !source.sets.includes(list.set)) {
+    return list.set === undefined ? `it now names sets (${source.sets.join(', ')})` : `set "${list.set}" is no longer among its sets`;
+  }
+  return undefined;
 }
 
 export type QueuedJob = JobWithMetadata<HarvestJob>;
@@ -62,11 +109,11 @@ export function hostKey(source: Pick<SourceConfig, 'baseUrl'> | Pick<BibtexSourc
 }
 
 /**
- * The job id of a source's cron slot, the same in every scheduler: pg-boss keeps one job per
- * id, so two schedulers firing for one slot queue it once.
+ * The job id of a source's list for a cron slot, the same in every scheduler: pg-boss keeps one
+ * job per id, so two schedulers firing for one slot queue it once.
  */
-export function slotJobId(sourceId: string, slot: string): string {
-  const hex = createHash('sha256').update(`${sourceId}\u0000${slot}`).digest('hex');
+export function slotJobId(job: Pick<HarvestJob, 'sourceId' | 'list'>, slot: string): string {
+  const hex = createHash('sha256').update(`${job.sourceId}\u0000${jobListKey(job)}\u0000${slot}`).digest('hex');
   // A UUID's shape (version 8, custom), as pg-boss's id column is one.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -98,8 +145,10 @@ export async function openBoss(stateUrl: string, timings: FleetTimings, { superv
   return boss;
 }
 
-/** The jobs of a source not finished yet: queued (waiting, or waiting to retry) or active. */
-export async function pendingJobs(boss: PgBoss, sourceId: string): Promise<QueuedJob[]> {
-  return (await boss.findJobs<HarvestJob>(HARVEST_QUEUE, { data: { sourceId } })).filter((j) => ['created', 'retry', 'active'].includes(j.state));
+/** The jobs of a source's list (or whole source) not finished yet: queued (waiting, or waiting to retry) or active. */
+export async function pendingJobs(boss: PgBoss, job: Pick<HarvestJob, 'sourceId' | 'list'>): Promise<QueuedJob[]> {
+  const key = jobListKey(job);
+  return (await boss.findJobs<HarvestJob>(HARVEST_QUEUE, { data: { sourceId: job.sourceId } }))
+    .filter((j) => ['created', 'retry', 'active'].includes(j.state) && jobListKey(j.data) === key);
 }
 

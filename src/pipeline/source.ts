@@ -120,7 +120,7 @@ async function harvestLockedSource(ctx: SourceContext): Promise<SourceSummary> {
   const identify = await identifySource(ctx);
   if (identify && (await addRicherFormats(ctx))) {
     await harvestLists(ctx, identify);
-    if (source.stats && !run.options.signal?.aborted) await fetchStats(ctx);
+    if (source.stats && (run.options.onlyList?.stats ?? true) && !run.options.signal?.aborted) await fetchStats(ctx);
   }
   if (source.enrich.includes(EPRINTS_EXPORT)) summary.enrichment = enrichmentSummary(summary.lists, ctx.views?.tally.unavailable ?? null);
   if (summary.normalizerBugs > 0) {
@@ -165,11 +165,13 @@ async function addRicherFormats(ctx: SourceContext): Promise<boolean> {
   }
 }
 
-/** Every format and set of the source, in turn, until one fails in a way that ends them all. */
+/** Every format and set of the source (or the one a job asks for), in turn, until one fails in a way that ends them all. */
 async function harvestLists(ctx: SourceContext, identify: Identify): Promise<void> {
   const { source, summary, run } = ctx;
+  const only = run.options.onlyList;
   for (const metadataPrefix of ctx.prefixes) {
     for (const set of source.sets.length > 0 ? source.sets : [undefined]) {
+      if (only && (only.metadataPrefix !== metadataPrefix || only.set !== set)) continue;
       if (run.options.signal?.aborted) return;
       const lists = partitioned(ctx, metadataPrefix, set)
         ? await harvestPartitioned(ctx, { metadataPrefix, set, granularity: identify.granularity }, identify)

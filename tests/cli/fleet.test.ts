@@ -28,13 +28,15 @@ beforeAll(async () => {
   const sources: Record<string, unknown>[] = [];
   for (let h = 0; h < HOSTS; h++) {
     // Two sources a host, sharing DOIs across every feed (10.5555/test.<id>): works with several copies.
-    const hostFeeds = { a: new Feed({ records: 160 + h * 10, pageSize: 16, latencyMs: LATENCY_MS, repositoryId: `h${h}a.example`, deletedEvery: 23 }),
+    // The last host's first source offers RIOXX too, and its second names two sets: their lists are jobs of their own.
+    const hostFeeds = { a: new Feed({ records: 160 + h * 10, pageSize: 16, latencyMs: LATENCY_MS, repositoryId: `h${h}a.example`, deletedEvery: 23, ...(h === HOSTS - 1 ? { formats: ['oai_dc', 'rioxx'] } : {}) }),
       b: new Feed({ records: 120 + h * 5, pageSize: 16, latencyMs: LATENCY_MS, repositoryId: `h${h}b.example` }) };
     const server = await startOaiServer({ feeds: hostFeeds, address: `127.0.0.${21 + h}` });
     servers.push(server);
     for (const [name, feed] of Object.entries(hostFeeds)) {
       feeds.set(`h${h}${name}`, feed);
-      sources.push({ id: `h${h}${name}`, baseUrl: server.feedUrl(name), minDelayMs: 0, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 } });
+      const lists = h < HOSTS - 1 ? {} : name === 'a' ? { richerFormats: ['rioxx'] } : { sets: ['7374617475733D707562', 'driver'] };
+      sources.push({ id: `h${h}${name}`, baseUrl: server.feedUrl(name), minDelayMs: 0, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 }, ...lists });
     }
   }
   config = join(tempDir(), 'sources.json');
@@ -93,7 +95,8 @@ describe('a fleet of workers on PostgreSQL', () => {
     // Worker 0 is killed once it has committed two pages of its first job, while it waits for the third.
     const victim = workers[0]!;
     await until(() => victim.lines.some((l) => l['msg'] === 'job started'), 30_000, 'the first worker to take a job');
-    const killedSource = String(victim.lines.find((l) => l['msg'] === 'job started')!['source']);
+    const killedJob = victim.lines.find((l) => l['msg'] === 'job started')!;
+    const killedSource = String(killedJob['source']);
     await until(() => pagesCommitted(killedSource) >= 2, 30_000, `two pages of ${killedSource}`);
     await new Promise((r) => setTimeout(r, LATENCY_MS / 2));
     victim.child.kill('SIGKILL');
@@ -101,10 +104,16 @@ describe('a fleet of workers on PostgreSQL', () => {
     expect(codes[0]).toBe(null);
     expect(codes.slice(1), workers.map((w) => w.stderr.slice(-3000)).join('\n')).toEqual([0, 0]);
 
-    // Every record of every source once in the output and in the store.
+    // One job per list: ten sources, two of them with two lists each.
+    expect(cluster.psql('fleet', `SELECT data->>'sourceId' || ' ' || COALESCE(data->'list'->>'metadataPrefix', '') || ' ' || COALESCE(data->'list'->>'set', '') FROM pgboss.job
+      WHERE state = 'completed' AND data->>'sourceId' LIKE 'h${HOSTS - 1}_' ORDER BY 1`).trim().split('\n'))
+      .toEqual([`h${HOSTS - 1}a oai_dc `, `h${HOSTS - 1}a rioxx `, `h${HOSTS - 1}b oai_dc 7374617475733D707562`, `h${HOSTS - 1}b oai_dc driver`]);
+    expect(cluster.psql('fleet', `SELECT count(*) FROM pgboss.job WHERE state = 'completed'`).trim()).toBe('12');
+    // Every record of every source once in the output (twice where its RIOXX list, merged in, changed it) and once in the store.
+    const listsOf = (id: string): number => (id === `h${HOSTS - 1}a` ? 2 : 1);
     for (const [id, feed] of feeds) {
       const lines = outputLines(fleetOut, id);
-      expect(lines.map((l) => l.identifier).sort(), id).toEqual(feed.records.map((r) => feed.identifier(r.id)).sort());
+      expect(lines.map((l) => l.identifier).sort(), id).toEqual(feed.records.flatMap((r) => Array<string>(listsOf(id)).fill(feed.identifier(r.id))).sort());
       // A record deleted before it was ever harvested leaves nothing to keep but its output line.
       expect(Number(cluster.psql('fleet', `SELECT count(*) FROM source_records WHERE source_id = '${id}'`).trim()), id).toBe(feed.records.filter((r) => !r.deleted).length);
     }
@@ -116,7 +125,9 @@ describe('a fleet of workers on PostgreSQL', () => {
     expect(survivors.some((l) => l['msg'] === 'resuming the interrupted harvest from its last committed page' && l['source'] === killedSource)).toBe(true);
     const host = servers[Number(killedSource[1])]!;
     const feedPath = `/feed/${killedSource[2]}`;
-    expect(host.requests.filter((r) => r.path === feedPath && r.params['verb'] === 'ListRecords' && !r.params['resumptionToken'])).toHaveLength(1);
+    const [killedFormat, killedSet] = String(killedJob['list']).split('|');
+    const firstRequests = host.requests.filter((r) => r.path === feedPath && r.params['verb'] === 'ListRecords' && !r.params['resumptionToken']);
+    expect(firstRequests.filter((r) => r.params['metadataPrefix'] === killedFormat && r.params['set'] === killedSet)).toHaveLength(1);
 
     // works.jsonl from PostgreSQL, against a single SQLite run over the same servers.
     const snapshot = cli(['works', 'snapshot', '--out', fleetOut, '--state', stateUrl]);

@@ -23,53 +23,66 @@ function newState(): { url: string; name: string } {
 }
 
 const config = testConfig([
-  { id: 'kar', baseUrl: 'http://127.0.0.31:8080/cgi/oai2', schedule: '* * * * * *' },
+  { id: 'kar', baseUrl: 'http://127.0.0.31:8080/cgi/oai2', richerFormats: ['rioxx'], stats: { type: 'irstats2' }, schedule: '* * * * * *' },
   { id: 'kar-theses', baseUrl: 'http://127.0.0.31:8080/cgi/oai2', sets: ['theses'], schedule: '* * * * * *' },
-  { id: 'dspace', baseUrl: 'http://127.0.0.32:8080/oai/request', schedule: '* * * * * *' },
+  { id: 'dspace', baseUrl: 'http://127.0.0.32:8080/oai/request', sets: ['com_1', 'com_2'], schedule: '* * * * * *' },
 ]);
 
 /** Every job of the harvest queue, as pg-boss stores it. */
-function jobs(name: string): { source: string; key: string; slot: string; state: string }[] {
-  return cluster.psql(name, `SELECT data->>'sourceId', singleton_key, COALESCE(data->>'slot', ''), state FROM pgboss.job WHERE name = '${HARVEST_QUEUE}' ORDER BY 1, 3`)
+function jobs(name: string): { source: string; list: string; key: string; slot: string; state: string }[] {
+  return cluster.psql(name, `SELECT data->>'sourceId', (data->'list'->>'metadataPrefix') || COALESCE('|' || (data->'list'->>'set'), ''), singleton_key, COALESCE(data->>'slot', ''), state
+                             FROM pgboss.job WHERE name = '${HARVEST_QUEUE}' ORDER BY 1, 2, 4`)
     .trim().split('\n').filter(Boolean).map((line) => {
-      const [source, key, slot, state] = line.split('\t');
-      return { source: source!, key: key!, slot: slot!, state: state! };
+      const [source, list, key, slot, state] = line.split('\t');
+      return { source: source!, list: list!, key: key!, slot: slot!, state: state! };
     });
 }
 
 describe('enqueue', () => {
-  it('queues one job per source keyed by its host, and none for a source that has one waiting', async () => {
+  it('queues one job per list of each source keyed by its host, and none for a list that has one waiting', async () => {
     const { url, name } = newState();
     const first = await enqueueHarvests({ config, stateUrl: url });
-    // In turn by host: a host's second source after every host's first.
-    expect(first.map((j) => [j.sourceId, j.host, j.jobId !== null])).toEqual([['kar', '127.0.0.31:8080', true], ['dspace', '127.0.0.32:8080', true], ['kar-theses', '127.0.0.31:8080', true]]);
-    expect(jobs(name).map((j) => [j.source, j.key, j.state])).toEqual([['dspace', '127.0.0.32:8080', 'created'], ['kar', '127.0.0.31:8080', 'created'], ['kar-theses', '127.0.0.31:8080', 'created']]);
+    // In turn by host: a host's second job after every host's first; a source's lists in the order a run harvests them.
+    expect(first.map((j) => [j.sourceId, j.list, j.host, j.jobId !== null])).toEqual([
+      ['kar', 'oai_dc', '127.0.0.31:8080', true], ['dspace', 'oai_dc|com_1', '127.0.0.32:8080', true], ['kar', 'rioxx', '127.0.0.31:8080', true],
+      ['dspace', 'oai_dc|com_2', '127.0.0.32:8080', true], ['kar-theses', 'oai_dc|theses', '127.0.0.31:8080', true],
+    ]);
+    expect(jobs(name).map((j) => [j.source, j.list, j.key, j.state])).toEqual([
+      ['dspace', 'oai_dc|com_1', '127.0.0.32:8080', 'created'], ['dspace', 'oai_dc|com_2', '127.0.0.32:8080', 'created'],
+      ['kar', 'oai_dc', '127.0.0.31:8080', 'created'], ['kar', 'rioxx', '127.0.0.31:8080', 'created'], ['kar-theses', 'oai_dc|theses', '127.0.0.31:8080', 'created'],
+    ]);
+    // The first list's job fetches the source's statistics; the others do not.
+    expect(cluster.psql(name, `SELECT data->'list'->>'metadataPrefix', COALESCE(data->>'stats', '') FROM pgboss.job WHERE data->>'sourceId' = 'kar' ORDER BY created_on`).trim()).toBe('oai_dc\ttrue\nrioxx');
     const again = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'] });
-    expect(again).toEqual([expect.objectContaining({ sourceId: 'kar', jobId: null, pending: { id: first[0]!.jobId, state: 'created' } })]);
+    expect(again).toEqual([
+      expect.objectContaining({ sourceId: 'kar', list: 'oai_dc', jobId: null, pending: { id: first[0]!.jobId, state: 'created' } }),
+      expect.objectContaining({ sourceId: 'kar', list: 'rioxx', jobId: null, pending: { id: first[2]!.jobId, state: 'created' } }),
+    ]);
     // Taken oldest first, so in that order.
-    expect(cluster.psql(name, `SELECT data->>'sourceId' FROM pgboss.job WHERE name = '${HARVEST_QUEUE}' ORDER BY created_on, id`).trim().split('\n')).toEqual(['kar', 'dspace', 'kar-theses']);
+    expect(cluster.psql(name, `SELECT data->>'sourceId' FROM pgboss.job WHERE name = '${HARVEST_QUEUE}' ORDER BY created_on, id`).trim().split('\n'))
+      .toEqual(['kar', 'dspace', 'kar', 'dspace', 'kar-theses']);
     const state = StateStore.open(url);
     const counts = state.jobCounts(HARVEST_QUEUE);
     state.close();
     expect(counts).toEqual(new Map([
-      ['kar', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['kar-theses', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['dspace', { queued: 1, retrying: 0, active: 0, failed: 0 }],
+      ['kar', { queued: 2, retrying: 0, active: 0, failed: 0 }], ['kar-theses', { queued: 1, retrying: 0, active: 0, failed: 0 }], ['dspace', { queued: 2, retrying: 0, active: 0, failed: 0 }],
     ]));
   });
 
   it('queues a cron slot once, even after its job finished, and the next slot anew', async () => {
     const { url, name } = newState();
     const slot = '2026-12-01T02:15:00.000Z';
-    const [queued] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'], slot });
-    expect(queued!.jobId).toBe(slotJobId('kar', slot));
+    const [queued] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar-theses'], slot });
+    expect(queued!.jobId).toBe(slotJobId({ sourceId: 'kar-theses', list: { metadataPrefix: 'oai_dc', set: 'theses' } }, slot));
     // The job runs and completes, as a worker would.
     const boss = new PgBoss({ connectionString: url, supervise: false, schedule: false });
     await boss.start();
     const [job] = await boss.fetch<HarvestJob>(HARVEST_QUEUE);
     await boss.complete(HARVEST_QUEUE, job!.id);
     await boss.stop({ graceful: false });
-    const [late] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'], slot });
+    const [late] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar-theses'], slot });
     expect(late!.jobId).toBeNull();
-    const [next] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar'], slot: '2026-12-02T02:15:00.000Z' });
+    const [next] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar-theses'], slot: '2026-12-02T02:15:00.000Z' });
     expect(next!.jobId).not.toBeNull();
     expect(jobs(name).map((j) => [j.slot, j.state])).toEqual([[slot, 'completed'], ['2026-12-02T02:15:00.000Z', 'created']]);
   });
@@ -96,9 +109,11 @@ describe('schedule on a PostgreSQL state', () => {
     const queued = jobs(name);
     const slots = new Set(queued.filter((j) => j.source === 'kar').map((j) => j.slot));
     expect(slots.size).toBeGreaterThanOrEqual(2);
-    for (const source of ['kar', 'kar-theses', 'dspace']) {
-      const ofSource = queued.filter((j) => j.source === source).map((j) => j.slot);
-      expect(ofSource, source).toEqual([...new Set(ofSource)]);
+    const lists = [['kar', 'oai_dc'], ['kar', 'rioxx'], ['kar-theses', 'oai_dc|theses'], ['dspace', 'oai_dc|com_1'], ['dspace', 'oai_dc|com_2']];
+    expect(new Set(queued.map((j) => `${j.source} ${j.list}`))).toEqual(new Set(lists.map((l) => l.join(' '))));
+    for (const [source, list] of lists) {
+      const ofList = queued.filter((j) => j.source === source && j.list === list).map((j) => j.slot);
+      expect(ofList, `${source} ${list}`).toEqual([...new Set(ofList)]);
     }
     expect(summaries.reduce((n, s) => n + (s.enqueued ?? 0), 0)).toBe(queued.length);
     expect(summaries.every((s) => s.runs === 0)).toBe(true);
