@@ -54,21 +54,24 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<Fleet
   const summary: FleetWorkerSummary = { jobs: 0, failed: 0, deferred: 0, interrupted: 0 };
   const { logger } = options;
   boss.on('error', (error) => logger.error({ err: error }, `job queue: ${error.message}`));
-  let running = 0;
+  const inHand = new JobsInHand();
   try {
     await boss.work<HarvestJob>(HARVEST_QUEUE, {
       localConcurrency: options.concurrency, batchSize: 1, pollingIntervalSeconds: timings.pollSeconds,
       heartbeatRefreshSeconds: Math.max(1, Math.floor(timings.heartbeatSeconds / 3)),
     }, async ([job]) => {
-      running++;
+      inHand.started();
+      let succeeded = false;
       try {
-        return await runJob({ ...options, resources }, job!, summary);
+        const outcome = await runJob({ ...options, resources }, job!, summary);
+        succeeded = true;
+        return outcome;
       } finally {
-        running--;
+        inHand.ended(job!.id, succeeded);
       }
     });
     logger.info({ concurrency: options.concurrency, exitWhenIdle: options.exitWhenIdle }, 'worker started');
-    await untilStopped(options, boss, timings, () => running);
+    await untilStopped(options, boss, timings, inHand);
   } finally {
     // Graceful: running jobs commit their page and end (their signal is aborted) before the connections close.
     await boss.stop({ graceful: true, timeout: 10 * 60_000 });
@@ -115,24 +118,58 @@ function jobFailure(sourceId: string, run: RunSummary): string {
   return `source "${sourceId}" ${source.status} (run ${run.runId}): ${reason}`;
 }
 
-/** Resolves once the signal aborts or, with `exitWhenIdle`, once no job is queued or active. */
-async function untilStopped(options: FleetWorkerOptions, boss: PgBoss, timings: FleetTimings, running: () => number): Promise<void> {
+/**
+ * Resolves once the signal aborts or, with `exitWhenIdle`, once no job is queued or active:
+ * looked at first thing, when a job of this worker ends, and every poll between, so a drained
+ * queue is left at once rather than a poll later.
+ */
+async function untilStopped(options: FleetWorkerOptions, boss: PgBoss, timings: FleetTimings, inHand: JobsInHand): Promise<void> {
   const { signal } = options;
   while (!signal.aborted) {
-    await new Promise<void>((done) => {
-      const timer = setTimeout(done, timings.pollSeconds * 1000);
-      signal.addEventListener('abort', () => {
+    if (options.exitWhenIdle && inHand.running === 0 && (await unfinishedJobs(boss, inHand.succeeded)) === 0) return;
+    await inHand.nextEnd(timings.pollSeconds * 1000, signal);
+  }
+}
+
+/** The jobs this worker is running, and a wait that a job's end cuts short. */
+class JobsInHand {
+  running = 0;
+  /**
+   * The latest jobs whose handler succeeded: pg-boss marks them completed a moment after, so
+   * an idle check made at once must not count them as active. A failed one is not here: it
+   * goes to `retry`, which is unfinished.
+   */
+  readonly succeeded: string[] = [];
+  private wake: (() => void) | undefined;
+
+  started(): void {
+    this.running++;
+  }
+
+  ended(jobId: string, succeeded: boolean): void {
+    this.running--;
+    if (succeeded && this.succeeded.push(jobId) > 16) this.succeeded.shift();
+    this.wake?.();
+  }
+
+  /** Resolves when a job ends, after `ms`, or when `signal` aborts, whichever comes first. */
+  nextEnd(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((done) => {
+      const finish = (): void => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        this.wake = undefined;
         done();
-      }, { once: true });
+      };
+      const timer = setTimeout(finish, ms);
+      signal.addEventListener('abort', finish, { once: true });
+      this.wake = finish;
     });
-    if (signal.aborted || !options.exitWhenIdle || running() > 0) continue;
-    if ((await unfinishedJobs(boss)) === 0) return;
   }
 }
 
 /** Jobs queued, waiting to retry, or active, on every worker: counted in the job table itself, not pg-boss's periodic cache. */
-async function unfinishedJobs(boss: PgBoss): Promise<number> {
-  const { rows } = await boss.getDb().executeSql(UNFINISHED_JOBS_SQL, [HARVEST_QUEUE]);
+async function unfinishedJobs(boss: PgBoss, completing: readonly string[]): Promise<number> {
+  const { rows } = await boss.getDb().executeSql(UNFINISHED_JOBS_SQL, [HARVEST_QUEUE, completing]);
   return Number((rows[0] as { n: number }).n);
 }

@@ -6,11 +6,11 @@
 // pg-boss hands the job to another worker, which resumes from the last committed page.
 import { createHash } from 'node:crypto';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
-export type { JobCounts } from '../store/postgres/job-queue.ts';
+import { HARVEST_QUEUE } from '../store/postgres/job-queue.ts';
+export { HARVEST_QUEUE, type JobCounts } from '../store/postgres/job-queue.ts';
 import { listKeyOf } from './context.ts';
 import { ConfigError, type BibtexSourceConfig, type SourceConfig } from '../config/config.ts';
 
-export const HARVEST_QUEUE = 'harvest-source';
 
 /** One list of an OAI-PMH source: a format, and a set when the source names sets. */
 export interface JobList {

@@ -1,15 +1,15 @@
 // Worker thread entry of harvestInWorker, scheduleInWorker and fleetWorkerInWorker: runs with the options it was
 // given, and sends its log lines, progress and summary to the thread that started it.
+import { enableCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { errorCode } from '../oai/errors.ts';
 import { redactText, registerSecret } from '../oai/secrets.ts';
-import { harvest } from './harvest.ts';
 import type { WorkerJob, WorkerMessage } from './in-worker.ts';
 import type { ProgressListener } from './progress.ts';
-import { runSchedule } from './schedule.ts';
-import { runFleetWorker } from './fleet-worker.ts';
 
+// A thread does not share its process's compile cache: enabled here, before the run's modules load.
+enableCompileCache?.();
 const port = parentPort!;
 const send = (message: WorkerMessage) => port.postMessage(message);
 const job = workerData as WorkerJob;
@@ -28,9 +28,10 @@ const progress: ProgressListener = {
 
 try {
   const inThread = { logger, signal: stop.signal, progress };
-  const result = job.kind === 'run' ? await harvest({ ...job.options, ...inThread })
-    : job.kind === 'schedule' ? await runSchedule({ ...job.options, ...inThread })
-    : await runFleetWorker({ ...job.options, logger, signal: stop.signal });
+  // Each kind loads only what it runs: a run does not load the fleet's job queue (pg-boss and its scheduling libraries).
+  const result = job.kind === 'run' ? await (await import('./harvest.ts')).harvest({ ...job.options, ...inThread })
+    : job.kind === 'schedule' ? await (await import('./schedule.ts')).runSchedule({ ...job.options, ...inThread })
+    : await (await import('./fleet-worker.ts')).runFleetWorker({ ...job.options, logger, signal: stop.signal });
   logger.flush();
   send({ type: 'done', result });
 } catch (error) {

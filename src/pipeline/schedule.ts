@@ -4,7 +4,6 @@
 import { resolve } from 'node:path';
 import { isPostgresUrl, resolveStateLocation } from '../store/location.ts';
 import { StateStore } from '../store/state.ts';
-import { runFleetSchedule } from './fleet-schedule.ts';
 import { Cron } from 'croner';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -127,6 +126,8 @@ async function fleetSchedule(options: ScheduleOptions, scheduled: ScheduledSourc
   const state = StateStore.open(stateUrl);
   const timezone = config.timezone ? { timezone: config.timezone } : {};
   try {
+    // Loaded for a PostgreSQL state only: the job queue (pg-boss) is no cost to a SQLite schedule.
+    const { runFleetSchedule } = await import('./fleet-schedule.ts');
     const enqueued = await runFleetSchedule({
       config, stateUrl, state, logger, signal, scheduled, catchUp: options.catchUp ?? true,
       missedRun: (schedule, sourceId) => missedRun(schedule, timezone, state, sourceId),

@@ -12,7 +12,7 @@ import { currentHolder, sourceLockFile, type LockHolder } from '../store/source-
 import type { WorksSnapshotState } from '../store/snapshot-log.ts';
 import type { HarvestConfig, SourceConfig } from '../config/config.ts';
 import { worksFile } from '../sinks/works-snapshot.ts';
-import { HARVEST_QUEUE, type JobCounts } from './jobs.ts';
+import { HARVEST_QUEUE, type JobCounts } from '../store/postgres/job-queue.ts';
 
 /** Without a schedule or `staleAfterHours`, data older than this is stale. */
 export const DEFAULT_STALE_AFTER_HOURS = 48;

@@ -3,6 +3,9 @@
 // (sending, fetching, heartbeats) is pg-boss's, driven from src/pipeline/jobs.ts.
 import type { PgConnection } from './connection.ts';
 
+/** The fleet's one queue: every harvest job, keyed by its source's host. */
+export const HARVEST_QUEUE = 'harvest-source';
+
 /** A source's jobs that are not done: waiting, waiting to retry, running; and those that failed for good (kept a week). */
 export interface JobCounts {
   queued: number;
@@ -11,8 +14,12 @@ export interface JobCounts {
   failed: number;
 }
 
-/** Jobs queued, waiting to retry or active in a queue, on every worker: `$1` is the queue's name. */
-export const UNFINISHED_JOBS_SQL = `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`;
+/**
+ * Jobs queued, waiting to retry or active in a queue, on every worker: `$1` is the queue's name,
+ * `$2` the ids of jobs whose handler succeeded but which pg-boss may not have marked completed yet.
+ */
+export const UNFINISHED_JOBS_SQL = `SELECT count(*)::int AS n FROM pgboss.job
+  WHERE name = $1 AND (state IN ('created', 'retry') OR (state = 'active' AND NOT id = ANY($2::uuid[])))`;
 
 /** A queue's jobs per source; empty before the first `enqueue` made pg-boss's tables. */
 export function jobCounts(db: PgConnection, queue: string): Map<string, JobCounts> {
