@@ -1,6 +1,6 @@
 // Worker thread entry of harvestInWorker, scheduleInWorker and fleetWorkerInWorker: runs with the options it was
 // given, and sends its log lines, progress and summary to the thread that started it.
-import { enableCompileCache } from 'node:module';
+import nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { errorCode } from '../oai/errors.ts';
@@ -9,7 +9,7 @@ import type { WorkerJob, WorkerMessage } from './in-worker.ts';
 import type { ProgressListener } from './progress.ts';
 
 // A thread does not share its process's compile cache: enabled here, before the run's modules load.
-enableCompileCache?.();
+nodeModule.enableCompileCache?.();
 const port = parentPort!;
 const send = (message: WorkerMessage) => port.postMessage(message);
 const job = workerData as WorkerJob;
