@@ -12,6 +12,12 @@ export type ColumnKind = 'string' | 'int32' | 'int64' | 'double' | 'boolean' | '
 export interface ColumnSpec {
   name: string;
   kind: ColumnKind;
+  /**
+   * Text no query picks rows by range of (titles, abstracts, identifiers, URLs), mostly
+   * distinct: written plain, without trying a dictionary first, and without min/max
+   * statistics, which cost a comparison of every value and serve no filter.
+   */
+  freeText?: boolean;
 }
 
 /** A cell: strings, numbers (days since 1970 for a date, milliseconds for a timestamp), booleans, or null. */
@@ -77,7 +83,9 @@ export class ParquetTable {
 
   private flush(): void {
     if (this.buffered[0]!.length === 0) return;
-    const columnData: ColumnSource[] = this.columns.map((c, i) => ({ name: c.name, data: cells(c.kind, this.buffered[i]!) }));
+    const columnData: ColumnSource[] = this.columns.map((c, i) => ({
+      name: c.name, data: cells(c.kind, this.buffered[i]!), ...(c.freeText ? { encoding: 'PLAIN' as const, statistics: false } : {}),
+    }));
     void this.writer.write({ columnData, rowGroupSize: ROW_GROUP_ROWS });
     this.buffered = this.columns.map(() => []);
   }
@@ -93,10 +101,25 @@ const DAY_MS = 86_400_000;
 
 export type Precision = 'year' | 'month' | 'day';
 
+const NO_DATE: readonly [null, null] = [null, null];
+/** Dates repeat across a table's rows (a month's deposits, a year's publications): each read once. */
+const datesRead = new Map<string, readonly [number | null, Precision | null]>();
+
 /** A partial date (`2021`, `2021-07`, `2021-07-30…`) as a DATE cell (its first day) and its precision. */
-export function dateCells(value: string | null | undefined): [number | null, Precision | null] {
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value ?? '');
-  if (!m) return [null, null];
+export function dateCells(value: string | null | undefined): readonly [number | null, Precision | null] {
+  if (!value) return NO_DATE;
+  let cells = datesRead.get(value);
+  if (cells === undefined) {
+    if (datesRead.size >= 100_000) datesRead.clear();
+    cells = readDate(value);
+    datesRead.set(value, cells);
+  }
+  return cells;
+}
+
+function readDate(value: string): readonly [number | null, Precision | null] {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value);
+  if (!m) return NO_DATE;
   const days = Date.UTC(Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1) / DAY_MS;
   return [Math.floor(days), m[3] ? 'day' : m[2] ? 'month' : 'year'];
 }

@@ -13,23 +13,24 @@ export const TABLES_VERSION = '1';
 /** A DATE column and its precision column. */
 const date = (name: string): ColumnSpec[] => [{ name, kind: 'date' }, { name: `${name}_precision`, kind: 'string' }];
 const text = (...names: string[]): ColumnSpec[] => names.map((name) => ({ name, kind: 'string' }));
+const freeText = (...names: string[]): ColumnSpec[] => names.map((name) => ({ name, kind: 'string', freeText: true }));
 
 export const WORK_COLUMNS: readonly ColumnSpec[] = [
-  ...text('id', 'doi', 'status', 'title', 'type', 'type_coar', 'publisher', 'container_title', 'volume', 'issue', 'pages', 'issn', 'language', 'licence'),
+  ...text('id', 'doi', 'status'), ...freeText('title'), ...text('type', 'type_coar', 'publisher', 'container_title', 'volume', 'issue', 'pages', 'issn', 'language', 'licence'),
   ...date('published'), ...date('accepted'), ...date('deposited'),
   { name: 'copies', kind: 'int32' }, ...text('repositories'),
   ...text('downloads_metric'), { name: 'downloads_all_time', kind: 'int64' }, { name: 'downloads_last_12_months', kind: 'int64' },
-  { name: 'retracted', kind: 'boolean' }, { name: 'corrected', kind: 'boolean' }, ...text('notices', 'abstract'),
+  { name: 'retracted', kind: 'boolean' }, { name: 'corrected', kind: 'boolean' }, ...freeText('notices', 'abstract'),
 ];
 
 export const COPY_COLUMNS: readonly ColumnSpec[] = [
-  ...text('work_id', 'doi', 'copy_id', 'repository', 'identifier'), { name: 'deleted', kind: 'boolean' }, ...text('version', 'landing_page'),
+  ...text('work_id', 'doi'), ...freeText('copy_id'), ...text('repository'), ...freeText('identifier'), { name: 'deleted', kind: 'boolean' }, ...text('version'), ...freeText('landing_page'),
   ...date('published'), ...date('accepted'), ...date('deposited'), ...date('first_compliant_deposit'), ...text('file_versions'),
 ];
 
 export const RECORD_COLUMNS: readonly ColumnSpec[] = [
-  ...text('source', 'identifier'), { name: 'deleted', kind: 'boolean' }, ...text('work_id', 'doi'), { name: 'datestamp', kind: 'timestamp' },
-  ...text('title', 'type', 'type_coar', 'version', 'formats', 'landing_page'), ...date('published'), ...date('accepted'), ...date('deposited'),
+  ...text('source'), ...freeText('identifier'), { name: 'deleted', kind: 'boolean' }, ...text('work_id', 'doi'), { name: 'datestamp', kind: 'timestamp' },
+  ...freeText('title'), ...text('type', 'type_coar', 'version', 'formats'), ...freeText('landing_page'), ...date('published'), ...date('accepted'), ...date('deposited'),
 ];
 
 export const DOWNLOAD_COLUMNS: readonly ColumnSpec[] = [
