@@ -11,7 +11,6 @@ export { HARVEST_QUEUE, type JobCounts } from '../store/postgres/job-queue.ts';
 import { listKeyOf } from './context.ts';
 import { ConfigError, type BibtexSourceConfig, type SourceConfig } from '../config/config.ts';
 
-
 /** One list of an OAI-PMH source: a format, and a set when the source names sets. */
 export interface JobList {
   metadataPrefix: string;
