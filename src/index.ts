@@ -23,6 +23,7 @@ export { InterruptedError, LockedError, NormalizerBugError } from './pipeline/er
 export { BibtexError } from './pipeline/bibtex-source.ts';
 export { enqueueHarvests, type EnqueueOptions, type EnqueuedJob } from './pipeline/enqueue.ts';
 export { runFleetWorker, JobFailedError, type FleetWorkerOptions, type FleetWorkerSummary } from './pipeline/fleet-worker.ts';
+export { localJobRunner, type JobRunner, type JobRunnerOptions, type JobRequest, type JobResult, type JobOutcome } from './pipeline/job-runner.ts';
 export { HARVEST_QUEUE, fleetTimings, hostKey, type FleetTimings, type HarvestJob, type JobCounts } from './pipeline/jobs.ts';
 export type { CrossrefSummary } from './pipeline/crossref-enrich.ts';
 export { CrossrefClient, CrossrefError, CrossrefRateLimitedError, type CrossrefOptions, type CrossrefAnswer } from './crossref/client.ts';

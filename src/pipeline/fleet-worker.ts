@@ -1,18 +1,16 @@
 // `worker`: takes harvest jobs from the fleet's queue until stopped, or until no job is left.
 // Each job is one list of a source harvested on the shared PostgreSQL state (its other formats,
-// held there, merged into its records as in a `run`); its works are recomputed
-// there and then, and works.jsonl is left to `works snapshot`, which many writers cannot each
-// rewrite. The jobs share one state connection, one connection pool and one set of parser
-// threads, made once, as a schedule's runs do: a job of a few pages costs its requests, not a
-// start-up (opening them for each job cost about a second of CPU a job).
+// held there, merged into its records as in a `run`); its works are recomputed there and then,
+// and works.jsonl is left to `works snapshot`, which many writers cannot each rewrite. The
+// queue (pg-boss: fetching, heartbeats, supervision) is this thread's; the jobs are a runner's
+// (job-runner.ts), in this thread or in one of their own.
 import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
 import type { HarvestConfig } from '../config/config.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { UNFINISHED_JOBS_SQL } from '../store/postgres/job-queue.ts';
-import { closeHarvestResources, harvest, openHarvestResources, wasInterrupted, type HarvestResources } from './harvest.ts';
-import { fleetTimings, HARVEST_QUEUE, jobListKey, openBoss, unknownList, type FleetTimings, type HarvestJob } from './jobs.ts';
-import type { RunSummary } from './summary.ts';
+import { fleetTimings, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
+import { localJobRunner, type JobResult, type JobRunner } from './job-runner.ts';
 
 export interface FleetWorkerOptions {
   config: HarvestConfig;
@@ -44,11 +42,10 @@ export class JobFailedError extends HarvestError {
   override readonly code: ErrorCode = 'OAIH_JOB_FAILED';
 }
 
-export async function runFleetWorker(options: FleetWorkerOptions): Promise<FleetWorkerSummary> {
+export async function runFleetWorker(options: FleetWorkerOptions, runner: JobRunner = localJobRunner(options)): Promise<FleetWorkerSummary> {
   const timings = options.timings ?? fleetTimings();
-  const resources = openHarvestResources(options.stateUrl, options.parserThreads);
   const boss = await openBoss(options.stateUrl, timings, { supervise: true }).catch(async (error: unknown) => {
-    await closeHarvestResources(resources);
+    await runner.close();
     throw error;
   });
   const summary: FleetWorkerSummary = { jobs: 0, failed: 0, deferred: 0, interrupted: 0 };
@@ -61,61 +58,33 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<Fleet
       heartbeatRefreshSeconds: Math.max(1, Math.floor(timings.heartbeatSeconds / 3)),
     }, async ([job]) => {
       inHand.started();
-      let succeeded = false;
+      let result: JobResult | undefined;
       try {
-        const outcome = await runJob({ ...options, resources }, job!, summary);
-        succeeded = true;
-        return outcome;
+        result = await runner.run({ id: job!.id, data: job!.data, retryCount: job!.retryCount }, AbortSignal.any([options.signal, job!.signal]));
       } finally {
-        inHand.ended(job!.id, succeeded);
+        inHand.ended(job!.id, result?.status === 'ok');
       }
+      tally(summary, result);
+      if (result.status === 'ok') return result.outcome;
+      throw new JobFailedError(result.message, { stage: 'job' });
     });
     logger.info({ concurrency: options.concurrency, exitWhenIdle: options.exitWhenIdle }, 'worker started');
     await untilStopped(options, boss, timings, inHand);
   } finally {
     // Graceful: running jobs commit their page and end (their signal is aborted) before the connections close.
     await boss.stop({ graceful: true, timeout: 10 * 60_000 });
-    await closeHarvestResources(resources);
+    await runner.close();
   }
   logger.info({ ...summary }, 'worker stopped');
   return summary;
 }
 
-async function runJob(options: FleetWorkerOptions & { resources: HarvestResources }, job: { id: string; data: HarvestJob; retryCount: number; signal: AbortSignal }, summary: FleetWorkerSummary): Promise<object> {
-  const { sourceId, full, list } = job.data;
-  const log = options.logger.child({ source: sourceId, job: job.id, list: jobListKey(job.data) });
-  const refused = refusal(options.config, job.data);
-  if (refused) throw new JobFailedError(`job ${job.id} asks for source "${sourceId}"${list ? ` list "${jobListKey(job.data)}"` : ''}, ${refused} in ${options.config.file}`, { stage: 'job' });
-  log.info({ full, attempt: job.retryCount + 1 }, 'job started');
+function tally(summary: FleetWorkerSummary, result: JobResult): void {
+  if (result.status === 'refused') return;
   summary.jobs++;
-  const run = await harvest({
-    config: options.config, outDir: options.outDir, stateFile: options.stateUrl, sourceIds: [sourceId], full,
-    ...(list ? { onlyList: { ...list, stats: job.data.stats === true } } : {}),
-    worksSnapshot: 'never', logger: options.logger, resources: options.resources, signal: AbortSignal.any([options.signal, job.signal]),
-  });
-  const source = run.sources[0];
-  const outcome = { runId: run.runId, status: source?.status, records: source?.records ?? 0, deleted: source?.deleted ?? 0, pages: source?.pages ?? 0 };
-  log.info(outcome, 'job finished');
-  if (source && source.status === 'ok') return outcome;
-  if (source && wasInterrupted(source)) summary.interrupted++;
-  else if (source?.status === 'locked') summary.deferred++;
-  else summary.failed++;
-  throw new JobFailedError(jobFailure(sourceId, run), { stage: 'job' });
-}
-
-/** Why a job cannot run against this config (its source or list gone since it was queued); undefined when it can. */
-function refusal(config: HarvestConfig, job: HarvestJob): string | undefined {
-  const oai = config.sources.find((s) => s.id === job.sourceId);
-  if (!oai) return config.bibtexSources.some((s) => s.id === job.sourceId) ? undefined : 'which is not';
-  const why = job.list ? unknownList(oai, job.list) : undefined;
-  return why ? `but ${why}` : undefined;
-}
-
-function jobFailure(sourceId: string, run: RunSummary): string {
-  const source = run.sources[0];
-  if (!source) return `source "${sourceId}" was not harvested`;
-  const reason = source.error ? `${source.error.code}: ${source.error.message}` : source.status;
-  return `source "${sourceId}" ${source.status} (run ${run.runId}): ${reason}`;
+  if (result.status === 'failed') summary.failed++;
+  else if (result.status === 'deferred') summary.deferred++;
+  else if (result.status === 'interrupted') summary.interrupted++;
 }
 
 /**

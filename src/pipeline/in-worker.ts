@@ -1,17 +1,19 @@
-// A run, or a schedule, in a worker thread of its own whose young generation is bounded: the
-// peak memory is the same however the process was started, with V8 flags or without (a
-// systemd unit, `node dist/cli/bin.js`, a library user). The caller's thread keeps the
-// terminal, the signals and the log output; the worker sends it log lines, progress and the
-// summary.
+// A run, a schedule, or a fleet worker's jobs, in a worker thread of its own whose young
+// generation is bounded: the peak memory is the same however the process was started, with V8
+// flags or without (a systemd unit, `node dist/cli/bin.js`, a library user). The caller's
+// thread keeps the terminal, the signals and the log output (and a fleet worker's queue); the
+// worker sends it log lines, progress and the summary (or each job's result).
 import { Worker } from 'node:worker_threads';
+import { pino } from 'pino';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
-import { registeredSecrets } from '../oai/secrets.ts';
+import { redactText, registeredSecrets } from '../oai/secrets.ts';
 import { ConfigError } from '../config/config.ts';
 import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
 import type { ListProgress, ProgressListener, SourceWait } from './progress.ts';
 import type { ScheduleOptions, ScheduleSummary } from './schedule.ts';
 import type { FleetWorkerOptions, FleetWorkerSummary } from './fleet-worker.ts';
+import type { JobRequest, JobResult, JobRunner, JobRunnerOptions } from './job-runner.ts';
 
 /**
  * The young generation's limit: three semi-spaces of 8 MB, as `--max-semi-space-size=8` gives.
@@ -29,15 +31,34 @@ export type PortableSchedule = Omit<ScheduleOptions, InThread> & { logLevel: str
 
 export type PortableFleetWorker = Omit<FleetWorkerOptions, InThread> & { logLevel: string };
 
+export type PortableJobRunner = Omit<JobRunnerOptions, 'logger'> & { logLevel: string };
+
 /** A job, and the secrets the caller's thread knows (a source's password was registered where its config was parsed). */
-export type WorkerJob = ({ kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule } | { kind: 'fleet'; options: PortableFleetWorker }) & { secrets: string[] };
+export type WorkerJob = ({ kind: 'run'; options: PortableRun } | { kind: 'schedule'; options: PortableSchedule }) & { secrets: string[] };
+
+/** What the jobs' thread is given. */
+export interface JobThreadData {
+  options: PortableJobRunner;
+  secrets: string[];
+}
+
+/** Messages to the jobs' thread: a job to run, a job to stop, and the end (once no job runs). */
+export type JobThreadRequest = { type: 'job'; job: JobRequest } | { type: 'abort'; id: string } | { type: 'close' };
+
+/** Messages from the jobs' thread. */
+export type JobThreadMessage =
+  | { type: 'log'; line: string }
+  | { type: 'ready' }
+  | { type: 'job-done'; id: string; result: JobResult }
+  | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } }
+  | { type: 'closed' };
 
 /** Messages from the worker, in the order it sent them. */
 export type WorkerMessage =
   | { type: 'log'; line: string }
   | { type: 'list'; progress: ListProgress }
   | { type: 'wait'; source: string; wait: SourceWait | null }
-  | { type: 'done'; result: RunSummary | ScheduleSummary | FleetWorkerSummary }
+  | { type: 'done'; result: RunSummary | ScheduleSummary }
   | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } };
 
 export interface WorkerHooks {
@@ -58,12 +79,77 @@ export function scheduleInWorker(options: PortableSchedule, hooks: WorkerHooks):
   return inWorker({ kind: 'schedule', options }, hooks) as Promise<ScheduleSummary>;
 }
 
-/** A fleet worker, taking jobs until `hooks.signal` aborts (or, with `exitWhenIdle`, none is left). */
-export function fleetWorkerInWorker(options: PortableFleetWorker, hooks: WorkerHooks): Promise<FleetWorkerSummary> {
-  return inWorker({ kind: 'fleet', options }, hooks) as Promise<FleetWorkerSummary>;
+/**
+ * A fleet worker, taking jobs until `hooks.signal` aborts (or, with `exitWhenIdle`, none is
+ * left). The queue is this thread's and the jobs run in a worker thread: a job's store calls
+ * block their thread while the database answers (a lock wait can be long), and the queue's
+ * heartbeats and supervision go on meanwhile, so a live worker's job is never taken for a dead one's.
+ */
+export async function fleetWorkerInWorker(options: PortableFleetWorker, hooks: WorkerHooks): Promise<FleetWorkerSummary> {
+  // Loaded here, not by every command: pg-boss and its scheduling libraries.
+  const { runFleetWorker } = await import('./fleet-worker.ts');
+  const { logLevel, ...rest } = options;
+  const logger = pino({ level: logLevel, base: { pid: process.pid }, hooks: { streamWrite: (line: string) => redactText(line) } }, { write: hooks.onLog });
+  const runner = await startJobThread({ config: options.config, outDir: options.outDir, stateUrl: options.stateUrl, parserThreads: options.parserThreads, logLevel }, hooks.onLog);
+  return runFleetWorker({ ...rest, logger, signal: hooks.signal ?? new AbortController().signal }, runner);
 }
 
-function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary | FleetWorkerSummary> {
+/** The jobs' thread, once it has opened the state and its threads; rejects when it could not. */
+function startJobThread(options: PortableJobRunner, onLog: (line: string) => void): Promise<JobRunner> {
+  const url = new URL(`./job-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const data: JobThreadData = { options, secrets: registeredSecrets() };
+  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
+  const send = (request: JobThreadRequest) => worker.postMessage(request);
+  const pending = new Map<string, (result: JobResult) => void>();
+  let gone: Error | undefined;
+  let closed: (() => void) | undefined;
+  const lost = (error: Error): void => {
+    gone ??= error;
+    for (const [id, done] of pending) done({ status: 'failed', message: `${gone.message} (job ${id})` });
+    pending.clear();
+    closed?.();
+  };
+  return new Promise((resolve, reject) => {
+    const runner: JobRunner = {
+      run: (job, signal) => new Promise((done) => {
+        if (gone) return done({ status: 'failed', message: gone.message });
+        pending.set(job.id, done);
+        const abort = () => send({ type: 'abort', id: job.id });
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+        send({ type: 'job', job });
+      }),
+      close: () => new Promise<void>((done) => {
+        if (gone) return done();
+        closed = done;
+        send({ type: 'close' });
+      }),
+    };
+    worker.on('message', (message: JobThreadMessage) => {
+      if (message.type === 'log') onLog(message.line);
+      else if (message.type === 'ready') resolve(runner);
+      else if (message.type === 'job-done') {
+        pending.get(message.id)?.(message.result);
+        pending.delete(message.id);
+      } else if (message.type === 'failed') {
+        const error = rebuiltError(message.error);
+        lost(error);
+        reject(error);
+      } else closed?.();
+    });
+    worker.on('error', (error) => {
+      lost(error);
+      reject(error);
+    });
+    worker.on('exit', (code) => {
+      const error = new HarvestError(`the jobs' thread stopped (exit code ${code})`);
+      lost(error);
+      reject(error);
+    });
+  });
+}
+
+function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
   const url = new URL(`./run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   const worker = new Worker(url, { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
   const stop = () => worker.postMessage({ type: 'stop' });

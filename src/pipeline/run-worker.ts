@@ -1,4 +1,4 @@
-// Worker thread entry of harvestInWorker, scheduleInWorker and fleetWorkerInWorker: runs with the options it was
+// Worker thread entry of harvestInWorker and scheduleInWorker: runs with the options it was
 // given, and sends its log lines, progress and summary to the thread that started it.
 import nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -28,10 +28,9 @@ const progress: ProgressListener = {
 
 try {
   const inThread = { logger, signal: stop.signal, progress };
-  // Each kind loads only what it runs: a run does not load the fleet's job queue (pg-boss and its scheduling libraries).
+  // Each kind loads only what it runs: a run does not load the scheduler's modules.
   const result = job.kind === 'run' ? await (await import('./harvest.ts')).harvest({ ...job.options, ...inThread })
-    : job.kind === 'schedule' ? await (await import('./schedule.ts')).runSchedule({ ...job.options, ...inThread })
-    : await (await import('./fleet-worker.ts')).runFleetWorker({ ...job.options, logger, signal: stop.signal });
+    : await (await import('./schedule.ts')).runSchedule({ ...job.options, ...inThread });
   logger.flush();
   send({ type: 'done', result });
 } catch (error) {

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
@@ -199,6 +200,33 @@ describe('a fleet of workers on PostgreSQL', () => {
     expect(outputLines(out, 'h3b').map((l) => l.identifier).sort()).toEqual(feed.records.map((r) => feed.identifier(r.id)).sort());
     const firstRequests = server.requests.slice(asked).filter((r) => r.path === '/feed/b' && r.params['verb'] === 'ListRecords' && !r.params['resumptionToken']);
     expect(firstRequests).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('a worker whose job waits on the database', () => {
+  it('keeps its job while a page commit waits on a lock for longer than the heartbeat: the queue beats in a thread of its own', async () => {
+    const stateUrl = cluster.createDatabase('blocked');
+    const out = tempDir();
+    const enqueue = cli(['enqueue', '--config', config, '--state', stateUrl, '--source', 'h2a'], FLEET_ENV);
+    expect(await enqueue.exited, enqueue.stderr).toBe(0);
+    // Two workers: the second one would take the job if the first one's heartbeats stopped.
+    const workers = [0, 1].map(() => cli(['worker', '--config', config, '--out', out, '--state', stateUrl, '--exit-when-idle'], FLEET_ENV));
+    await until(() => pagesCommitted('h2a', 'blocked') >= 2, 30_000, 'two pages of h2a');
+    // Writes to source_records wait for 16 s, more than the 10 s heartbeat: the job's next page commit blocks its thread as long.
+    const holder = new pg.Client({ connectionString: stateUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE source_records IN EXCLUSIVE MODE');
+    await new Promise((r) => setTimeout(r, 16_000));
+    await holder.query('COMMIT');
+    await holder.end();
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    expect(codes, workers.map((w) => w.stderr.slice(-3000)).join('\n')).toEqual([0, 0]);
+    const started = workers.flatMap((w) => w.lines).filter((l) => l['msg'] === 'job started');
+    expect(started.map((l) => l['attempt'])).toEqual([1]);
+    const feed = feeds.get('h2a')!;
+    expect(Number(cluster.psql('blocked', `SELECT count(*) FROM source_records WHERE source_id = 'h2a'`).trim())).toBe(feed.records.filter((r) => !r.deleted).length);
+    expect(cluster.psql('blocked', `SELECT state FROM pgboss.job WHERE data->>'sourceId' = 'h2a'`).trim()).toBe('completed');
   }, 120_000);
 });
 
