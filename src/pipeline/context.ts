@@ -115,6 +115,4 @@ export interface ListWindow {
   recordKey: HarvestKey;
 }
 
-export function listKeyOf(metadataPrefix: string, set: string | undefined): string {
-  return set === undefined ? metadataPrefix : `${metadataPrefix}|${set}`;
-}
+export { listKeyOf } from './list-key.ts';

@@ -1,7 +1,7 @@
 // `enqueue`: one harvest job per list of each source on the fleet's queue, keyed by the source's host.
 import type { PgBoss } from 'pg-boss';
 import type { BibtexSourceConfig, HarvestConfig, SourceConfig } from '../config/config.ts';
-import { fleetTimings, HARVEST_QUEUE, hostKey, jobListKey, openBoss, pendingJobs, slotJobId, sourceJobs, type FleetTimings, type HarvestJob } from './jobs.ts';
+import { fleetTimings, HARVEST_QUEUE, hostKey, jobListKey, openBoss, slotJobId, sourceJobs, waitingJobs, type FleetTimings, type HarvestJob, type QueuedJob } from './jobs.ts';
 
 export interface EnqueueOptions {
   config: HarvestConfig;
@@ -39,10 +39,13 @@ export async function enqueueOn(boss: PgBoss, options: Omit<EnqueueOptions, 'sta
   const wanted = options.sourceIds && options.sourceIds.length > 0 ? new Set(options.sourceIds) : undefined;
   const sources = [...options.config.sources, ...options.config.bibtexSources].filter((s) => !wanted || wanted.has(s.id));
   const queued: EnqueuedJob[] = [];
+  // Asked once a source, for all its lists.
+  const waitingOf = new Map<string, Promise<Map<string, QueuedJob>>>();
   for (const { job, host } of acrossHosts(sources)) {
     const list = jobListKey(job);
+    if (!waitingOf.has(job.sourceId)) waitingOf.set(job.sourceId, waitingJobs(boss, job.sourceId));
     // A list waiting in the queue already would only be harvested twice in a row.
-    const waiting = (await pendingJobs(boss, job)).find((j) => j.state !== 'active');
+    const waiting = (await waitingOf.get(job.sourceId)!).get(list);
     if (waiting) {
       queued.push({ sourceId: job.sourceId, list, host, jobId: null, pending: { id: waiting.id, state: waiting.state } });
       continue;

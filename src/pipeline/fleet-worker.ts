@@ -10,7 +10,7 @@ import type { HarvestConfig } from '../config/config.ts';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { UNFINISHED_JOBS_SQL } from '../store/postgres/job-queue.ts';
 import { fleetTimings, HARVEST_QUEUE, openBoss, type FleetTimings, type HarvestJob } from './jobs.ts';
-import { localJobRunner, type JobResult, type JobRunner } from './job-runner.ts';
+import type { JobResult, JobRunner } from './job-runner.ts';
 
 export interface FleetWorkerOptions {
   config: HarvestConfig;
@@ -42,7 +42,13 @@ export class JobFailedError extends HarvestError {
   override readonly code: ErrorCode = 'OAIH_JOB_FAILED';
 }
 
-export async function runFleetWorker(options: FleetWorkerOptions, runner: JobRunner = localJobRunner(options)): Promise<FleetWorkerSummary> {
+/**
+ * Takes jobs until stopped. Without `jobs`, they run in this thread; `fleetWorkerInWorker`
+ * gives a runner in a thread of their own.
+ */
+export async function runFleetWorker(options: FleetWorkerOptions, jobs?: JobRunner): Promise<FleetWorkerSummary> {
+  // Loaded only to run jobs here: a queue whose jobs run elsewhere does not load the pipeline.
+  const runner = jobs ?? (await import('./job-runner.ts')).localJobRunner(options);
   const timings = options.timings ?? fleetTimings();
   const boss = await openBoss(options.stateUrl, timings, { supervise: true }).catch(async (error: unknown) => {
     await runner.close();

@@ -4,9 +4,8 @@
 // thread keeps the terminal, the signals and the log output (and a fleet worker's queue); the
 // worker sends it log lines, progress and the summary (or each job's result).
 import { Worker } from 'node:worker_threads';
-import { pino } from 'pino';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
-import { redactText, registeredSecrets } from '../oai/secrets.ts';
+import { registeredSecrets } from '../oai/secrets.ts';
 import { ConfigError } from '../config/config.ts';
 import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
@@ -14,6 +13,7 @@ import type { ListProgress, ProgressListener, SourceWait } from './progress.ts';
 import type { ScheduleOptions, ScheduleSummary } from './schedule.ts';
 import type { FleetWorkerOptions, FleetWorkerSummary } from './fleet-worker.ts';
 import type { JobRequest, JobResult, JobRunner, JobRunnerOptions } from './job-runner.ts';
+import { lineLogger, type PortableError } from './thread-port.ts';
 
 /**
  * The young generation's limit: three semi-spaces of 8 MB, as `--max-semi-space-size=8` gives.
@@ -50,7 +50,7 @@ export type JobThreadMessage =
   | { type: 'log'; line: string }
   | { type: 'ready' }
   | { type: 'job-done'; id: string; result: JobResult }
-  | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } }
+  | { type: 'failed'; error: PortableError }
   | { type: 'closed' };
 
 /** Messages from the worker, in the order it sent them. */
@@ -59,7 +59,7 @@ export type WorkerMessage =
   | { type: 'list'; progress: ListProgress }
   | { type: 'wait'; source: string; wait: SourceWait | null }
   | { type: 'done'; result: RunSummary | ScheduleSummary }
-  | { type: 'failed'; error: { name: string; message: string; code: ErrorCode } };
+  | { type: 'failed'; error: PortableError };
 
 export interface WorkerHooks {
   /** Each log line (pino JSON, secrets already replaced), as the worker wrote it. */
@@ -89,16 +89,15 @@ export async function fleetWorkerInWorker(options: PortableFleetWorker, hooks: W
   // Loaded here, not by every command: pg-boss and its scheduling libraries.
   const { runFleetWorker } = await import('./fleet-worker.ts');
   const { logLevel, ...rest } = options;
-  const logger = pino({ level: logLevel, base: { pid: process.pid }, hooks: { streamWrite: (line: string) => redactText(line) } }, { write: hooks.onLog });
+  const logger = lineLogger(logLevel, hooks.onLog);
   const runner = await startJobThread({ config: options.config, outDir: options.outDir, stateUrl: options.stateUrl, parserThreads: options.parserThreads, logLevel }, hooks.onLog);
   return runFleetWorker({ ...rest, logger, signal: hooks.signal ?? new AbortController().signal }, runner);
 }
 
 /** The jobs' thread, once it has opened the state and its threads; rejects when it could not. */
 function startJobThread(options: PortableJobRunner, onLog: (line: string) => void): Promise<JobRunner> {
-  const url = new URL(`./job-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   const data: JobThreadData = { options, secrets: registeredSecrets() };
-  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
+  const worker = new Worker(threadEntry('job-thread'), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
   const send = (request: JobThreadRequest) => worker.postMessage(request);
   const pending = new Map<string, (result: JobResult) => void>();
   let gone: Error | undefined;
@@ -150,8 +149,7 @@ function startJobThread(options: PortableJobRunner, onLog: (line: string) => voi
 }
 
 function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
-  const url = new URL(`./run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  const worker = new Worker(url, { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
+  const worker = new Worker(threadEntry('run-worker'), { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB } });
   const stop = () => worker.postMessage({ type: 'stop' });
   if (hooks.signal?.aborted) stop();
   hooks.signal?.addEventListener('abort', stop, { once: true });
@@ -178,14 +176,19 @@ function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<
 /** An error the run's worker thread threw, with its class's name and its stable code. */
 export class RunWorkerError extends HarvestError {
   override readonly code: ErrorCode;
-  constructor(error: { name: string; message: string; code: ErrorCode }) {
+  constructor(error: PortableError) {
     super(error.message);
     this.code = error.code;
     this.name = error.name;
   }
 }
 
+/** A thread's entry module beside this one: the sources' `.ts` under a test, the build's `.js` otherwise. */
+function threadEntry(name: 'run-worker' | 'job-thread'): URL {
+  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+}
+
 /** Configuration errors keep their class, which the command line answers with exit 2; the rest keep their code. */
-function rebuiltError(error: { name: string; message: string; code: ErrorCode }): Error {
+function rebuiltError(error: PortableError): Error {
   return error.name === 'ConfigError' ? new ConfigError(error.message) : new RunWorkerError(error);
 }

@@ -1,7 +1,7 @@
 // What a fleet job asks for, and a source's jobs: plain values and pure functions, apart from
 // the queue (jobs.ts), so the thread that runs jobs does not load pg-boss.
 import type { BibtexSourceConfig, SourceConfig } from '../config/config.ts';
-import { listKeyOf } from './context.ts';
+import { listKeyOf } from './list-key.ts';
 
 /** One list of an OAI-PMH source: a format, and a set when the source names sets. */
 export interface JobList {

@@ -94,10 +94,12 @@ export async function openBoss(stateUrl: string, timings: FleetTimings, { superv
   return boss;
 }
 
-/** The jobs of a source's list (or whole source) not finished yet: queued (waiting, or waiting to retry) or active. */
-export async function pendingJobs(boss: PgBoss, job: Pick<HarvestJob, 'sourceId' | 'list'>): Promise<QueuedJob[]> {
-  const key = jobListKey(job);
-  return (await boss.findJobs<HarvestJob>(HARVEST_QUEUE, { data: { sourceId: job.sourceId } }))
-    .filter((j) => ['created', 'retry', 'active'].includes(j.state) && jobListKey(j.data) === key);
+/**
+ * The jobs of a source waiting to run (queued, or waiting to retry), by list key. Asked with
+ * pg-boss's `queued`: the finished jobs it keeps for a week come first otherwise, and a source
+ * on an hourly cron soon has more of them than one answer holds.
+ */
+export async function waitingJobs(boss: PgBoss, sourceId: string): Promise<Map<string, QueuedJob>> {
+  const jobs = await boss.findJobs<HarvestJob>(HARVEST_QUEUE, { data: { sourceId }, queued: true });
+  return new Map(jobs.map((job) => [jobListKey(job.data), job]));
 }
-

@@ -69,6 +69,20 @@ describe('enqueue', () => {
     ]));
   });
 
+  it('finds a list\'s waiting job behind more finished ones than one answer of the queue holds', async () => {
+    const { url, name } = newState();
+    const [first] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar-theses'] });
+    // A week of an hourly cron's finished jobs, all older than the waiting one.
+    const boss = new PgBoss({ connectionString: url, supervise: false, schedule: false });
+    await boss.start();
+    const data: HarvestJob = { sourceId: 'kar-theses', list: { metadataPrefix: 'oai_dc', set: 'theses' }, full: false };
+    await boss.insert(HARVEST_QUEUE, Array.from({ length: 1200 }, () => ({ data })));
+    await boss.stop({ graceful: false });
+    cluster.psql(name, `UPDATE pgboss.job SET state = 'completed', created_on = now() - interval '1 day' WHERE name = '${HARVEST_QUEUE}' AND id <> '${first!.jobId}'`);
+    const [again] = await enqueueHarvests({ config, stateUrl: url, sourceIds: ['kar-theses'] });
+    expect(again).toMatchObject({ jobId: null, pending: { id: first!.jobId, state: 'created' } });
+  });
+
   it('queues a cron slot once, even after its job finished, and the next slot anew', async () => {
     const { url, name } = newState();
     const slot = '2026-12-01T02:15:00.000Z';
