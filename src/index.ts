@@ -17,7 +17,7 @@ export type { CrossrefCache } from './store/crossref-cache.ts';
 export type { FileReads } from './store/file-reads.ts';
 export { StateDatabaseError, StoreVersionError } from './store/errors.ts';
 export { recordLine, type RecordLine } from './sinks/record-line.ts';
-export { harvestInWorker, scheduleInWorker, fleetWorkerInWorker, RunWorkerError, RUN_YOUNG_GENERATION_MB, type PortableRun, type PortableSchedule, type PortableFleetWorker, type WorkerHooks } from './pipeline/in-worker.ts';
+export { harvestInWorker, scheduleInWorker, fleetWorkerInWorker, RunWorkerError, RUN_YOUNG_GENERATION_MB, RUN_OLD_GENERATION_MB, type PortableRun, type PortableSchedule, type PortableFleetWorker, type WorkerHooks } from './pipeline/in-worker.ts';
 export { harvest, type HarvestOptions, type RunSummary, type SourceSummary, type ListSummary, type ErrorSummary } from './pipeline/harvest.ts';
 export { InterruptedError, LockedError, NormalizerBugError } from './pipeline/errors.ts';
 export { BibtexError } from './pipeline/bibtex-source.ts';
