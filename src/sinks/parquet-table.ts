@@ -53,7 +53,7 @@ export class ParquetTable {
   constructor(path: string, columns: readonly ColumnSpec[], meta: Record<string, string> = {}) {
     this.path = path;
     this.columns = columns;
-    this.temp = `${path}.${process.pid}.tmp`;
+    this.temp = tempOf(path);
     mkdirSync(dirname(path), { recursive: true });
     const schema: SchemaElement[] = [
       { name: 'root', num_children: columns.length },
@@ -79,17 +79,23 @@ export class ParquetTable {
 
   /** Writes what is buffered and the footer, syncs, and renames the file into place. */
   finish(): number {
+    const rows = this.complete();
+    publishTable(this.path);
+    return rows;
+  }
+
+  /** Writes what is buffered and the footer, and syncs, leaving the file beside its place until `publishTable`. */
+  complete(): number {
     this.flush();
     void this.writer.finish();
     const fd = openSync(this.temp, 'r+');
     fsyncSync(fd);
     closeSync(fd);
-    renameSync(this.temp, this.path);
     return this.rows;
   }
 
   abandon(): void {
-    rmSync(this.temp, { force: true });
+    abandonTable(this.path);
   }
 
   private flush(): void {
@@ -101,6 +107,21 @@ export class ParquetTable {
     this.buffered = this.columns.map(() => []);
     this.bufferedChars = 0;
   }
+}
+
+/** Where a table is written until it is whole: named by process, so runs sharing an output folder never write one file. */
+function tempOf(path: string): string {
+  return `${path}.${process.pid}.tmp`;
+}
+
+/** Renames a completed table into place. */
+export function publishTable(path: string): void {
+  renameSync(tempOf(path), path);
+}
+
+/** Removes a table's unfinished or unpublished file, if there is one. */
+export function abandonTable(path: string): void {
+  rmSync(tempOf(path), { force: true });
 }
 
 /** INT64 and timestamp cells go to the writer as bigints. */

@@ -6,7 +6,11 @@ import type { CommonRecord } from '../formats/common-record.ts';
 import type { Work, WorkSource } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { headlineMetric } from '../stats/fetch-stats.ts';
-import { dateCells, ParquetTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
+import { isPostgresUrl } from '../store/location.ts';
+import { abandonTable, dateCells, ParquetTable, publishTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
+import { Worker } from 'node:worker_threads';
+import { errorFromJson, type SerializedError } from '../oai/errors.ts';
+import { siblingModule } from '../oai/page-parser.ts';
 
 export const TABLES_VERSION = '1';
 
@@ -51,30 +55,109 @@ export interface TablesSummary {
   durationMs: number;
 }
 
-/** Writes the four tables, each renamed into place when whole. */
-export function writeTables(state: StateStore, outDir: string): TablesSummary {
-  const started = Date.now();
-  const dir = join(outDir, 'tables');
+type TableName = 'works' | 'copies' | 'records' | 'downloads';
+
+/** Half of the tables, filled from one part of the store: the works and their copies, or the source records and their downloads. */
+export type TableSide = 'works' | 'records';
+
+const SIDES: Record<TableSide, { tables: readonly [TableName, readonly ColumnSpec[]][]; fill: (state: StateStore, tables: ParquetTable[]) => void }> = {
+  works: {
+    tables: [['works', WORK_COLUMNS], ['copies', COPY_COLUMNS]],
+    fill: (state, [works, copies]) => {
+      for (const json of state.works.all()) {
+        const work = JSON.parse(json) as Work;
+        works!.add(workRow(work));
+        for (const copy of work.sources) copies!.add(copyRow(work, copy));
+      }
+    },
+  },
+  records: {
+    tables: [['records', RECORD_COLUMNS], ['downloads', DOWNLOAD_COLUMNS]],
+    fill: (state, [records, downloads]) => {
+      for (const row of state.records.all()) records!.add(recordRow(row.sourceId, row.identifier, row.deleted, row.workId, JSON.parse(row.recordJson) as CommonRecord));
+      for (const d of state.downloads.all()) downloads!.add([d.sourceId, d.identifier, d.workId, d.metric, dateCells(d.month)[0], d.count]);
+    },
+  },
+};
+
+/**
+ * One side's tables written whole and synced, but not yet in place; returns their row counts.
+ * On a failure its files are removed and the error thrown.
+ */
+export function completeTableSide(side: TableSide, state: StateStore, outDir: string): number[] {
   const meta = { 'oai-harvester.tables': TABLES_VERSION };
-  const works = new ParquetTable(tablesFile(outDir, 'works'), WORK_COLUMNS, meta);
-  const copies = new ParquetTable(tablesFile(outDir, 'copies'), COPY_COLUMNS, meta);
-  const records = new ParquetTable(tablesFile(outDir, 'records'), RECORD_COLUMNS, meta);
-  const downloads = new ParquetTable(tablesFile(outDir, 'downloads'), DOWNLOAD_COLUMNS, meta);
-  const all = [works, copies, records, downloads];
+  const tables = SIDES[side].tables.map(([name, columns]) => new ParquetTable(tablesFile(outDir, name), columns, meta));
   try {
-    for (const json of state.works.all()) {
-      const work = JSON.parse(json) as Work;
-      works.add(workRow(work));
-      for (const copy of work.sources) copies.add(copyRow(work, copy));
-    }
-    for (const row of state.records.all()) records.add(recordRow(row.sourceId, row.identifier, row.deleted, row.workId, JSON.parse(row.recordJson) as CommonRecord));
-    for (const d of state.downloads.all()) downloads.add([d.sourceId, d.identifier, d.workId, d.metric, dateCells(d.month)[0], d.count]);
+    SIDES[side].fill(state, tables);
+    return tables.map((t) => t.complete());
   } catch (error) {
-    for (const table of all) table.abandon();
+    for (const table of tables) table.abandon();
+    const files = SIDES[side].tables.map(([name]) => `tables/${name}.parquet`).join(' and ');
+    throw new Error(`could not write ${files}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Writes the four tables and renames them into place once all four are whole: a failure
+ * leaves the last ones. A SQLite state's records side is written in a thread of its own, on
+ * its own connection, while this thread writes the works side (the longer of the two): a run
+ * waits for the tables at its very end, with nothing left to overlap them. Measured on 100,000
+ * works with 200,000 copies and records, 6.6–7.8 s against 10.0–11.8 s one side after the other.
+ */
+export async function writeTables(state: StateStore, outDir: string): Promise<TablesSummary> {
+  const started = Date.now();
+  const paths = (['works', 'copies', 'records', 'downloads'] as const).map((name) => tablesFile(outDir, name));
+  const elsewhere = opensElsewhere(state.file) ? tableSideInThread('records', state.file, outDir) : undefined;
+  let counts: number[];
+  try {
+    const works = completeTableSide('works', state, outDir);
+    counts = [...works, ...(elsewhere ? await elsewhere : completeTableSide('records', state, outDir))];
+  } catch (error) {
+    // The other side's files are removed once it has stopped writing them.
+    await elsewhere?.catch(() => undefined);
+    for (const path of paths) abandonTable(path);
     throw error;
   }
-  const [w, c, r, d] = all.map((t) => t.finish()) as [number, number, number, number];
-  return { dir, works: w, copies: c, records: r, downloads: d, durationMs: Date.now() - started };
+  for (const path of paths) publishTable(path);
+  const [works, copies, records, downloads] = counts as [number, number, number, number];
+  return { dir: join(outDir, 'tables'), works, copies, records, downloads, durationMs: Date.now() - started };
+}
+
+/** What the tables' thread is given, and what it answers. */
+export interface TableSideJob {
+  side: TableSide;
+  stateFile: string;
+  outDir: string;
+}
+export type TableSideReply = { counts: number[] } | { error: SerializedError };
+
+const TABLES_THREAD_URL = siblingModule('tables-thread', import.meta.url);
+
+/**
+ * completeTableSide in a thread of its own, on its own connection to the state. Its young
+ * generation is held as the parser thread's: measured at 20,000 records, the run's peak RSS
+ * was 10–15 MB higher with the run thread's 24 MB, and the tables took no less time.
+ */
+function tableSideInThread(side: TableSide, stateFile: string, outDir: string): Promise<number[]> {
+  const job: TableSideJob = { side, stateFile, outDir };
+  const worker = new Worker(TABLES_THREAD_URL, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 1024 } });
+  return new Promise((resolve, reject) => {
+    let replied = false;
+    worker.once('message', (reply: TableSideReply) => {
+      replied = true;
+      if ('error' in reply) reject(errorFromJson(reply.error));
+      else resolve(reply.counts);
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!replied) reject(new Error(`the tables' thread stopped (exit code ${code}) before it answered`));
+    });
+  });
+}
+
+/** A SQLite file another connection can open; not PostgreSQL (its URL is masked here) nor `:memory:`. */
+function opensElsewhere(stateFile: string): boolean {
+  return stateFile !== ':memory:' && !isPostgresUrl(stateFile);
 }
 
 function workRow(work: Work): Cell[] {

@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { harvest } from '../../src/pipeline/harvest.ts';
 import { writeAudit } from '../../src/audit/write-audit.ts';
+import { writeTables } from '../../src/sinks/tables.ts';
+import { StateStore } from '../../src/store/state.ts';
+import { worksDatabaseFile } from '../../src/store/schema.ts';
 import { CrossrefServer, retractedWork, seedWork } from '../support/crossref-server.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { SAMPLES } from '../support/oai-server.ts';
@@ -70,5 +74,39 @@ describe('the Parquet tables', () => {
     expect(records).toEqual([{ source: 'crossref', n: 2 }, { source: 'kar', n: 2 }, { source: 'pure', n: 1 }]);
     const audit = await query(`SELECT verdict, reference_kind, reference::VARCHAR AS reference, lag_days FROM read_parquet('${join(rich, 'tables', 'audit.parquet')}') WHERE doi = '10.3399/bjgp.2020.0917'`);
     expect(audit).toEqual([{ verdict: 'on time', reference_kind: 'accepted', reference: '2021-07-06', lag_days: 24 }]);
+  });
+});
+
+describe('writing the tables again', () => {
+  const tablesOf = (out: string) => Object.fromEntries(TABLES.filter((t) => t !== 'audit').map((t) => [t, readFileSync(join(out, 'tables', `${t}.parquet`))]));
+
+  /** Breaks one stored JSON value, writes the tables, and checks the last ones are left whole, with nothing beside them. */
+  async function failsLeavingTheLast(breakIt: (stateFile: string) => void, file: string) {
+    const out = await harvested(true);
+    const stateFile = join(out, 'state.sqlite');
+    const before = tablesOf(out);
+    breakIt(stateFile);
+    const state = StateStore.open(stateFile);
+    try {
+      await expect(writeTables(state, out)).rejects.toThrow(`could not write ${file}`);
+    } finally {
+      state.close();
+    }
+    expect(tablesOf(out)).toEqual(before);
+    expect(readdirSync(join(out, 'tables')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }
+
+  const update = (file: string, sql: string) => {
+    const db = new DatabaseSync(file);
+    expect(Number(db.prepare(sql).run().changes)).toBeGreaterThan(0);
+    db.close();
+  };
+
+  it('leaves the last four in place when the records side fails (in its own thread)', async () => {
+    await failsLeavingTheLast((stateFile) => update(stateFile, `UPDATE source_records SET record_json = '{"broken' WHERE source_id = 'kar'`), 'tables/records.parquet');
+  });
+
+  it('leaves the last four in place when the works side fails', async () => {
+    await failsLeavingTheLast((stateFile) => update(worksDatabaseFile(stateFile), `UPDATE works SET work_json = '{"broken'`), 'tables/works.parquet');
   });
 });
