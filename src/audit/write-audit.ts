@@ -12,7 +12,7 @@ import { SnapshotWriter } from '../sinks/snapshot-writer.ts';
 import { dateCells, ParquetTable, type Cell, type ColumnSpec } from '../sinks/parquet-table.ts';
 import { TABLES_VERSION } from '../sinks/tables.ts';
 import { monthOf } from '../oai/dates.ts';
-import { headlineMetric } from '../stats/fetch-stats.ts';
+import { headlineMetric } from '../stats/headline-metric.ts';
 
 export interface AuditOptions {
   rule: AuditRule;

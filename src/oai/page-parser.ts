@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorFromJson, errorToJson, type ErrorContext, type SerializedError } from './errors.ts';
 import { parseListPage, type ItemOf, type ListKind, type ParsedListPage } from './list-page.ts';
+import { siblingModule } from './sibling-module.ts';
 import type { Verb } from './types.ts';
 
 /** How one list page's bytes become items: given to the list iterator, which knows nothing else of them. */
@@ -37,11 +38,6 @@ interface Pending {
   resolve: (page: ParsedListPage<unknown>) => void;
   reject: (error: unknown) => void;
   worker: number;
-}
-
-/** A module next to the caller, with the caller's extension (.ts from source, .js built). */
-export function siblingModule(name: string, callerUrl: string): URL {
-  return new URL(`./${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
 }
 
 /**

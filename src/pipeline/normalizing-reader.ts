@@ -2,7 +2,8 @@
 // what its pages hold, and the threads that run them. Importing this does not load the
 // normalisers; only the worker threads do.
 import type { ErrorContext } from '../oai/errors.ts';
-import { PageWorkers, siblingModule, type PageJob, type PageReader } from '../oai/page-parser.ts';
+import { PageWorkers, type PageJob, type PageReader } from '../oai/page-parser.ts';
+import { siblingModule } from '../oai/sibling-module.ts';
 import type { OaiHeader } from '../oai/types.ts';
 
 export interface NormalizeOptions {

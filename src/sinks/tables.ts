@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { Work, WorkSource } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
-import { headlineMetric } from '../stats/fetch-stats.ts';
+import { headlineMetric } from '../stats/headline-metric.ts';
 import { isPostgresUrl } from '../store/location.ts';
 import { abandonTable, dateCells, ParquetTable, publishTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
 import { Worker } from 'node:worker_threads';
 import { errorFromJson, type SerializedError } from '../oai/errors.ts';
-import { siblingModule } from '../oai/page-parser.ts';
+import { siblingModule } from '../oai/sibling-module.ts';
 
 export const TABLES_VERSION = '1';
 

@@ -9,12 +9,6 @@ import type { StateStore } from '../store/state.ts';
 import { monthOf } from '../oai/dates.ts';
 import type { StatsConfig } from '../config/config.ts';
 
-/** The metric a person means by downloads: IRStats2's count, else COUNTER's total requests, else the first there is. */
-export function headlineMetric(metrics: Iterable<string>): string | undefined {
-  const held = [...metrics];
-  return [IRSTATS2_DOWNLOADS, COUNTER_METRICS[0]].find((m) => held.includes(m)) ?? held[0];
-}
-
 export interface StatsSummary {
   source: string;
   type: StatsConfig['type'];

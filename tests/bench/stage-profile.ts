@@ -15,7 +15,7 @@ interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: numb
 
 /** Stages entered by a function of ours: the outermost on a sample's stack decides. */
 const ENTRY_STAGES: readonly [RegExp, string][] = [
-  [/^writeWorksSnapshot$/, 'works.jsonl and Parquet tables'],
+  [/^(writeWorksSnapshot|completeTableSide)$/, 'works.jsonl and Parquet tables'],
   [/^(recomputeDirtyWorks|updateWorks)$/, 'works recompute (merge, read and save works)'],
   [/^commitPage$/, 'page commit (state writes, record JSONL)'],
 ];
@@ -73,14 +73,16 @@ export function stagesOf(profile: CpuProfile): Map<string, number> {
   return totals;
 }
 
-export interface StageRow { stage: string; 'run thread ms': number; 'parser threads ms': number; 'main thread ms': number; 'total ms': number; share: string }
+export interface StageRow { stage: string; 'run thread ms': number; 'parser threads ms': number; 'tables thread ms': number; 'main thread ms': number; 'total ms': number; share: string }
 
-type Thread = 'run' | 'parser' | 'main';
+type Thread = 'run' | 'parser' | 'tables' | 'main';
+const THREADS: readonly Thread[] = ['run', 'parser', 'tables', 'main'];
 
-/** Which thread a profile is of: the process's main one (thread id 0), the run's (it commits pages), or a parser's. */
+/** Which thread a profile is of: the process's main one (thread id 0), the run's (it commits pages), the tables' (it writes the records side), or a parser's. */
 function threadOf(file: string, profile: CpuProfile): Thread {
   if (/\.0\.\d+\.cpuprofile$/.test(file)) return 'main';
-  return profile.nodes.some((n) => n.callFrame.functionName === 'commitPage') ? 'run' : 'parser';
+  const runs = (name: string) => profile.nodes.some((n) => n.callFrame.functionName === name);
+  return runs('commitPage') ? 'run' : runs('completeTableSide') ? 'tables' : 'parser';
 }
 
 /** Runs one default harvest of `url` under the profiler, with the Node flags given, and sums its threads' stages. */
@@ -95,7 +97,7 @@ export async function profileStages(url: string, nodeFlags: readonly string[] = 
     child.on('exit', done);
   });
   if (code !== 0) throw new Error(`the profiled harvest exited with ${code}`);
-  const threads: Record<Thread, Map<string, number>> = { run: new Map(), parser: new Map(), main: new Map() };
+  const threads: Record<Thread, Map<string, number>> = { run: new Map(), parser: new Map(), tables: new Map(), main: new Map() };
   for (const file of readdirSync(profiles).sort()) {
     const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
     const into = threads[threadOf(file, profile)];
@@ -103,13 +105,14 @@ export async function profileStages(url: string, nodeFlags: readonly string[] = 
   }
   const stages = [...new Set(Object.values(threads).flatMap((m) => [...m.keys()]))];
   const of = (thread: Thread, stage: string) => threads[thread].get(stage) ?? 0;
-  const total = stages.reduce((sum, s) => sum + of('run', s) + of('parser', s) + of('main', s), 0);
+  const inAll = (stage: string) => THREADS.reduce((sum, thread) => sum + of(thread, stage), 0);
+  const total = stages.reduce((sum, s) => sum + inAll(s), 0);
   return stages
     .map((stage) => {
-      const all = of('run', stage) + of('parser', stage) + of('main', stage);
+      const all = inAll(stage);
       return {
-        stage, 'run thread ms': Math.round(of('run', stage)), 'parser threads ms': Math.round(of('parser', stage)), 'main thread ms': Math.round(of('main', stage)),
-        'total ms': Math.round(all), share: `${((100 * all) / total).toFixed(1)}%`,
+        stage, 'run thread ms': Math.round(of('run', stage)), 'parser threads ms': Math.round(of('parser', stage)), 'tables thread ms': Math.round(of('tables', stage)),
+        'main thread ms': Math.round(of('main', stage)), 'total ms': Math.round(all), share: `${((100 * all) / total).toFixed(1)}%`,
       };
     })
     .sort((a, b) => b['total ms'] - a['total ms']);
