@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { registeredSecrets } from '../oai/secrets.ts';
+import { siblingModule, THREAD_OLD_GENERATION_MB } from '../oai/threads.ts';
 import { ConfigError } from '../config/config.ts';
 import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
@@ -21,14 +22,8 @@ import { lineLogger, type PortableError } from './thread-port.ts';
  */
 export const RUN_YOUNG_GENERATION_MB = 24;
 
-/**
- * The old generation's limit. V8 scales how far it lets the heap grow past what a collection
- * kept by this limit: from 2 GB up (the default on a machine of 16 GB) to four times the live
- * heap, at 1 GB to 1.6 times. The run's thread keeps about 20–30 MB live; measured at 200,000
- * records, its peak RSS fell from 325 to 268 MB at the same CPU. A thread that ever held 1 GB
- * would be a bug: it stops with an out-of-memory error, and its committed pages stay.
- */
-export const RUN_OLD_GENERATION_MB = 1024;
+/** The old generation's limit (see THREAD_OLD_GENERATION_MB). */
+export const RUN_OLD_GENERATION_MB = THREAD_OLD_GENERATION_MB;
 
 /** The bounds of the run's and the jobs' thread. */
 const RUN_LIMITS = { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: RUN_OLD_GENERATION_MB };
@@ -109,7 +104,7 @@ export async function fleetWorkerInWorker(options: PortableFleetWorker, hooks: W
 /** The jobs' thread, once it has opened the state and its threads; rejects when it could not. */
 function startJobThread(options: PortableJobRunner, onLog: (line: string) => void): Promise<JobRunner> {
   const data: JobThreadData = { options, secrets: registeredSecrets() };
-  const worker = new Worker(threadEntry('job-thread'), { workerData: data, resourceLimits: RUN_LIMITS });
+  const worker = new Worker(siblingModule('job-thread', import.meta.url), { workerData: data, resourceLimits: RUN_LIMITS });
   const send = (request: JobThreadRequest) => worker.postMessage(request);
   const pending = new Map<string, (result: JobResult) => void>();
   let gone: Error | undefined;
@@ -161,7 +156,7 @@ function startJobThread(options: PortableJobRunner, onLog: (line: string) => voi
 }
 
 function inWorker(job: Omit<WorkerJob, 'secrets'>, hooks: WorkerHooks): Promise<RunSummary | ScheduleSummary> {
-  const worker = new Worker(threadEntry('run-worker'), { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: RUN_LIMITS });
+  const worker = new Worker(siblingModule('run-worker', import.meta.url), { workerData: { ...job, secrets: registeredSecrets() }, resourceLimits: RUN_LIMITS });
   const stop = () => worker.postMessage({ type: 'stop' });
   if (hooks.signal?.aborted) stop();
   hooks.signal?.addEventListener('abort', stop, { once: true });
@@ -193,11 +188,6 @@ export class RunWorkerError extends HarvestError {
     this.code = error.code;
     this.name = error.name;
   }
-}
-
-/** A thread's entry module beside this one: the sources' `.ts` under a test, the build's `.js` otherwise. */
-function threadEntry(name: 'run-worker' | 'job-thread'): URL {
-  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 }
 
 /** Configuration errors keep their class, which the command line answers with exit 2; the rest keep their code. */

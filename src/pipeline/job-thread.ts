@@ -4,7 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JobThreadData, JobThreadMessage, JobThreadRequest } from './in-worker.ts';
 import type { JobRunner } from './job-runner.ts';
-import { enterThread, lineLogger, portableError } from './thread-port.ts';
+import { enterThread } from '../oai/threads.ts';
+import { lineLogger, portableError } from './thread-port.ts';
 
 const port = parentPort!;
 const send = (message: JobThreadMessage) => port.postMessage(message);

@@ -3,7 +3,7 @@
 // normalisers; only the worker threads do.
 import type { ErrorContext } from '../oai/errors.ts';
 import { PageWorkers, type PageJob, type PageReader } from '../oai/page-parser.ts';
-import { siblingModule } from '../oai/sibling-module.ts';
+import { siblingModule } from '../oai/threads.ts';
 import type { OaiHeader } from '../oai/types.ts';
 
 export interface NormalizeOptions {

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerJob, WorkerMessage } from './in-worker.ts';
 import type { ProgressListener } from './progress.ts';
-import { enterThread, lineLogger, portableError } from './thread-port.ts';
+import { enterThread } from '../oai/threads.ts';
+import { lineLogger, portableError } from './thread-port.ts';
 
 const port = parentPort!;
 const send = (message: WorkerMessage) => port.postMessage(message);

@@ -1,18 +1,20 @@
 // Worker thread entry of writeTables: one side of the tables, completed on a connection of its
 // own to the SQLite state, its row counts (or its error) sent back. The caller publishes them.
-import nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorToJson } from '../oai/errors.ts';
-import { StateStore } from '../store/state.ts';
-import { completeTableSide, type TableSideJob, type TableSideReply } from './tables.ts';
+import { enterThread } from '../oai/threads.ts';
+import type { StateStore } from '../store/state.ts';
+import type { TableSideJob, TableSideReply } from './tables.ts';
 
-// A thread does not share its process's compile cache.
-nodeModule.enableCompileCache?.();
+enterThread();
+// Loaded once the compile cache is on.
+const { StateStore: Store } = await import('../store/state.ts');
+const { completeTableSide } = await import('./tables.ts');
 const job = workerData as TableSideJob;
 let reply: TableSideReply;
 let state: StateStore | undefined;
 try {
-  state = StateStore.open(job.stateFile);
+  state = Store.open(job.stateFile);
   reply = { counts: completeTableSide(job.side, state, job.outDir) };
 } catch (error) {
   reply = { error: errorToJson(error) };

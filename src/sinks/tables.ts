@@ -10,7 +10,7 @@ import { isPostgresUrl } from '../store/location.ts';
 import { abandonTable, dateCells, ParquetTable, publishTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
 import { Worker } from 'node:worker_threads';
 import { errorFromJson, type SerializedError } from '../oai/errors.ts';
-import { siblingModule } from '../oai/sibling-module.ts';
+import { siblingModule, SMALL_YOUNG_GENERATION_MB, THREAD_OLD_GENERATION_MB } from '../oai/threads.ts';
 
 export const TABLES_VERSION = '1';
 
@@ -135,12 +135,12 @@ const TABLES_THREAD_URL = siblingModule('tables-thread', import.meta.url);
 
 /**
  * completeTableSide in a thread of its own, on its own connection to the state. Its young
- * generation is held as the parser thread's: measured at 20,000 records, the run's peak RSS
- * was 10–15 MB higher with the run thread's 24 MB, and the tables took no less time.
+ * generation is the parser thread's: measured at 20,000 records, the run's peak RSS was 10–15
+ * MB higher with the run thread's 24 MB, and the tables took no less time.
  */
 function tableSideInThread(side: TableSide, stateFile: string, outDir: string): Promise<number[]> {
   const job: TableSideJob = { side, stateFile, outDir };
-  const worker = new Worker(TABLES_THREAD_URL, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 1024 } });
+  const worker = new Worker(TABLES_THREAD_URL, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: SMALL_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: THREAD_OLD_GENERATION_MB } });
   return new Promise((resolve, reject) => {
     let replied = false;
     worker.once('message', (reply: TableSideReply) => {

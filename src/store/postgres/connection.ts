@@ -4,7 +4,7 @@
 // posted to it and this thread waits on a shared flag until the answer is on the port. One
 // query at a time per connection, which is what a transaction needs anyway.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { siblingModule } from '../../oai/sibling-module.ts';
+import { siblingModule } from '../../oai/threads.ts';
 import { redactText } from '../../oai/secrets.ts';
 import { StateDatabaseError } from '../errors.ts';
 
