@@ -10,14 +10,13 @@ export function siblingModule(name: string, callerUrl: string): URL {
 }
 
 /**
- * The young generation of a thread that parses or writes in bulk (a page's records, a table's
- * rows): small, so its heap does not balloon between collections. Measured, a parser thread's
+ * The young generation of a thread that parses in bulk (a page's records): small, so its heap does not balloon between collections. Measured, a parser thread's
  * peak RSS stops depending on how long the harvest runs, for about 10% of its speed.
  */
 export const SMALL_YOUNG_GENERATION_MB = 8;
 
 /**
- * The old generation's limit of the run's, the jobs' and the tables' threads. V8 scales how far
+ * The old generation's limit of the run's and the jobs' threads. V8 scales how far
  * it lets the heap grow past what a collection kept by this limit: from 2 GB up (the default on
  * a machine of 16 GB) to four times the live heap, at 1 GB to 1.6 times. The run's thread keeps
  * about 20–30 MB live; measured at 200,000 records, its peak RSS fell from 325 to 268 MB at the

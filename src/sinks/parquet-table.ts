@@ -33,13 +33,14 @@ const ELEMENTS: Record<ColumnKind, Omit<SchemaElement, 'name'>> = {
   timestamp: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
 };
 
-const ROW_GROUP_ROWS = 10_000;
 /**
- * A row group also ends once its text cells hold this many characters: the writer encodes and
- * compresses a whole group at once, and 10,000 works with their abstracts made the run's
- * memory peak at its very end, 20–50 MB above the harvest's (measured at 20,000 records).
+ * A row group ends at this many rows, or once its text cells hold this many characters: the
+ * writer encodes and compresses a whole group at once, and the thread's heap grows to hold
+ * it. At 10,000 rows and 4 Mi characters, the tables of 200,000 records peaked 15 MB higher
+ * than at these sizes, for files 1–3% smaller and no less time.
  */
-const ROW_GROUP_TEXT_CHARS = 4 * 1024 * 1024;
+const ROW_GROUP_ROWS = 2_500;
+const ROW_GROUP_TEXT_CHARS = 1024 * 1024;
 
 export class ParquetTable {
   readonly path: string;
@@ -135,17 +136,24 @@ const DAY_MS = 86_400_000;
 export type Precision = 'year' | 'month' | 'day';
 
 const NO_DATE: readonly [null, null] = [null, null];
-/** Dates repeat across a table's rows (a month's deposits, a year's publications): each read once. */
+/**
+ * Dates repeat across a table's rows (a month's deposits, a year's publications): each day read
+ * once. Keyed by the day alone, as a timestamp's time does not change its cells: keyed by the
+ * whole value, every deposit's own second was an entry, and the map held its 100,000 entries
+ * (10-15 MB in each thread writing tables) in every table of a large store.
+ */
 const datesRead = new Map<string, readonly [number | null, Precision | null]>();
+const DATES_KEPT = 20_000;
 
 /** A partial date (`2021`, `2021-07`, `2021-07-30…`) as a DATE cell (its first day) and its precision. */
 export function dateCells(value: string | null | undefined): readonly [number | null, Precision | null] {
   if (!value) return NO_DATE;
-  let cells = datesRead.get(value);
+  const day = value.length > 10 ? value.slice(0, 10) : value;
+  let cells = datesRead.get(day);
   if (cells === undefined) {
-    if (datesRead.size >= 100_000) datesRead.clear();
-    cells = readDate(value);
-    datesRead.set(value, cells);
+    if (datesRead.size >= DATES_KEPT) datesRead.clear();
+    cells = readDate(day);
+    datesRead.set(day, cells);
   }
   return cells;
 }

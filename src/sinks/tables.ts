@@ -6,11 +6,7 @@ import type { CommonRecord } from '../formats/common-record.ts';
 import type { Work, WorkSource } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { headlineMetric } from '../stats/headline-metric.ts';
-import { isPostgresUrl } from '../store/location.ts';
 import { abandonTable, dateCells, ParquetTable, publishTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
-import { Worker } from 'node:worker_threads';
-import { errorFromJson, type SerializedError } from '../oai/errors.ts';
-import { siblingModule, SMALL_YOUNG_GENERATION_MB, THREAD_OLD_GENERATION_MB } from '../oai/threads.ts';
 
 export const TABLES_VERSION = '1';
 
@@ -84,7 +80,7 @@ const SIDES: Record<TableSide, { tables: readonly [TableName, readonly ColumnSpe
  * One side's tables written whole and synced, but not yet in place; returns their row counts.
  * On a failure its files are removed and the error thrown.
  */
-export function completeTableSide(side: TableSide, state: StateStore, outDir: string): number[] {
+function completeTableSide(side: TableSide, state: StateStore, outDir: string): number[] {
   const meta = { 'oai-harvester.tables': TABLES_VERSION };
   const tables = SIDES[side].tables.map(([name, columns]) => new ParquetTable(tablesFile(outDir, name), columns, meta));
   try {
@@ -99,65 +95,25 @@ export function completeTableSide(side: TableSide, state: StateStore, outDir: st
 
 /**
  * Writes the four tables and renames them into place once all four are whole: a failure
- * leaves the last ones. A SQLite state's records side is written in a thread of its own, on
- * its own connection, while this thread writes the works side (the longer of the two): a run
- * waits for the tables at its very end, with nothing left to overlap them. Measured on 100,000
- * works with 200,000 copies and records, 6.6–7.8 s against 10.0–11.8 s one side after the other.
+ * leaves the last ones. One side after the other, in the caller's thread. Writing the records
+ * side in a thread of its own made the tables a third quicker (at 200,000 records, 6.7 s
+ * against 9.4 s) but cost a second heap at the run's very end, where its memory peaks: the
+ * run's peak RSS at 200,000 records was 284 MB against 258 MB, and more than 1.1 times that
+ * at 20,000 (measured on the Catmandu provider).
  */
-export async function writeTables(state: StateStore, outDir: string): Promise<TablesSummary> {
+export function writeTables(state: StateStore, outDir: string): TablesSummary {
   const started = Date.now();
   const paths = (['works', 'copies', 'records', 'downloads'] as const).map((name) => tablesFile(outDir, name));
-  const elsewhere = opensElsewhere(state.file) ? tableSideInThread('records', state.file, outDir) : undefined;
   let counts: number[];
   try {
-    const works = completeTableSide('works', state, outDir);
-    counts = [...works, ...(elsewhere ? await elsewhere : completeTableSide('records', state, outDir))];
+    counts = [...completeTableSide('works', state, outDir), ...completeTableSide('records', state, outDir)];
   } catch (error) {
-    // The other side's files are removed once it has stopped writing them.
-    await elsewhere?.catch(() => undefined);
     for (const path of paths) abandonTable(path);
     throw error;
   }
   for (const path of paths) publishTable(path);
   const [works, copies, records, downloads] = counts as [number, number, number, number];
   return { dir: join(outDir, 'tables'), works, copies, records, downloads, durationMs: Date.now() - started };
-}
-
-/** What the tables' thread is given, and what it answers. */
-export interface TableSideJob {
-  side: TableSide;
-  stateFile: string;
-  outDir: string;
-}
-export type TableSideReply = { counts: number[] } | { error: SerializedError };
-
-const TABLES_THREAD_URL = siblingModule('tables-thread', import.meta.url);
-
-/**
- * completeTableSide in a thread of its own, on its own connection to the state. Its young
- * generation is the parser thread's: measured at 20,000 records, the run's peak RSS was 10–15
- * MB higher with the run thread's 24 MB, and the tables took no less time.
- */
-function tableSideInThread(side: TableSide, stateFile: string, outDir: string): Promise<number[]> {
-  const job: TableSideJob = { side, stateFile, outDir };
-  const worker = new Worker(TABLES_THREAD_URL, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: SMALL_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: THREAD_OLD_GENERATION_MB } });
-  return new Promise((resolve, reject) => {
-    let replied = false;
-    worker.once('message', (reply: TableSideReply) => {
-      replied = true;
-      if ('error' in reply) reject(errorFromJson(reply.error));
-      else resolve(reply.counts);
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (!replied) reject(new Error(`the tables' thread stopped (exit code ${code}) before it answered`));
-    });
-  });
-}
-
-/** A SQLite file another connection can open; not PostgreSQL (its URL is masked here) nor `:memory:`. */
-function opensElsewhere(stateFile: string): boolean {
-  return stateFile !== ':memory:' && !isPostgresUrl(stateFile);
 }
 
 function workRow(work: Work): Cell[] {

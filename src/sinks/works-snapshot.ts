@@ -55,7 +55,7 @@ export async function writeWorksSnapshot(state: StateStore, outDir: string, run:
     works ??= await writeSnapshotFile(path, state.works.all());
     const probableDuplicates = await writeSnapshotFile(probableDuplicatesFile(outDir), probableDuplicateLines(state));
     // The tables are written with works.jsonl, under its lock: both show the same works.
-    const { dir: _dir, ...tables } = await writeTables(state, outDir);
+    const { dir: _dir, ...tables } = writeTables(state, outDir);
     void _dir;
     const file = statSync(path);
     const snapshot: WorksSnapshotState = {

@@ -73,16 +73,16 @@ export function stagesOf(profile: CpuProfile): Map<string, number> {
   return totals;
 }
 
-export interface StageRow { stage: string; 'run thread ms': number; 'parser threads ms': number; 'tables thread ms': number; 'main thread ms': number; 'total ms': number; share: string }
+export interface StageRow { stage: string; 'run thread ms': number; 'parser threads ms': number; 'main thread ms': number; 'total ms': number; share: string }
 
-type Thread = 'run' | 'parser' | 'tables' | 'main';
-const THREADS: readonly Thread[] = ['run', 'parser', 'tables', 'main'];
+type Thread = 'run' | 'parser' | 'main';
+const THREADS: readonly Thread[] = ['run', 'parser', 'main'];
 
-/** Which thread a profile is of: the process's main one (thread id 0), the run's (it commits pages), the tables' (it writes the records side), or a parser's. */
+/** Which thread a profile is of: the process's main one (thread id 0), the run's (it commits pages), or a parser's. */
 function threadOf(file: string, profile: CpuProfile): Thread {
   if (/\.0\.\d+\.cpuprofile$/.test(file)) return 'main';
   const runs = (name: string) => profile.nodes.some((n) => n.callFrame.functionName === name);
-  return runs('commitPage') ? 'run' : runs('completeTableSide') ? 'tables' : 'parser';
+  return runs('commitPage') ? 'run' : 'parser';
 }
 
 /** Runs one default harvest of `url` under the profiler, with the Node flags given, and sums its threads' stages. */
@@ -97,7 +97,7 @@ export async function profileStages(url: string, nodeFlags: readonly string[] = 
     child.on('exit', done);
   });
   if (code !== 0) throw new Error(`the profiled harvest exited with ${code}`);
-  const threads: Record<Thread, Map<string, number>> = { run: new Map(), parser: new Map(), tables: new Map(), main: new Map() };
+  const threads: Record<Thread, Map<string, number>> = { run: new Map(), parser: new Map(), main: new Map() };
   for (const file of readdirSync(profiles).sort()) {
     const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
     const into = threads[threadOf(file, profile)];
@@ -111,7 +111,7 @@ export async function profileStages(url: string, nodeFlags: readonly string[] = 
     .map((stage) => {
       const all = inAll(stage);
       return {
-        stage, 'run thread ms': Math.round(of('run', stage)), 'parser threads ms': Math.round(of('parser', stage)), 'tables thread ms': Math.round(of('tables', stage)),
+        stage, 'run thread ms': Math.round(of('run', stage)), 'parser threads ms': Math.round(of('parser', stage)),
         'main thread ms': Math.round(of('main', stage)), 'total ms': Math.round(all), share: `${((100 * all) / total).toFixed(1)}%`,
       };
     })

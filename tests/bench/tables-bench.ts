@@ -62,7 +62,7 @@ if (mode === 'seed') {
   const [file, out] = rest as [string, string];
   const state = StateStore.open(file);
   const started = performance.now();
-  const tables = await writeTables(state, out);
+  const tables = writeTables(state, out);
   const seconds = (performance.now() - started) / 1000;
   state.close();
   const bytes = ['works', 'copies', 'records', 'downloads'].reduce((sum, t) => sum + statSync(join(out, 'tables', `${t}.parquet`)).size, 0);

@@ -16,12 +16,12 @@ async function column(file: string, sql: string): Promise<unknown[]> {
 }
 
 describe('a Parquet table', () => {
-  it('ends a row group at 10,000 rows of short cells', async () => {
+  it('ends a row group at 2,500 rows of short cells', async () => {
     const file = join(tempDir(), 'short.parquet');
     const table = new ParquetTable(file, [{ name: 'id', kind: 'string' }, { name: 'n', kind: 'int32' }]);
-    for (let i = 0; i < 25_000; i++) table.add([`id-${i}`, i]);
-    expect(table.finish()).toBe(25_000);
-    expect(await rowGroups(file)).toEqual([10_000, 10_000, 5_000]);
+    for (let i = 0; i < 6_000; i++) table.add([`id-${i}`, i]);
+    expect(table.finish()).toBe(6_000);
+    expect(await rowGroups(file)).toEqual([2_500, 2_500, 1_000]);
   });
 
   it('ends a row group early once its text is large, and keeps every row in order', async () => {
@@ -31,9 +31,9 @@ describe('a Parquet table', () => {
     for (let i = 0; i < 4_000; i++) table.add([i, abstract(i)]);
     table.finish();
     const groups = await rowGroups(file);
-    // 3,000 characters a row: a group holds what fits in 4 MiB of text.
+    // 3,000 characters a row: a group holds what fits in 1 MiB of text.
     expect(groups.length).toBeGreaterThan(2);
-    expect(Math.max(...groups)).toBeLessThanOrEqual(Math.ceil((4 * 1024 * 1024) / 3_000));
+    expect(Math.max(...groups)).toBeLessThanOrEqual(Math.ceil((1024 * 1024) / 3_000));
     expect(groups.reduce((a, b) => a + b, 0)).toBe(4_000);
     const ids = await column(file, 'SELECT list(id ORDER BY file_row_number) FROM read_parquet($file, file_row_number = true)');
     expect(ids[0]).toEqual(Array.from({ length: 4_000 }, (_, i) => i));
