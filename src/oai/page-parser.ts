@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorFromJson, errorToJson, type ErrorContext, type SerializedError } from './errors.ts';
 import { parseListPage, type ItemOf, type ListKind, type ParsedListPage } from './list-page.ts';
-import { siblingModule, SMALL_YOUNG_GENERATION_MB } from './threads.ts';
+import { siblingModule, PARSER_YOUNG_GENERATION_MB } from './threads.ts';
 import type { Verb } from './types.ts';
 
 /** How one list page's bytes become items: given to the list iterator, which knows nothing else of them. */
@@ -77,7 +77,7 @@ export class PageWorkers<Job extends PageJob, Item> {
   }
 
   private start(slot: number): Worker {
-    const worker = new Worker(this.workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: SMALL_YOUNG_GENERATION_MB } });
+    const worker = new Worker(this.workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: PARSER_YOUNG_GENERATION_MB } });
     worker.on('message', (reply: PageReply<Item>) => {
       const job = this.pending.get(reply.id);
       if (!job) return;
