@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { HarvestError, type ErrorCode } from '../oai/errors.ts';
 import { registeredSecrets } from '../oai/secrets.ts';
-import { siblingModule, THREAD_OLD_GENERATION_MB } from '../oai/threads.ts';
+import { siblingModule } from '../oai/threads.ts';
 import { ConfigError } from '../config/config.ts';
 import type { HarvestOptions } from './context.ts';
 import type { RunSummary } from './summary.ts';
@@ -22,8 +22,15 @@ import { lineLogger, type PortableError } from './thread-port.ts';
  */
 export const RUN_YOUNG_GENERATION_MB = 24;
 
-/** The old generation's limit (see THREAD_OLD_GENERATION_MB). */
-export const RUN_OLD_GENERATION_MB = THREAD_OLD_GENERATION_MB;
+/**
+ * The old generation's limit of the run's and the jobs' threads. V8 scales how far
+ * it lets the heap grow past what a collection kept by this limit: from 2 GB up (the default on
+ * a machine of 16 GB) to four times the live heap, at 1 GB to 1.6 times. The run's thread keeps
+ * about 20–30 MB live; measured at 200,000 records, its peak RSS fell from 325 to 268 MB at the
+ * same CPU. A thread that ever held 1 GB would be a bug: it stops with an out-of-memory error,
+ * and what was committed stays. (On the parser thread the same limit cost 15% more CPU.)
+ */
+export const RUN_OLD_GENERATION_MB = 1024;
 
 /** The bounds of the run's and the jobs' thread. */
 const RUN_LIMITS = { maxYoungGenerationSizeMb: RUN_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: RUN_OLD_GENERATION_MB };

@@ -95,10 +95,6 @@ export class ParquetTable {
     return this.rows;
   }
 
-  abandon(): void {
-    abandonTable(this.path);
-  }
-
   private flush(): void {
     if (this.buffered[0]!.length === 0) return;
     const columnData: ColumnSource[] = this.columns.map((c, i) => ({
@@ -140,7 +136,7 @@ const NO_DATE: readonly [null, null] = [null, null];
  * Dates repeat across a table's rows (a month's deposits, a year's publications): each day read
  * once. Keyed by the day alone, as a timestamp's time does not change its cells: keyed by the
  * whole value, every deposit's own second was an entry, and the map held its 100,000 entries
- * (10-15 MB in each thread writing tables) in every table of a large store.
+ * (14 MB) in every table of a large store.
  */
 const datesRead = new Map<string, readonly [number | null, Precision | null]>();
 const DATES_KEPT = 20_000;

@@ -54,7 +54,7 @@ export interface TablesSummary {
 type TableName = 'works' | 'copies' | 'records' | 'downloads';
 
 /** Half of the tables, filled from one part of the store: the works and their copies, or the source records and their downloads. */
-export type TableSide = 'works' | 'records';
+type TableSide = 'works' | 'records';
 
 const SIDES: Record<TableSide, { tables: readonly [TableName, readonly ColumnSpec[]][]; fill: (state: StateStore, tables: ParquetTable[]) => void }> = {
   works: {
@@ -78,7 +78,7 @@ const SIDES: Record<TableSide, { tables: readonly [TableName, readonly ColumnSpe
 
 /**
  * One side's tables written whole and synced, but not yet in place; returns their row counts.
- * On a failure its files are removed and the error thrown.
+ * A failure is thrown naming its files (writeTables removes them).
  */
 function completeTableSide(side: TableSide, state: StateStore, outDir: string): number[] {
   const meta = { 'oai-harvester.tables': TABLES_VERSION };
@@ -87,7 +87,6 @@ function completeTableSide(side: TableSide, state: StateStore, outDir: string): 
     SIDES[side].fill(state, tables);
     return tables.map((t) => t.complete());
   } catch (error) {
-    for (const table of tables) table.abandon();
     const files = SIDES[side].tables.map(([name]) => `tables/${name}.parquet`).join(' and ');
     throw new Error(`could not write ${files}: ${(error as Error).message}`, { cause: error });
   }

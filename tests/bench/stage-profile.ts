@@ -15,7 +15,7 @@ interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: numb
 
 /** Stages entered by a function of ours: the outermost on a sample's stack decides. */
 const ENTRY_STAGES: readonly [RegExp, string][] = [
-  [/^(writeWorksSnapshot|completeTableSide)$/, 'works.jsonl and Parquet tables'],
+  [/^writeWorksSnapshot$/, 'works.jsonl and Parquet tables'],
   [/^(recomputeDirtyWorks|updateWorks)$/, 'works recompute (merge, read and save works)'],
   [/^commitPage$/, 'page commit (state writes, record JSONL)'],
 ];
@@ -81,8 +81,7 @@ const THREADS: readonly Thread[] = ['run', 'parser', 'main'];
 /** Which thread a profile is of: the process's main one (thread id 0), the run's (it commits pages), or a parser's. */
 function threadOf(file: string, profile: CpuProfile): Thread {
   if (/\.0\.\d+\.cpuprofile$/.test(file)) return 'main';
-  const runs = (name: string) => profile.nodes.some((n) => n.callFrame.functionName === name);
-  return runs('commitPage') ? 'run' : 'parser';
+  return profile.nodes.some((n) => n.callFrame.functionName === 'commitPage') ? 'run' : 'parser';
 }
 
 /** Runs one default harvest of `url` under the profiler, with the Node flags given, and sums its threads' stages. */
