@@ -32,7 +32,7 @@ export async function writeCurrentRecords(state: StateStore, outDir: string, { s
     // The record JSON is kept as the store holds it: no parse, no second serialisation.
     const lines = (function* () {
       for (const row of state.records.all(sourceId)) {
-        yield `{"source":${JSON.stringify(row.sourceId)},"identifier":${JSON.stringify(row.identifier)},"deleted":${row.deleted},"workId":${JSON.stringify(row.workId)},"record":${row.recordJson}}`;
+        yield [`{"source":${JSON.stringify(row.sourceId)},"identifier":${JSON.stringify(row.identifier)},"deleted":${row.deleted},"workId":${JSON.stringify(row.workId)},"record":`, row.recordJson, '}'];
       }
     })();
     await writeSnapshotFile(file, lines);

@@ -2,6 +2,7 @@
 // memory stays flat however many works there are (only the keys are kept, to keep them unique).
 import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
+import { parseStoredJson, type StoredJson } from '../store/stored-json.ts';
 import { bibtexEntry, citationKey, cslItem, type CitationFormat } from './citations.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
 
@@ -24,12 +25,12 @@ export interface ExportCounts {
   lengthenedKeys: number;
 }
 
-export function exportWorks(works: Iterable<string>, format: CitationFormat, write: (text: string) => void): ExportCounts {
+export function exportWorks(works: Iterable<StoredJson>, format: CitationFormat, write: (text: string) => void): ExportCounts {
   const keys = new Set<string>();
   const counts: ExportCounts = { works: 0, lengthenedKeys: 0 };
   if (format === 'csl-json') write('[');
   for (const json of works) {
-    const work = JSON.parse(json) as Work;
+    const work = parseStoredJson<Work>(json);
     if (work.status !== 'active') continue;
     const key = uniqueKey(work, keys, counts);
     if (format === 'bibtex') write(`${counts.works > 0 ? '\n' : ''}${bibtexEntry(work, key)}`);

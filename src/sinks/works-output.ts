@@ -71,7 +71,7 @@ export async function updateWorks(run: WorksRun, outDir: string, { writeSnapshot
   while (recomputeDirtyWorks(run) > 0) await letOthersRun();
   state.works.adoptTouched(runId, processIsGone);
   const changes = new SnapshotWriter(join(outDir, 'works', 'changes', `${runId}.jsonl`));
-  let lines: string[] = [];
+  let lines = 0;
   let snapshotStale = false;
   for (const t of state.works.touched(runId)) {
     summary.touched++;
@@ -79,14 +79,10 @@ export async function updateWorks(run: WorksRun, outDir: string, { writeSnapshot
     const change = changeOf(t.before, t.status, t.updatedRun === runId);
     if (!change) continue;
     summary[change]++;
-    lines.push(`{"change":"${change}","id":${JSON.stringify(t.workId)},"work":${t.workJson ?? 'null'}}`);
-    if (lines.length >= 200) {
-      changes.write(lines);
-      lines = [];
-      await letOthersRun();
-    }
+    // The work's JSON goes in as the store holds it: no parse, no second serialisation.
+    changes.line([`{"change":"${change}","id":${JSON.stringify(t.workId)},"work":`, t.workJson ?? 'null', '}']);
+    if (++lines % 200 === 0) await letOthersRun();
   }
-  changes.write(lines);
   // A run that changed no work leaves no change file.
   summary.changes = changes.finish() > 0 ? changes.path : null;
   // Noted before the touches are forgotten: a run killed in between leaves its touches to the

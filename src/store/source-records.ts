@@ -4,6 +4,7 @@
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { SqliteDatabase } from './database.ts';
 import { markDirtySql } from './schema.ts';
+import type { StoredJson } from './stored-json.ts';
 
 export interface SourceRecordRow {
   sourceId: string;
@@ -14,6 +15,15 @@ export interface SourceRecordRow {
   recordJson: string | null;
   /** The probable-duplicate key of a record without a DOI. */
   matchKey?: string | null | undefined;
+}
+
+/** A source record as held, to be written out: its common record as stored. */
+export interface HeldRecord {
+  sourceId: string;
+  identifier: string;
+  deleted: boolean;
+  workId: string;
+  recordJson: StoredJson;
 }
 
 export interface FormatFieldsRow {
@@ -48,7 +58,7 @@ export interface SourceRecords {
   /** The common records (JSON, deleted ones included) of a work's source records. */
   ofWork(workId: string): StoredRecordJson[];
   /** Every source record as it is now (deleted ones included), by source and identifier; with `sourceId`, that source's only. */
-  all(sourceId?: string): Generator<SourceRecordRow & { recordJson: string; workId: string }>;
+  all(sourceId?: string): Generator<HeldRecord>;
   /** Source records of a source, by identifier, to match statistics items to. */
   identifiers(sourceId: string): { identifier: string; workId: string }[];
   /** The source's records, live and deleted, counted in the database. */
@@ -111,12 +121,13 @@ export class SqliteSourceRecords implements SourceRecords {
       .map((r) => ({ recordJson: String(r['record_json']), deleted: r['deleted'] === 1 }));
   }
 
-  *all(sourceId?: string): Generator<SourceRecordRow & { recordJson: string; workId: string }> {
+  *all(sourceId?: string): Generator<HeldRecord> {
+    const columns = `SELECT source_id, identifier, deleted, work_id, CAST(record_json AS BLOB) AS record_json FROM source_records`;
     const rows = sourceId === undefined
-      ? this.db.statement(`SELECT source_id, identifier, deleted, work_id, record_json FROM source_records ORDER BY source_id, identifier`).iterate()
-      : this.db.statement(`SELECT source_id, identifier, deleted, work_id, record_json FROM source_records WHERE source_id = ? ORDER BY identifier`).iterate(sourceId);
+      ? this.db.statement(`${columns} ORDER BY source_id, identifier`).iterate()
+      : this.db.statement(`${columns} WHERE source_id = ? ORDER BY identifier`).iterate(sourceId);
     for (const r of rows) {
-      yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: String(r['record_json']) };
+      yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: r['record_json'] as StoredJson };
     }
   }
 

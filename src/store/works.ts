@@ -4,6 +4,7 @@
 import type { SqliteDatabase } from './database.ts';
 import type { StoredRecordJson } from './source-records.ts';
 import { NOTE_PENDING_SQL } from './schema.ts';
+import type { StoredJson } from './stored-json.ts';
 
 /** A dirty work with what recomputing it needs; `mark` tells whether it was touched again meanwhile. */
 export interface DirtyWork {
@@ -19,7 +20,7 @@ export interface TouchedWork {
   before: string;
   /** Null: the work is gone. */
   status: string | null;
-  workJson: string | null;
+  workJson: StoredJson | null;
   updatedRun: string | null;
 }
 
@@ -70,7 +71,7 @@ export interface WorkStore {
   adoptTouched(runId: string, isGone: (pid: number, host: string) => boolean): number;
   count(): number;
   /** Every work's JSON, in id order, one at a time: the snapshot never holds them all in memory. */
-  all(): Generator<string>;
+  all(): Generator<StoredJson>;
 }
 
 export class SqliteWorkStore implements WorkStore {
@@ -152,11 +153,11 @@ export class SqliteWorkStore implements WorkStore {
   }
 
   *touched(runId: string): Generator<TouchedWork> {
-    for (const r of this.db.statement(`SELECT t.work_id, t.before, w.status, w.work_json, w.updated_run FROM workdb.run_touched_works t
+    for (const r of this.db.statement(`SELECT t.work_id, t.before, w.status, CAST(w.work_json AS BLOB) AS work_json, w.updated_run FROM workdb.run_touched_works t
                                LEFT JOIN workdb.works w ON w.work_id = t.work_id WHERE t.run_id = ? ORDER BY t.work_id`).iterate(runId)) {
       yield {
         workId: String(r['work_id']), before: String(r['before']), status: (r['status'] as string | null) ?? null,
-        workJson: (r['work_json'] as string | null) ?? null, updatedRun: (r['updated_run'] as string | null) ?? null,
+        workJson: (r['work_json'] as StoredJson | null) ?? null, updatedRun: (r['updated_run'] as string | null) ?? null,
       };
     }
   }
@@ -190,7 +191,7 @@ export class SqliteWorkStore implements WorkStore {
     return Number(this.db.statement(`SELECT COUNT(*) AS n FROM workdb.works`).get()!['n']);
   }
 
-  *all(): Generator<string> {
-    for (const row of this.db.statement(`SELECT work_json FROM workdb.works ORDER BY work_id`).iterate()) yield String(row['work_json']);
+  *all(): Generator<StoredJson> {
+    for (const row of this.db.statement(`SELECT CAST(work_json AS BLOB) AS work_json FROM workdb.works ORDER BY work_id`).iterate()) yield row['work_json'] as StoredJson;
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/store/state.ts';
 import { worksDatabaseFile } from '../../src/store/schema.ts';
 import { tempDir } from '../support/run.ts';
+import { touchedText } from '../support/stored-json.ts';
 
 const header = (identifier: string, datestamp: string, deleted = false) => ({ identifier, datestamp, setSpecs: [], deleted });
 const key = (harvestId: string, full: boolean, sourceId = 's') => ({ sourceId, metadataPrefix: 'oai_dc', harvestId, full });
@@ -81,7 +82,7 @@ describe('StateStore', () => {
     half.close();
     const state = StateStore.open(file);
     expect(state.works.work('doi:10.1/x')).toEqual({ status: 'active', workJson: '{"id":"doi:10.1/x"}' });
-    expect([...state.works.touched('r2')]).toEqual([{ workId: 'doi:10.1/x', before: 'none', status: 'active', workJson: '{"id":"doi:10.1/x"}', updatedRun: 'r1' }]);
+    expect([...state.works.touched('r2')].map(touchedText)).toEqual([{ workId: 'doi:10.1/x', before: 'none', status: 'active', workJson: '{"id":"doi:10.1/x"}', updatedRun: 'r1' }]);
     expect(state.works.dirtyBatch(10).map((w) => [w.workId, w.mark])).toEqual([['doi:10.1/y', 0]]);
     state.close();
     const main = new DatabaseSync(file);

@@ -2,7 +2,8 @@
 // ../source-records.ts. Several workers may save records at once, of one work or even of one
 // record (a record seen in two windows of a partitioned harvest): each save reads the work a
 // record belonged to from the row it locked, never from a read another commit may overtake.
-import type { FormatFieldsRow, SourceRecordRow, SourceRecords, StoredRecordJson } from '../source-records.ts';
+import type { FormatFieldsRow, HeldRecord, SourceRecordRow, SourceRecords, StoredRecordJson } from '../source-records.ts';
+import { storedJsonOf } from '../stored-json.ts';
 import type { PgConnection, PgParam, PgRow } from './connection.ts';
 import { markDirtyPgSql } from './works-schema.ts';
 
@@ -127,7 +128,7 @@ export class PgSourceRecords implements SourceRecords {
   }
 
   /** A page at a time, after the last row of the one before: the table is never read whole into memory. */
-  *all(sourceId?: string): Generator<SourceRecordRow & { recordJson: string; workId: string }> {
+  *all(sourceId?: string): Generator<HeldRecord> {
     const columns = `SELECT source_id, identifier, deleted, work_id, record_json FROM source_records`;
     const order = `ORDER BY source_id, identifier LIMIT ${PAGE}`;
     const scope = sourceId === undefined ? '' : 'source_id = $3 AND';
@@ -135,7 +136,7 @@ export class PgSourceRecords implements SourceRecords {
     let page = this.db.query(`${columns} ${sourceId === undefined ? '' : 'WHERE source_id = $1'} ${order}`, scoped);
     while (page.length > 0) {
       for (const r of page) {
-        yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: String(r['record_json']) };
+        yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: storedJsonOf(String(r['record_json'])) };
       }
       if (page.length < PAGE) return;
       const last = page[page.length - 1]!;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceRecordRow } from '../../../src/store/source-records.ts';
 import { startPostgres, type PostgresCluster } from '../../support/postgres.ts';
 import { worksDatabase, type WorksFixture } from './fixture.ts';
+import { heldText } from '../../support/stored-json.ts';
 
 let cluster: PostgresCluster;
 beforeAll(async () => {
@@ -55,7 +56,7 @@ describe('PgSourceRecords', () => {
     clearDirty(f);
     f.db.transaction(() => f.records.save([live('s', 'a', 'doi:10.1/y', '{"v":1}'), live('s', 'a', 'doi:10.1/z', '{"v":2}', 'k'), gone('s', 'a')]));
     expect(dirtyIds(f)).toEqual(['doi:10.1/x', 'doi:10.1/y', 'doi:10.1/z']);
-    expect([...f.records.all()]).toEqual([{ sourceId: 's', identifier: 'a', deleted: true, workId: 'doi:10.1/z', recordJson: '{"v":2}' }]);
+    expect([...f.records.all()].map(heldText)).toEqual([{ sourceId: 's', identifier: 'a', deleted: true, workId: 'doi:10.1/z', recordJson: '{"v":2}' }]);
     // A new record given twice, the second time deleted: kept, deleted, with its last live version.
     f.db.transaction(() => f.records.save([live('s', 'n', 'doi:10.1/n', '{"v":1}'), gone('s', 'n')]));
     expect(f.records.ofWork('doi:10.1/n')).toEqual([{ recordJson: '{"v":1}', deleted: true }]);
@@ -72,7 +73,7 @@ describe('PgSourceRecords', () => {
     const ofT = [...f.records.all('t')];
     expect(ofT).toHaveLength(1250);
     expect(ofT.every((r) => r.sourceId === 't')).toBe(true);
-    expect(ofT[0]).toEqual({ sourceId: 't', identifier: 'id00001', deleted: false, workId: 'record:1', recordJson: '{"i":1}' });
+    expect(heldText(ofT[0]!)).toEqual({ sourceId: 't', identifier: 'id00001', deleted: false, workId: 'record:1', recordJson: '{"i":1}' });
     expect(f.records.identifiers('t')).toHaveLength(1250);
     expect(f.records.workCount('t')).toBe(1250);
     f.db.close();

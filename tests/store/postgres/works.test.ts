@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresCluster } from '../../support/postgres.ts';
 import { PgConnection } from '../../../src/store/postgres/connection.ts';
 import { modules, worksDatabase } from './fixture.ts';
+import { touchedText } from '../../support/stored-json.ts';
+import { storedJsonText } from '../../../src/store/stored-json.ts';
 
 let cluster: PostgresCluster;
 beforeAll(async () => {
@@ -69,7 +71,7 @@ describe('PgWorkStore', () => {
     expect(f.works.work(ids[0]!)).toEqual({ status: 'retracted', workJson: '{"v":2}' });
     expect(f.works.work(ids[1]!)).toBeUndefined();
     expect(f.works.count()).toBe(2099);
-    const all = [...f.works.all()];
+    const all = [...f.works.all()].map(storedJsonText);
     expect(all).toHaveLength(2099);
     expect(all[0]).toBe('{"v":2}');
     expect(all.slice(1)).toEqual(ids.slice(2).map((id) => `{"id":"${id}"}`));
@@ -83,7 +85,7 @@ describe('PgWorkStore', () => {
     for (const id of ids) f.works.noteTouched('r1', id, 'none');
     f.works.noteTouched('r1', ids[0]!, 'active');
     f.works.saveWork(ids[0]!, 'active', '{}', 'r1');
-    const touched = [...f.works.touched('r1')];
+    const touched = [...f.works.touched('r1')].map(touchedText);
     expect(touched).toHaveLength(1500);
     expect(touched[0]).toEqual({ workId: ids[0], before: 'none', status: 'active', workJson: '{}', updatedRun: 'r1' });
     expect(touched[1]).toEqual({ workId: ids[1], before: 'none', status: null, workJson: null, updatedRun: null });
