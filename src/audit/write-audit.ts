@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { storedRecord } from '../store/source-records.ts';
-import { parseStoredJson } from '../store/stored-json.ts';
+import { parseJsonBytes } from '../store/json-bytes.ts';
 import { auditWork, daysBeyondDeadline, type AuditRule, type DepositAudit } from './deposit-audit.ts';
 import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, WorstCopies, type AuditSummary } from './audit-report.ts';
 import { renderReport, type WorkDownloads } from './report-html.ts';
@@ -39,7 +39,7 @@ export interface AuditFiles {
 /** The audits of every active work, one copy at a time, filtered by source and period. */
 export function* audits(state: StateStore, options: AuditOptions): Generator<DepositAudit> {
   for (const json of state.works.all()) {
-    const work = parseStoredJson<Work>(json);
+    const work = parseJsonBytes<Work>(json);
     if (work.status !== 'active') continue;
     if (options.sources && options.sources.length > 0 && !work.sources.some((s) => options.sources!.includes(s.source))) continue;
     const records = state.records.ofWork(work.id).map(storedRecord);

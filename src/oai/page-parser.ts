@@ -1,7 +1,7 @@
 // Where list pages are parsed: inline, or in worker threads so that parsing overlaps the
 // main thread's state and output work. Errors cross the thread boundary with their class.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { errorFromJson, errorToJson, type ErrorContext, type SerializedError } from './errors.ts';
 import { parseListPage, type ItemOf, type ListKind, type ParsedListPage } from './list-page.ts';
 import { siblingModule } from './threads.ts';
@@ -131,15 +131,18 @@ export class WorkerPageParser implements PageParser {
   }
 }
 
-/** A worker entry's loop: each job answered with its page, or its error as it was thrown. */
-export function answerPageJobs<Job extends PageJob, Item>(port: { on(event: 'message', listener: (job: Job & { id: number }) => void): unknown; postMessage(reply: PageReply<Item>): void }, read: (job: Job) => ParsedListPage<Item>): void {
-  port.on('message', (job) => {
+/** A worker entry's loop: each job answered with its page (moving the buffers `transferOf` names, not copying them), or its error as it was thrown. */
+export function answerPageJobs<Job extends PageJob, Item>(port: MessagePort, read: (job: Job) => ParsedListPage<Item>, transferOf: (page: ParsedListPage<Item>) => ArrayBuffer[] = () => []): void {
+  port.on('message', (job: Job & { id: number }) => {
     let reply: PageReply<Item>;
+    let transfer: ArrayBuffer[] = [];
     try {
-      reply = { id: job.id, page: read(job) };
+      const page = read(job);
+      reply = { id: job.id, page };
+      transfer = transferOf(page);
     } catch (error) {
       reply = { id: job.id, error: errorToJson(error) };
     }
-    port.postMessage(reply);
+    port.postMessage(reply satisfies PageReply<Item>, transfer);
   });
 }

@@ -10,6 +10,7 @@ import type { HarvestKey, HarvestRow } from '../store/harvest-log.ts';
 import type { FormatFieldsRow, SourceRecordRow } from '../store/source-records.ts';
 import { workId } from '../dedupe/merge-work.ts';
 import type { JsonlAppender } from '../sinks/jsonl-appender.ts';
+import type { Line } from '../sinks/line-buffer.ts';
 import type { LazyJsonlAppender } from '../sinks/lazy-appender.ts';
 import { recordLineFromJson, rejectLine } from '../sinks/record-line.ts';
 import type { NormalizedJsonRecord } from './normalizing-reader.ts';
@@ -52,7 +53,7 @@ type Page = ListPage<NormalizedJsonRecord>;
 
 /** What a page leaves: its lines, and what the state takes from it. */
 interface PagePlan {
-  lines: string[];
+  lines: Line[];
   rejectLines: string[];
   /** The records written: new or changed, each once. */
   written: NormalizedJsonRecord[];

@@ -5,6 +5,7 @@ import type { ErrorContext } from '../oai/errors.ts';
 import { PageWorkers, type PageJob, type PageReader } from '../oai/page-parser.ts';
 import { siblingModule } from '../oai/threads.ts';
 import type { OaiHeader } from '../oai/types.ts';
+import type { JsonBytes } from '../store/json-bytes.ts';
 
 export interface NormalizeOptions {
   source: string;
@@ -19,14 +20,14 @@ export interface NormalizeJob extends PageJob {
 }
 
 /**
- * A harvested record ready to write: raw metadata and common record, both as JSON text.
- * Without NormalizeOptions only header and metadataJson are present.
+ * A harvested record ready to write: raw metadata and common record, both as JSON in UTF-8
+ * bytes. Without NormalizeOptions only header and metadataJson are present.
  */
 export interface NormalizedJsonRecord {
   header: OaiHeader;
-  metadataJson: string;
+  metadataJson: JsonBytes;
   /** The common record of this format alone; null when the record could not be read. */
-  recordJson?: string | null;
+  recordJson?: JsonBytes | null;
   /** Its DOI (lower case), so the writer need not parse the JSON to find the work. */
   doi?: string | null;
   /** Title, year and first creator, for probable duplicates among records without a DOI. */

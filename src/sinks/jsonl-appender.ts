@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 
 const fdatasyncAsync = promisify(fdatasync);
 import { dirname } from 'node:path';
+import { LineBuffer, type Line } from './line-buffer.ts';
 
 /**
  * Appends pages of JSON lines to one file. Opening truncates the file back to the offset
@@ -12,6 +13,9 @@ export class JsonlAppender {
   readonly path: string;
   private fd: number;
   private offset: number;
+  private readonly lines = new LineBuffer((bytes, start, end) => {
+    for (let at = start; at < end; ) at += writeSync(this.fd, bytes, at, end - at);
+  });
 
   constructor(path: string, committedOffset: number) {
     this.path = path;
@@ -30,12 +34,17 @@ export class JsonlAppender {
    * Appends lines and syncs them to disk; resolves to the new end offset to commit. The
    * sync runs off the main thread, so the next page can be parsed meanwhile.
    */
-  async append(lines: readonly string[]): Promise<number> {
+  async append(lines: readonly Line[]): Promise<number> {
     if (lines.length === 0) return this.offset;
-    const chunk = Buffer.from(lines.join('\n') + '\n', 'utf8');
-    let written = 0;
-    while (written < chunk.length) written += writeSync(this.fd, chunk, written);
-    this.offset += chunk.length;
+    let bytes = 0;
+    try {
+      for (const line of lines) bytes += this.lines.line(line);
+      this.lines.flush();
+    } finally {
+      // A failed write leaves nothing gathered for the next page: the next run truncates what got out.
+      this.lines.drop();
+    }
+    this.offset += bytes;
     await fdatasyncAsync(this.fd);
     return this.offset;
   }

@@ -1,4 +1,5 @@
 import type { OaiHeader, OaiRecord } from '../oai/types.ts';
+import type { LinePart } from './line-buffer.ts';
 
 /**
  * One line of a harvest's JSONL output. The shape is part of the public interface:
@@ -36,25 +37,25 @@ export function recordLine(source: string, metadataPrefix: string, record: OaiRe
   return JSON.stringify(line);
 }
 
-/** A record line's parts, the metadata and common record already serialised as JSON. */
+/** A record line's parts, the metadata and common record already serialised as JSON (text or UTF-8 bytes). */
 export interface JsonLineParts {
   source: string;
   metadataPrefix: string;
   header: OaiHeader;
-  metadataJson: string;
+  metadataJson: LinePart;
   responseDate: string;
-  recordJson?: string | null | undefined;
+  recordJson?: LinePart | null | undefined;
   enrichmentJson?: string | undefined;
 }
 
-/** The same line as recordLine, from metadata and common record already serialised as JSON. */
-export function recordLineFromJson({ source, metadataPrefix, header, metadataJson, responseDate, recordJson = null, enrichmentJson }: JsonLineParts): string {
-  return (
+/** The same line as recordLine, from metadata and common record already serialised as JSON: copied in, not parsed. */
+export function recordLineFromJson({ source, metadataPrefix, header, metadataJson, responseDate, recordJson = null, enrichmentJson }: JsonLineParts): LinePart[] {
+  return [
     `{"source":${JSON.stringify(source)},"identifier":${JSON.stringify(header.identifier)},` +
     `"datestamp":${JSON.stringify(header.datestamp)},"deleted":${header.deleted},"setSpecs":${JSON.stringify(header.setSpecs)},` +
-    `"metadataPrefix":${JSON.stringify(metadataPrefix)},"metadata":${metadataJson},"responseDate":${JSON.stringify(responseDate)},` +
-    `"record":${recordJson ?? 'null'}${enrichmentJson ? `,"enrichment":${enrichmentJson}` : ''}}`
-  );
+    `"metadataPrefix":${JSON.stringify(metadataPrefix)},"metadata":`, metadataJson, `,"responseDate":${JSON.stringify(responseDate)},"record":`,
+    recordJson ?? 'null', `${enrichmentJson ? `,"enrichment":${enrichmentJson}` : ''}}`,
+  ];
 }
 
 /** A record whose metadata could not be read into the common record, and why. */

@@ -1,18 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { letOthersRun } from './event-loop.ts';
 import { dirname } from 'node:path';
-
-/** Part of a line: text, or bytes already UTF-8 (JSON as the store holds it), copied as they are. */
-export type LinePart = string | Uint8Array;
-
-/** A line: one part, or parts written one after the other. The newline is the writer's. */
-export type Line = LinePart | readonly LinePart[];
-
-/**
- * Lines are gathered in a buffer of this size and written when it fills: one write per 256 KiB,
- * not one per line, and no string joined from a batch's lines to be encoded again.
- */
-const BUFFER_BYTES = 256 * 1024;
+import { LineBuffer, type Line } from './line-buffer.ts';
 
 /**
  * Lines written to `<path>.<pid>.tmp` as they come, then synced and renamed over `path`, so
@@ -23,8 +12,7 @@ export class SnapshotWriter {
   count = 0;
   private fd: number | undefined;
   private readonly temp: string;
-  private buffer: Buffer | undefined;
-  private used = 0;
+  private readonly lines = new LineBuffer((bytes, start, end) => this.writeAll(bytes, start, end));
 
   constructor(path: string) {
     this.path = path;
@@ -37,28 +25,26 @@ export class SnapshotWriter {
 
   /** One line, its parts followed by a newline. */
   line(line: Line): void {
-    if (typeof line === 'string' || line instanceof Uint8Array) this.part(line);
-    else for (const part of line) this.part(part);
-    this.part('\n');
+    this.lines.line(line);
     this.count++;
   }
 
   /** Text as it is (a document that is not one line per item). */
   writeText(text: string): void {
-    this.part(text);
+    this.lines.part(text);
   }
 
   /** Bytes holding `lines` whole lines (each ending in a newline), as they are. */
   copy(bytes: Uint8Array, start: number, end: number, lines: number): void {
     if (end <= start) return;
-    this.flush();
+    this.lines.flush();
     this.writeAll(bytes, start, end);
     this.count += lines;
   }
 
   /** Drops what was written; the file at `path` stays as it was. */
   abandon(): void {
-    this.used = 0;
+    this.lines.drop();
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
@@ -67,7 +53,7 @@ export class SnapshotWriter {
 
   /** Renames the file into place; with `always`, an empty one replaces an old one too. */
   finish(always = false): number {
-    this.flush();
+    this.lines.flush();
     if (this.fd === undefined && !always) return 0;
     const fd = this.open();
     fsyncSync(fd);
@@ -75,28 +61,6 @@ export class SnapshotWriter {
     this.fd = undefined;
     renameSync(this.temp, this.path);
     return this.count;
-  }
-
-  private part(part: LinePart): void {
-    const buffer = (this.buffer ??= Buffer.allocUnsafe(BUFFER_BYTES));
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    const most = typeof part === 'string' ? part.length * 3 : part.byteLength;
-    if (this.used + most > buffer.length) this.flush();
-    if (most > buffer.length) {
-      const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-      this.writeAll(bytes, 0, bytes.byteLength);
-    } else if (typeof part === 'string') {
-      this.used += buffer.write(part, this.used, 'utf8');
-    } else {
-      buffer.set(part, this.used);
-      this.used += part.byteLength;
-    }
-  }
-
-  private flush(): void {
-    if (this.used === 0) return;
-    this.writeAll(this.buffer!, 0, this.used);
-    this.used = 0;
   }
 
   private writeAll(bytes: Uint8Array, start: number, end: number): void {

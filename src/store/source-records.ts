@@ -4,7 +4,7 @@
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { SqliteDatabase } from './database.ts';
 import { markDirtySql } from './schema.ts';
-import type { StoredJson } from './stored-json.ts';
+import type { JsonBytes } from './json-bytes.ts';
 
 export interface SourceRecordRow {
   sourceId: string;
@@ -12,7 +12,8 @@ export interface SourceRecordRow {
   deleted: boolean;
   /** Null with `recordJson` null: nothing to keep but the deletion of a record held before. */
   workId: string | null;
-  recordJson: string | null;
+  /** As text, or as UTF-8 bytes (the parser thread's), stored as text either way. */
+  recordJson: string | JsonBytes | null;
   /** The probable-duplicate key of a record without a DOI. */
   matchKey?: string | null | undefined;
 }
@@ -23,7 +24,7 @@ export interface HeldRecord {
   identifier: string;
   deleted: boolean;
   workId: string;
-  recordJson: StoredJson;
+  recordJson: JsonBytes;
 }
 
 export interface FormatFieldsRow {
@@ -96,7 +97,7 @@ export class SqliteSourceRecords implements SourceRecords {
       }
       // An upsert keeps the row where it is: a replace would delete it and insert it anew,
       // rewriting its index entries too.
-      this.db.statement(`INSERT INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, ?, ?)
+      this.db.statement(`INSERT INTO source_records (source_id, identifier, work_id, deleted, record_json, match_key) VALUES (?, ?, ?, 0, CAST(? AS TEXT), ?)
                ON CONFLICT (source_id, identifier) DO UPDATE SET work_id = excluded.work_id, deleted = 0, record_json = excluded.record_json, match_key = excluded.match_key`)
         .run(row.sourceId, row.identifier, row.workId, row.recordJson, row.matchKey ?? null);
       markDirty.run(row.workId);
@@ -127,7 +128,7 @@ export class SqliteSourceRecords implements SourceRecords {
       ? this.db.statement(`${columns} ORDER BY source_id, identifier`).iterate()
       : this.db.statement(`${columns} WHERE source_id = ? ORDER BY identifier`).iterate(sourceId);
     for (const r of rows) {
-      yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: r['record_json'] as StoredJson };
+      yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: r['record_json'] as JsonBytes };
     }
   }
 

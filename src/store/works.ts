@@ -4,7 +4,7 @@
 import type { SqliteDatabase } from './database.ts';
 import type { StoredRecordJson } from './source-records.ts';
 import { NOTE_PENDING_SQL } from './schema.ts';
-import type { StoredJson } from './stored-json.ts';
+import type { JsonBytes } from './json-bytes.ts';
 
 /** A dirty work with what recomputing it needs; `mark` tells whether it was touched again meanwhile. */
 export interface DirtyWork {
@@ -20,7 +20,7 @@ export interface TouchedWork {
   before: string;
   /** Null: the work is gone. */
   status: string | null;
-  workJson: StoredJson | null;
+  workJson: JsonBytes | null;
   updatedRun: string | null;
 }
 
@@ -71,7 +71,7 @@ export interface WorkStore {
   adoptTouched(runId: string, isGone: (pid: number, host: string) => boolean): number;
   count(): number;
   /** Every work's JSON, in id order, one at a time: the snapshot never holds them all in memory. */
-  all(): Generator<StoredJson>;
+  all(): Generator<JsonBytes>;
 }
 
 export class SqliteWorkStore implements WorkStore {
@@ -157,7 +157,7 @@ export class SqliteWorkStore implements WorkStore {
                                LEFT JOIN workdb.works w ON w.work_id = t.work_id WHERE t.run_id = ? ORDER BY t.work_id`).iterate(runId)) {
       yield {
         workId: String(r['work_id']), before: String(r['before']), status: (r['status'] as string | null) ?? null,
-        workJson: (r['work_json'] as StoredJson | null) ?? null, updatedRun: (r['updated_run'] as string | null) ?? null,
+        workJson: (r['work_json'] as JsonBytes | null) ?? null, updatedRun: (r['updated_run'] as string | null) ?? null,
       };
     }
   }
@@ -191,7 +191,7 @@ export class SqliteWorkStore implements WorkStore {
     return Number(this.db.statement(`SELECT COUNT(*) AS n FROM workdb.works`).get()!['n']);
   }
 
-  *all(): Generator<StoredJson> {
-    for (const row of this.db.statement(`SELECT CAST(work_json AS BLOB) AS work_json FROM workdb.works ORDER BY work_id`).iterate()) yield row['work_json'] as StoredJson;
+  *all(): Generator<JsonBytes> {
+    for (const row of this.db.statement(`SELECT CAST(work_json AS BLOB) AS work_json FROM workdb.works ORDER BY work_id`).iterate()) yield row['work_json'] as JsonBytes;
   }
 }

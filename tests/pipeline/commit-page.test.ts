@@ -6,7 +6,7 @@ import { StateStore } from '../../src/store/state.ts';
 import { JsonlAppender } from '../../src/sinks/jsonl-appender.ts';
 import { LazyJsonlAppender } from '../../src/sinks/lazy-appender.ts';
 import { commitPage, type PageTarget } from '../../src/pipeline/commit-page.ts';
-import { normalizeForOutput } from '../../src/pipeline/normalize-worker.ts';
+import { normalizeForOutput, packRecords } from '../../src/pipeline/normalize-worker.ts';
 import type { NormalizedJsonRecord } from '../../src/pipeline/normalizing-reader.ts';
 import { emptyList, type SourceSummary } from '../../src/pipeline/summary.ts';
 import { recordsIn } from '../formats/support.ts';
@@ -45,7 +45,7 @@ describe('committing a page', () => {
     const hit = normalizeForOutput(options, { ...kar, header: { ...kar.header, identifier: 'oai:kar.kent.ac.uk:1' }, metadata: { dc: null } as never });
     expect(hit).toMatchObject({ recordJson: null, reject: expect.stringMatching(/^a bug in the normaliser: TypeError/), bug: { stack: expect.stringContaining('fromOaiDc') } });
 
-    await commitPage(page([good, hit]), t);
+    await commitPage(page(packRecords([good, hit])), t);
     t.sink.appender.close();
     t.sink.rejects.close();
 

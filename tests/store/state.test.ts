@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/store/state.ts';
 import { worksDatabaseFile } from '../../src/store/schema.ts';
 import { tempDir } from '../support/run.ts';
-import { touchedText } from '../support/stored-json.ts';
+import { touchedText } from '../support/json-bytes.ts';
 
 const header = (identifier: string, datestamp: string, deleted = false) => ({ identifier, datestamp, setSpecs: [], deleted });
 const key = (harvestId: string, full: boolean, sourceId = 's') => ({ sourceId, metadataPrefix: 'oai_dc', harvestId, full });

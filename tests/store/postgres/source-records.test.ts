@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceRecordRow } from '../../../src/store/source-records.ts';
 import { startPostgres, type PostgresCluster } from '../../support/postgres.ts';
 import { worksDatabase, type WorksFixture } from './fixture.ts';
-import { heldText } from '../../support/stored-json.ts';
+import { heldText } from '../../support/json-bytes.ts';
 
 let cluster: PostgresCluster;
 beforeAll(async () => {
