@@ -115,7 +115,30 @@ async function ours(url: string, commonRecord: boolean, start: 'bin' | 'plain' =
   }
   const received = lines === ids.size ? ids.size : `${ids.size} (${lines - ids.size} twice)`;
   const started = start === 'plain' ? ', as node dist/cli/bin.js (no flags)' : '';
+  if (commonRecord) afterLastPage.push(tailOf(`oai-harvester, default${started}`, out));
   return row(`oai-harvester, ${commonRecord ? 'default (common record, works)' : 'raw (commonRecord: false)'}${started}`, received, wallS, usage);
+}
+
+/** What a default harvest did after its last page, from its run summary: the wall time past the walk is mostly this. */
+const afterLastPage: Record<string, string>[] = [];
+
+interface RunSummaryTimes {
+  durationMs: number;
+  sources: { durationMs: number }[];
+  works: { recomputeMs: number; snapshotMs: number; tables: { durationMs: number } | null };
+}
+
+function tailOf(tool: string, out: string): Record<string, string> {
+  const [file] = readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.json'));
+  const run = JSON.parse(readFileSync(join(out, 'runs', file!), 'utf8')) as RunSummaryTimes;
+  const harvestMs = Math.max(...run.sources.map((s) => s.durationMs));
+  const tablesMs = run.works.tables?.durationMs ?? 0;
+  const tailMs = run.durationMs - harvestMs;
+  return {
+    tool, 'harvest s': (harvestMs / 1000).toFixed(2), 'after the last page s': (tailMs / 1000).toFixed(2),
+    'works recompute and change file ms': String(run.works.recomputeMs), 'works.jsonl and probable duplicates ms': String(run.works.snapshotMs - tablesMs),
+    'Parquet tables ms': String(tablesMs), 'records/current and the rest ms': String(tailMs - run.works.recomputeMs - run.works.snapshotMs),
+  };
 }
 
 /**
@@ -170,6 +193,8 @@ try {
   const peerRows = (provider ? wanted : wanted.filter((p) => p === 'node-oai-pmh' || p === 'curl')).map((p) => peer(p, server.url)).filter((r): r is Row => r !== undefined);
   rows.push(...peerRows);
   print(`${N} records against ${server.name}; the limit is the bare HTTP walk`, rows, limit, [rows[1]!, ...peerRows.filter((p) => !p.tool.startsWith('curl'))]);
+  process.stdout.write(`\nThe default pipeline after its last page (from each run's summary)\n`);
+  console.table(afterLastPage);
   // Where the default pipeline's CPU goes (one more run, under the profiler, which slows it a little).
   process.stdout.write(`\nThe default pipeline's CPU by stage (${N} records, through the bin, every thread; idle time left out)\n`);
   console.table(await profileStages(server.url, binFlags));
