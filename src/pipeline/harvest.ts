@@ -93,6 +93,8 @@ async function writeRunOutputs(
     if (crossref && crossref.changed + crossref.missing > 0) changed.add(CROSSREF_SOURCE);
     const { config } = run.options;
     const sources = [...config.sources, ...config.bibtexSources].map((s) => s.id).concat(config.crossref ? [CROSSREF_SOURCE] : []);
+    // Seconds at 20,000 records, minutes at a million: said, so a watched run is not taken for stuck.
+    run.options.logger.info({ changedSources: [...changed] }, 'pages done: writing records/current, recomputing the works, then works.jsonl and the tables when due');
     await writeCurrentRecords(run.resources.state, run.outDir, { sources, changed });
     const worksSummary = await updateWorks(run.works, run.outDir, { writeSnapshot: run.options.worksSnapshot !== 'never' });
     const perSource = summaries.flatMap((s) => (s.stats ? [s.stats] : []));
