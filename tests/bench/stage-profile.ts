@@ -18,6 +18,8 @@ const ENTRY_STAGES: readonly [RegExp, string][] = [
   [/^writeWorksSnapshot$/, 'works.jsonl and Parquet tables'],
   [/^(recomputeDirtyWorks|updateWorks)$/, 'works recompute (merge, read and save works)'],
   [/^commitPage$/, 'page commit (state writes, record JSONL)'],
+  // The parser thread's packing of a page's JSON into one buffer (store/json-bytes.ts) is serialising, not state.
+  [/^packRecords$/, 'serialise for the run thread (JSON, postMessage)'],
 ];
 
 /** Otherwise the innermost frame's file decides. */
