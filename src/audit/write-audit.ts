@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
 import { storedRecord } from '../store/source-records.ts';
-import { parseJsonBytes } from '../store/json-bytes.ts';
+import { parseJsonDocument } from '../store/json-bytes.ts';
 import { auditWork, daysBeyondDeadline, type AuditRule, type DepositAudit } from './deposit-audit.ts';
 import { CSV_BOM, csvHeader, csvRow, summarise, summaryDocument, WorstCopies, type AuditSummary } from './audit-report.ts';
 import { renderReport, type WorkDownloads } from './report-html.ts';
@@ -39,7 +39,7 @@ export interface AuditFiles {
 /** The audits of every active work, one copy at a time, filtered by source and period. */
 export function* audits(state: StateStore, options: AuditOptions): Generator<DepositAudit> {
   for (const json of state.works.all()) {
-    const work = parseJsonBytes<Work>(json);
+    const work = parseJsonDocument<Work>(json);
     if (work.status !== 'active') continue;
     if (options.sources && options.sources.length > 0 && !work.sources.some((s) => options.sources!.includes(s.source))) continue;
     const records = state.records.ofWork(work.id).map(storedRecord);
@@ -59,7 +59,7 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const dir = join(outDir, 'audit');
   const jsonl = new SnapshotWriter(join(dir, 'deposit-audit.jsonl'));
   const csv = new SnapshotWriter(join(dir, 'deposit-audit.csv'));
-  csv.write([`${CSV_BOM}${csvHeader()}`]);
+  csv.line(`${CSV_BOM}${csvHeader()}`);
   const parquet = new ParquetTable(join(outDir, 'tables', 'audit.parquet'), AUDIT_COLUMNS, { 'oai-harvester.tables': TABLES_VERSION });
   // One pass, streamed: every row written as it is judged, the summary tallied, and only the
   // worst copies and the flagged works kept for the report.
@@ -67,8 +67,8 @@ export function writeAudit(state: StateStore, outDir: string, options: AuditOpti
   const flagged = new Map<string, DepositAudit>();
   const judged = function* (): Generator<DepositAudit> {
     for (const a of audits(state, options)) {
-      jsonl.write([JSON.stringify(a)]);
-      csv.write([csvRow(a)]);
+      jsonl.line(JSON.stringify(a));
+      csv.line(csvRow(a));
       parquet.add(auditRow(a));
       worst.offer(a);
       if ((a.retracted || a.corrected) && !flagged.has(a.work)) flagged.set(a.work, a);

@@ -143,6 +143,6 @@ export function answerPageJobs<Job extends PageJob, Item>(port: MessagePort, rea
     } catch (error) {
       reply = { id: job.id, error: errorToJson(error) };
     }
-    port.postMessage(reply satisfies PageReply<Item>, transfer);
+    port.postMessage(reply, transfer);
   });
 }

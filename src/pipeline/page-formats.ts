@@ -6,7 +6,7 @@ import type { FormatFields } from '../formats/registry.ts';
 import { fetchEprintsExport, type ExportOutcome } from '../formats/eprints-export.ts';
 import { resolveDoi } from '../identifiers/record-doi.ts';
 import type { FormatFieldsRow } from '../store/source-records.ts';
-import type { JsonBytes } from '../store/json-bytes.ts';
+import type { JsonDocument } from '../store/json-bytes.ts';
 import { matchKey } from '../dedupe/match-key.ts';
 import type { ViewExports } from './eprints-views.ts';
 import type { NormalizedJsonRecord } from './normalizing-reader.ts';
@@ -66,7 +66,7 @@ export function formatFieldsOf(sourceId: string, item: NormalizedJsonRecord, exp
 
 export interface MergedRecord {
   /** The format's own record as the parser thread packed it, or the merge as text. */
-  json: JsonBytes | string;
+  json: JsonDocument;
   doi: string | null;
   matchKey: string | null;
 }

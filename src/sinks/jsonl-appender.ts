@@ -1,9 +1,9 @@
-import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const fdatasyncAsync = promisify(fdatasync);
 import { dirname } from 'node:path';
-import { LineBuffer, type Line } from './line-buffer.ts';
+import { LineBuffer, writeAllSync, type Line } from './line-buffer.ts';
 
 /**
  * Appends pages of JSON lines to one file. Opening truncates the file back to the offset
@@ -13,9 +13,7 @@ export class JsonlAppender {
   readonly path: string;
   private fd: number;
   private offset: number;
-  private readonly lines = new LineBuffer((bytes, start, end) => {
-    for (let at = start; at < end; ) at += writeSync(this.fd, bytes, at, end - at);
-  });
+  private readonly lines = new LineBuffer((bytes, start, end) => writeAllSync(this.fd, bytes, start, end));
 
   constructor(path: string, committedOffset: number) {
     this.path = path;

@@ -1,6 +1,7 @@
 // Lines gathered as UTF-8 bytes in one reused buffer and handed on whenever it fills: one
 // write per buffer, not per line, and no string joined from many lines to be encoded again.
 // Parts already UTF-8 (JSON as the store or the parser thread holds it) are copied as they are.
+import { writeSync } from 'node:fs';
 
 /** Part of a line: text, or bytes already UTF-8, copied as they are. */
 export type LinePart = string | Uint8Array;
@@ -9,6 +10,11 @@ export type LinePart = string | Uint8Array;
 export type Line = LinePart | readonly LinePart[];
 
 const BUFFER_BYTES = 256 * 1024;
+
+/** Writes `bytes` from `start` to `end` to `fd`, in as many calls as the kernel takes. */
+export function writeAllSync(fd: number, bytes: Uint8Array, start: number, end: number): void {
+  for (let at = start; at < end; ) at += writeSync(fd, bytes, at, end - at);
+}
 
 export class LineBuffer {
   private buffer: Buffer | undefined;

@@ -60,7 +60,7 @@ function mergeLines(fd: number, previous: string, writer: SnapshotWriter, change
     return { key, line: next.value.line };
   };
   const put = (change: PendingChange) => {
-    if (change.line !== null) writer.write([change.line]);
+    if (change.line !== null) writer.line(change.line);
   };
   let change = advance();
   let buffer = Buffer.allocUnsafe(CHUNK);

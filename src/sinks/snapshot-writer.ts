@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { letOthersRun } from './event-loop.ts';
 import { dirname } from 'node:path';
-import { LineBuffer, type Line } from './line-buffer.ts';
+import { LineBuffer, writeAllSync, type Line } from './line-buffer.ts';
 
 /**
  * Lines written to `<path>.<pid>.tmp` as they come, then synced and renamed over `path`, so
@@ -12,15 +12,11 @@ export class SnapshotWriter {
   count = 0;
   private fd: number | undefined;
   private readonly temp: string;
-  private readonly lines = new LineBuffer((bytes, start, end) => this.writeAll(bytes, start, end));
+  private readonly lines = new LineBuffer((bytes, start, end) => writeAllSync(this.open(), bytes, start, end));
 
   constructor(path: string) {
     this.path = path;
     this.temp = `${path}.${process.pid}.tmp`;
-  }
-
-  write(lines: readonly Line[]): void {
-    for (const line of lines) this.line(line);
   }
 
   /** One line, its parts followed by a newline. */
@@ -38,7 +34,7 @@ export class SnapshotWriter {
   copy(bytes: Uint8Array, start: number, end: number, lines: number): void {
     if (end <= start) return;
     this.lines.flush();
-    this.writeAll(bytes, start, end);
+    writeAllSync(this.open(), bytes, start, end);
     this.count += lines;
   }
 
@@ -61,11 +57,6 @@ export class SnapshotWriter {
     this.fd = undefined;
     renameSync(this.temp, this.path);
     return this.count;
-  }
-
-  private writeAll(bytes: Uint8Array, start: number, end: number): void {
-    const fd = this.open();
-    for (let at = start; at < end; ) at += writeSync(fd, bytes, at, end - at);
   }
 
   private open(): number {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { Work, WorkSource } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
-import { parseJsonBytes } from '../store/json-bytes.ts';
+import { parseJsonDocument } from '../store/json-bytes.ts';
 import { headlineMetric } from '../stats/headline-metric.ts';
 import { abandonTable, dateCells, ParquetTable, publishTable, timestampCell, type Cell, type ColumnSpec } from './parquet-table.ts';
 
@@ -62,7 +62,7 @@ const SIDES: Record<TableSide, { tables: readonly [TableName, readonly ColumnSpe
     tables: [['works', WORK_COLUMNS], ['copies', COPY_COLUMNS]],
     fill: (state, [works, copies]) => {
       for (const json of state.works.all()) {
-        const work = parseJsonBytes<Work>(json);
+        const work = parseJsonDocument<Work>(json);
         works!.add(workRow(work));
         for (const copy of work.sources) copies!.add(copyRow(work, copy));
       }
@@ -71,7 +71,7 @@ const SIDES: Record<TableSide, { tables: readonly [TableName, readonly ColumnSpe
   records: {
     tables: [['records', RECORD_COLUMNS], ['downloads', DOWNLOAD_COLUMNS]],
     fill: (state, [records, downloads]) => {
-      for (const row of state.records.all()) records!.add(recordRow(row.sourceId, row.identifier, row.deleted, row.workId, parseJsonBytes<CommonRecord>(row.recordJson)));
+      for (const row of state.records.all()) records!.add(recordRow(row.sourceId, row.identifier, row.deleted, row.workId, parseJsonDocument<CommonRecord>(row.recordJson)));
       for (const d of state.downloads.all()) downloads!.add([d.sourceId, d.identifier, d.workId, d.metric, dateCells(d.month)[0], d.count]);
     },
   },

@@ -2,7 +2,7 @@
 // memory stays flat however many works there are (only the keys are kept, to keep them unique).
 import type { Work } from '../dedupe/work.ts';
 import type { StateStore } from '../store/state.ts';
-import { parseJsonBytes, type JsonBytes } from '../store/json-bytes.ts';
+import { parseJsonDocument, type JsonDocument } from '../store/json-bytes.ts';
 import { bibtexEntry, citationKey, cslItem, type CitationFormat } from './citations.ts';
 import { SnapshotWriter } from './snapshot-writer.ts';
 
@@ -25,12 +25,12 @@ export interface ExportCounts {
   lengthenedKeys: number;
 }
 
-export function exportWorks(works: Iterable<JsonBytes>, format: CitationFormat, write: (text: string) => void): ExportCounts {
+export function exportWorks(works: Iterable<JsonDocument>, format: CitationFormat, write: (text: string) => void): ExportCounts {
   const keys = new Set<string>();
   const counts: ExportCounts = { works: 0, lengthenedKeys: 0 };
   if (format === 'csl-json') write('[');
   for (const json of works) {
-    const work = parseJsonBytes<Work>(json);
+    const work = parseJsonDocument<Work>(json);
     if (work.status !== 'active') continue;
     const key = uniqueKey(work, keys, counts);
     if (format === 'bibtex') write(`${counts.works > 0 ? '\n' : ''}${bibtexEntry(work, key)}`);

@@ -1,26 +1,27 @@
 // JSON documents as UTF-8 bytes, for those written out whole: a record's JSON from the
-// parser thread to the record log and the state, a work's or record's from the state to the
+// parser thread to the record log and the state, a work's or record's from SQLite to the
 // snapshot files. Handed over as text, each was decoded or encoded once more than it was
 // read, and copied across the thread boundary as a string.
 
 /** A JSON document, as UTF-8 bytes. */
 export type JsonBytes = Uint8Array;
 
+/**
+ * A JSON document as a store hands it over: SQLite's bytes (`CAST(… AS BLOB)`), or the text
+ * PostgreSQL's driver returns, which is not encoded only to be decoded again.
+ */
+export type JsonDocument = string | JsonBytes;
+
 const decoder = new TextDecoder();
 
 /** The document as text. */
-export function jsonBytesText(json: JsonBytes): string {
-  return decoder.decode(json);
+export function jsonDocumentText(json: JsonDocument): string {
+  return typeof json === 'string' ? json : decoder.decode(json);
 }
 
 /** The document parsed; the caller names what it holds. */
-export function parseJsonBytes<T>(json: JsonBytes): T {
-  return JSON.parse(decoder.decode(json)) as T;
-}
-
-/** Text as a document's bytes: for stores whose driver returns text. */
-export function jsonBytesOf(text: string): JsonBytes {
-  return Buffer.from(text, 'utf8');
+export function parseJsonDocument<T>(json: JsonDocument): T {
+  return JSON.parse(jsonDocumentText(json)) as T;
 }
 
 /**

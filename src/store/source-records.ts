@@ -4,7 +4,7 @@
 import type { CommonRecord } from '../formats/common-record.ts';
 import type { SqliteDatabase } from './database.ts';
 import { markDirtySql } from './schema.ts';
-import type { JsonBytes } from './json-bytes.ts';
+import type { JsonBytes, JsonDocument } from './json-bytes.ts';
 
 export interface SourceRecordRow {
   sourceId: string;
@@ -13,7 +13,7 @@ export interface SourceRecordRow {
   /** Null with `recordJson` null: nothing to keep but the deletion of a record held before. */
   workId: string | null;
   /** As text, or as UTF-8 bytes (the parser thread's), stored as text either way. */
-  recordJson: string | JsonBytes | null;
+  recordJson: JsonDocument | null;
   /** The probable-duplicate key of a record without a DOI. */
   matchKey?: string | null | undefined;
 }
@@ -24,7 +24,7 @@ export interface HeldRecord {
   identifier: string;
   deleted: boolean;
   workId: string;
-  recordJson: JsonBytes;
+  recordJson: JsonDocument;
 }
 
 export interface FormatFieldsRow {

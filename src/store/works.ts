@@ -4,7 +4,7 @@
 import type { SqliteDatabase } from './database.ts';
 import type { StoredRecordJson } from './source-records.ts';
 import { NOTE_PENDING_SQL } from './schema.ts';
-import type { JsonBytes } from './json-bytes.ts';
+import type { JsonBytes, JsonDocument } from './json-bytes.ts';
 
 /** A dirty work with what recomputing it needs; `mark` tells whether it was touched again meanwhile. */
 export interface DirtyWork {
@@ -20,7 +20,7 @@ export interface TouchedWork {
   before: string;
   /** Null: the work is gone. */
   status: string | null;
-  workJson: JsonBytes | null;
+  workJson: JsonDocument | null;
   updatedRun: string | null;
 }
 
@@ -71,7 +71,7 @@ export interface WorkStore {
   adoptTouched(runId: string, isGone: (pid: number, host: string) => boolean): number;
   count(): number;
   /** Every work's JSON, in id order, one at a time: the snapshot never holds them all in memory. */
-  all(): Generator<JsonBytes>;
+  all(): Generator<JsonDocument>;
 }
 
 export class SqliteWorkStore implements WorkStore {
@@ -191,7 +191,7 @@ export class SqliteWorkStore implements WorkStore {
     return Number(this.db.statement(`SELECT COUNT(*) AS n FROM workdb.works`).get()!['n']);
   }
 
-  *all(): Generator<JsonBytes> {
+  *all(): Generator<JsonDocument> {
     for (const row of this.db.statement(`SELECT CAST(work_json AS BLOB) AS work_json FROM workdb.works ORDER BY work_id`).iterate()) yield row['work_json'] as JsonBytes;
   }
 }

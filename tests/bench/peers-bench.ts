@@ -96,7 +96,7 @@ async function walk(url: string, mode: 'walk' | 'chosen'): Promise<Row> {
 }
 
 /** One harvest: through the bin (its shebang's Node flags), or as `node dist/cli/bin.js` with none, as a systemd unit may start it. */
-async function ours(url: string, commonRecord: boolean, start: 'bin' | 'plain' = 'bin'): Promise<Row> {
+async function ours(url: string, commonRecord: boolean, { start = 'bin', afterLastPage }: { start?: 'bin' | 'plain'; afterLastPage?: Record<string, string>[] } = {}): Promise<Row> {
   const dir = tempDir('oai-bench-');
   const config = join(dir, 'sources.json');
   writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
@@ -115,12 +115,9 @@ async function ours(url: string, commonRecord: boolean, start: 'bin' | 'plain' =
   }
   const received = lines === ids.size ? ids.size : `${ids.size} (${lines - ids.size} twice)`;
   const started = start === 'plain' ? ', as node dist/cli/bin.js (no flags)' : '';
-  if (commonRecord) afterLastPage.push(tailOf(`oai-harvester, default${started}`, out));
+  if (commonRecord) afterLastPage?.push(tailOf(`oai-harvester, default${started}`, out));
   return row(`oai-harvester, ${commonRecord ? 'default (common record, works)' : 'raw (commonRecord: false)'}${started}`, received, wallS, usage);
 }
-
-/** What a default harvest did after its last page, from its run summary: the wall time past the walk is mostly this. */
-const afterLastPage: Record<string, string>[] = [];
 
 interface RunSummaryTimes {
   durationMs: number;
@@ -128,6 +125,7 @@ interface RunSummaryTimes {
   works: { recomputeMs: number; snapshotMs: number; tables: { durationMs: number } | null };
 }
 
+/** What a default harvest did after its last page, from its run summary: the wall time past the walk is mostly this. */
 function tailOf(tool: string, out: string): Record<string, string> {
   const [file] = readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.json'));
   const run = JSON.parse(readFileSync(join(out, 'runs', file!), 'utf8')) as RunSummaryTimes;
@@ -188,7 +186,10 @@ const server = await startServer(provider, N);
 process.stdout.write(`server: ${server.name}, ${N} oai_dc records, ${PAGE} per page, ${server.url}\n`);
 try {
   const limit = await walk(server.url, 'walk');
-  const rows: Row[] = [limit, await walk(server.url, 'chosen'), await ours(server.url, true), await ours(server.url, true, 'plain'), await ours(server.url, false)];
+  const afterLastPage: Record<string, string>[] = [];
+  const rows: Row[] = [
+    limit, await walk(server.url, 'chosen'), await ours(server.url, true, { afterLastPage }), await ours(server.url, true, { start: 'plain', afterLastPage }), await ours(server.url, false),
+  ];
   const wanted = (process.env['BENCH_PEERS'] ?? 'curl node-oai-pmh catmandu http-oai').split(/\s+/).filter(Boolean);
   const peerRows = (provider ? wanted : wanted.filter((p) => p === 'node-oai-pmh' || p === 'curl')).map((p) => peer(p, server.url)).filter((r): r is Row => r !== undefined);
   rows.push(...peerRows);

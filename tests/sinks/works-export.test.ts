@@ -6,7 +6,6 @@ import { harvest } from '../../src/pipeline/harvest.ts';
 import { readBibtex } from '../../src/formats/bibtex.ts';
 import { bibtexEntry, citationKey } from '../../src/sinks/citations.ts';
 import { exportWorks } from '../../src/sinks/works-export.ts';
-import { jsonBytesOf } from '../../src/store/json-bytes.ts';
 import type { Work } from '../../src/dedupe/work.ts';
 import { FixtureRepository } from '../support/fixture-repository.ts';
 import { SAMPLES } from '../support/oai-server.ts';
@@ -85,7 +84,7 @@ describe('works export', () => {
     const twin = { ...work, id: 'doi:10.3399/bjgp.2020.0917.twin', doi: '10.3399/bjgp.2020.0917.twin' };
     const keys = (works: Work[]) => {
       let text = '';
-      exportWorks(works.map((w) => jsonBytesOf(JSON.stringify(w))), 'bibtex', (t) => (text += t));
+      exportWorks(works.map((w) => JSON.stringify(w)), 'bibtex', (t) => (text += t));
       return readBibtex(text, 'published').entries.map((e) => e.key);
     };
     const alone = keys([work]);

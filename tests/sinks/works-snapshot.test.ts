@@ -9,7 +9,7 @@ import { COMMON_RECORD_SCHEMA_VERSION, emptyFields, type CommonRecord } from '..
 import { acquireLock } from '../../src/store/source-lock.ts';
 import { StateStore } from '../../src/store/state.ts';
 import { tempDir } from '../support/run.ts';
-import { jsonBytesText } from '../../src/store/json-bytes.ts';
+import { jsonDocumentText } from '../../src/store/json-bytes.ts';
 
 function record(source: string, n: number, title: string, doi: string | null): CommonRecord {
   const { doiCandidates: _unused, ...fields } = emptyFields();
@@ -28,7 +28,7 @@ function save(state: StateStore, r: CommonRecord, deleted = false): void {
 }
 
 /** What writing works.jsonl whole from the database gives. */
-const whole = (state: StateStore) => [...state.works.all()].map((w) => `${jsonBytesText(w)}\n`).join('');
+const whole = (state: StateStore) => [...state.works.all()].map((w) => `${jsonDocumentText(w)}\n`).join('');
 
 function setup() {
   const dir = tempDir('oai-works-snapshot-');

@@ -3,7 +3,7 @@
 // record (a record seen in two windows of a partitioned harvest): each save reads the work a
 // record belonged to from the row it locked, never from a read another commit may overtake.
 import type { FormatFieldsRow, HeldRecord, SourceRecordRow, SourceRecords, StoredRecordJson } from '../source-records.ts';
-import { jsonBytesOf, jsonBytesText } from '../json-bytes.ts';
+import { jsonDocumentText } from '../json-bytes.ts';
 import type { PgConnection, PgParam, PgRow } from './connection.ts';
 import { markDirtyPgSql } from './works-schema.ts';
 
@@ -38,7 +38,7 @@ function outcomes(rows: readonly SourceRecordRow[]): { byKey: Map<string, Outcom
       outcome.deleted = true;
       continue;
     }
-    outcome.live = { workId: row.workId, recordJson: typeof row.recordJson === 'string' ? row.recordJson : jsonBytesText(row.recordJson), matchKey: row.matchKey ?? null };
+    outcome.live = { workId: row.workId, recordJson: jsonDocumentText(row.recordJson), matchKey: row.matchKey ?? null };
     outcome.deleted = false;
     works.add(row.workId);
   }
@@ -136,7 +136,7 @@ export class PgSourceRecords implements SourceRecords {
     let page = this.db.query(`${columns} ${sourceId === undefined ? '' : 'WHERE source_id = $1'} ${order}`, scoped);
     while (page.length > 0) {
       for (const r of page) {
-        yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: jsonBytesOf(String(r['record_json'])) };
+        yield { sourceId: String(r['source_id']), identifier: String(r['identifier']), deleted: r['deleted'] === 1, workId: String(r['work_id']), recordJson: String(r['record_json']) };
       }
       if (page.length < PAGE) return;
       const last = page[page.length - 1]!;

@@ -1,7 +1,7 @@
 // The works in PostgreSQL: the same tables and behaviour as ../works.ts. Workers on several
 // machines recompute at once; a dirty mark, random and fresh with every touch, keeps a result
 // read before a touch from clearing it (see markDirtyPgSql).
-import { jsonBytesOf, type JsonBytes } from '../json-bytes.ts';
+import type { JsonDocument } from '../json-bytes.ts';
 import type { DirtyWork, RecomputedWork, TouchedWork, WorkStore } from '../works.ts';
 import { lockUntilCommit } from './advisory-lock.ts';
 import type { PgConnection } from './connection.ts';
@@ -123,7 +123,7 @@ export class PgWorkStore implements WorkStore {
       for (const r of page) {
         yield {
           workId: String(r['work_id']), before: String(r['before']), status: (r['status'] as string | null) ?? null,
-          workJson: r['work_json'] === null ? null : jsonBytesOf(String(r['work_json'])), updatedRun: (r['updated_run'] as string | null) ?? null,
+          workJson: (r['work_json'] as string | null) ?? null, updatedRun: (r['updated_run'] as string | null) ?? null,
         };
       }
       if (page.length < PAGE) return;
@@ -168,11 +168,11 @@ export class PgWorkStore implements WorkStore {
   }
 
   /** Every work's JSON in id order, a page at a time: the snapshot never holds them all in memory. */
-  *all(): Generator<JsonBytes> {
+  *all(): Generator<JsonDocument> {
     const query = (after: string | undefined) => this.db.query(`SELECT work_id, work_json FROM works ${after === undefined ? '' : 'WHERE work_id > $1'}
                                                                ORDER BY work_id LIMIT ${PAGE}`, after === undefined ? [] : [after]);
     for (let page = query(undefined); page.length > 0; page = query(String(page[page.length - 1]!['work_id']))) {
-      for (const r of page) yield jsonBytesOf(String(r['work_json']));
+      for (const r of page) yield String(r['work_json']);
       if (page.length < PAGE) return;
     }
   }

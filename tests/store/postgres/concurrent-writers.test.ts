@@ -8,7 +8,7 @@ import { startPostgres, type PostgresCluster } from '../../support/postgres.ts';
 import { modules, worksDatabase } from './fixture.ts';
 import { lockWaiters, PgSession, stillPending } from './session.ts';
 import { heldText } from '../../support/json-bytes.ts';
-import { jsonBytesText } from '../../../src/store/json-bytes.ts';
+import { jsonDocumentText } from '../../../src/store/json-bytes.ts';
 
 let cluster: PostgresCluster;
 beforeAll(async () => {
@@ -122,7 +122,7 @@ describe('PostgreSQL store under concurrent workers', () => {
     a.db.query('COMMIT');
     const [bOutcome, cOutcome] = await Promise.allSettled([bSaved.then(() => b.sql('COMMIT')), cSaved.then(() => c.sql('COMMIT'))]);
     expect([bOutcome.status, cOutcome.status]).toEqual(['fulfilled', 'fulfilled']);
-    const by = new Set([...monitor.records.all('s')].map((r) => jsonBytesText(r.recordJson)));
+    const by = new Set([...monitor.records.all('s')].map((r) => jsonDocumentText(r.recordJson)));
     expect(by.size).toBe(1);
     expect(monitor.works.dirtyBatch(1000)).toHaveLength(400);
     await c.close();

@@ -3,7 +3,7 @@ import { startPostgres, type PostgresCluster } from '../../support/postgres.ts';
 import { PgConnection } from '../../../src/store/postgres/connection.ts';
 import { modules, worksDatabase } from './fixture.ts';
 import { touchedText } from '../../support/json-bytes.ts';
-import { jsonBytesText } from '../../../src/store/json-bytes.ts';
+import { jsonDocumentText } from '../../../src/store/json-bytes.ts';
 
 let cluster: PostgresCluster;
 beforeAll(async () => {
@@ -71,7 +71,7 @@ describe('PgWorkStore', () => {
     expect(f.works.work(ids[0]!)).toEqual({ status: 'retracted', workJson: '{"v":2}' });
     expect(f.works.work(ids[1]!)).toBeUndefined();
     expect(f.works.count()).toBe(2099);
-    const all = [...f.works.all()].map(jsonBytesText);
+    const all = [...f.works.all()].map(jsonDocumentText);
     expect(all).toHaveLength(2099);
     expect(all[0]).toBe('{"v":2}');
     expect(all.slice(1)).toEqual(ids.slice(2).map((id) => `{"id":"${id}"}`));
