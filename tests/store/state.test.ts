@@ -65,6 +65,17 @@ describe('StateStore', () => {
     for (const r of ddl) expect(String(r['sql'])).not.toContain('WITHOUT ROWID');
   });
 
+  it('creates a state database and its works file with 4 KiB pages, which random keys rewrite a leaf at a time', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const file = join(tempDir(), 'state.sqlite');
+    StateStore.open(file).close();
+    for (const f of [file, worksDatabaseFile(file)]) {
+      const db = new DatabaseSync(f);
+      expect(db.prepare('PRAGMA page_size').get()).toEqual({ page_size: 4096 });
+      db.close();
+    }
+  });
+
   it('moves the works of a version 7 database to a works file of small pages, keeping every row', async () => {
     const { DatabaseSync } = await import('node:sqlite');
     const file = await oldDatabase(`PRAGMA page_size = 16384; CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '7');
@@ -87,6 +98,8 @@ describe('StateStore', () => {
     state.close();
     const main = new DatabaseSync(file);
     expect(main.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('works', 'works_runs', 'run_touched_works')`).all()).toEqual([]);
+    // An older database keeps the pages it was made with: changing them takes a VACUUM.
+    expect(main.prepare('PRAGMA page_size').get()).toEqual({ page_size: 16384 });
     main.close();
     const works = new DatabaseSync(worksDatabaseFile(file));
     expect(works.prepare('PRAGMA page_size').get()).toEqual({ page_size: 4096 });
