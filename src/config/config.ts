@@ -25,6 +25,8 @@ export interface HarvestConfig {
   works: WorksConfig;
   /** How many sources are harvested at once (each host stays at its own limit). */
   concurrency: number;
+  /** Threads that parse and normalise pages; 0: the run's own thread; unset: cores − 1, at least 1, at most 4. */
+  parserThreads: number | undefined;
   /** IANA time zone the cron expressions are read in; the machine's own when unset. */
   timezone: string | undefined;
   /** OAI-PMH sources. */
@@ -44,12 +46,14 @@ export class ConfigError extends HarvestError {
   }
 }
 
-const TOP_KEYS = ['sources', 'concurrency', 'works', 'schedule', 'timezone', 'crossref', 'state', '$schema'];
+const TOP_KEYS = ['sources', 'concurrency', 'parserThreads', 'works', 'schedule', 'timezone', 'crossref', 'state', '$schema'];
 /** Ids that name something else: the Crossref copies, and the records/current/ view. */
 const RESERVED_SOURCE_IDS: ReadonlyMap<string, string> = new Map([
   ['crossref', 'the id is reserved for the copies from the Crossref API'],
   ['current', 'the id is reserved: records/current/ holds the current records of every source'],
 ]);
+/** More parser threads than this only take memory: one keeps up with a run's writes on its own. */
+const MAX_PARSER_THREADS = 16;
 const WORKS_FIELDS = ['sourcePriority', 'mergeProbableDuplicates', 'snapshotEveryHours'];
 
 export function loadConfig(file: string): HarvestConfig {
@@ -78,6 +82,10 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
   }
   const concurrency = json['concurrency'] ?? 4;
   if (!isPositiveInteger(concurrency)) fail('"concurrency"', 'must be a positive integer');
+  const parserThreads = json['parserThreads'];
+  if (parserThreads !== undefined && !(Number.isInteger(parserThreads) && (parserThreads as number) >= 0 && (parserThreads as number) <= MAX_PARSER_THREADS)) {
+    fail('"parserThreads"', `must be an integer from 0 (pages parsed in the run's own thread) to ${MAX_PARSER_THREADS}`);
+  }
   const timezone = json['timezone'];
   if (timezone !== undefined && (typeof timezone !== 'string' || !isTimeZone(timezone))) fail('"timezone"', 'must be an IANA time zone such as "Europe/London"');
   const schedule = json['schedule'];
@@ -99,7 +107,7 @@ export function parseConfig(json: unknown, file: string): HarvestConfig {
     else sources.push(parseSource(fields, id, fail, defaults));
   }
   return {
-    file, concurrency: concurrency as number, timezone: timezone as string | undefined, sources, bibtexSources, works: parseWorks(json['works'], seen, fail),
+    file, concurrency: concurrency as number, parserThreads: parserThreads as number | undefined, timezone: timezone as string | undefined, sources, bibtexSources, works: parseWorks(json['works'], seen, fail),
     crossref: parseCrossref(json['crossref'], fail), state: parseState(json['state'], fail),
   };
 }

@@ -80,6 +80,11 @@ export class PageWorkers<Job extends PageJob, Item> {
     });
   }
 
+  /** How many of the threads are started (each starts with its first job). */
+  get started(): number {
+    return this.workers.filter((w) => w !== undefined).length;
+  }
+
   async close(): Promise<void> {
     const running = this.workers.filter((w): w is Worker => w !== undefined);
     this.workers.fill(undefined);

@@ -29,7 +29,7 @@ export interface HarvestOptions {
   progress?: ProgressListener | undefined;
   /** How many times a list restarts after the server refuses its token. */
   maxRestarts?: number | undefined;
-  /** Worker threads that parse and normalise pages (default: cores − 1, at least 1, at most 4). */
+  /** Worker threads that parse and normalise pages (default: the config's `parserThreads`, else cores − 1, at least 1, at most 4; 0: none). */
   parserThreads?: number | undefined;
   /** Statistics: fetch this many months back (a backfill) instead of each source's `stats.months`. */
   statsMonths?: number | undefined;

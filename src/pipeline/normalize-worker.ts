@@ -1,59 +1,10 @@
 // Worker thread entry for harvests: parses a page and normalises each record to the common
-// record in the same pass, so the main thread only writes.
+// record in the same pass, so the run's thread only writes.
 import { parentPort } from 'node:worker_threads';
-import { parseListPage, type ParsedListPage } from '../oai/list-page.ts';
+import type { ParsedListPage } from '../oai/list-page.ts';
 import { answerPageJobs } from '../oai/page-parser.ts';
-import type { OaiRecord } from '../oai/types.ts';
-import { normalizeRecord } from '../formats/normalize.ts';
-import { matchKey } from '../dedupe/match-key.ts';
-import { resolveDoi } from '../identifiers/record-doi.ts';
-import { packJsonTexts } from '../store/json-bytes.ts';
-import type { NormalizedJsonRecord, NormalizeJob, NormalizeOptions } from './normalizing-reader.ts';
-
-/** A record normalised, its raw metadata and common record still JSON text. */
-export type NormalizedTextRecord = Omit<NormalizedJsonRecord, 'metadataJson' | 'recordJson'> & { metadataJson: string; recordJson?: string | null };
-
-/** A record's raw metadata and common record as JSON, or the reason it was rejected, or the bug it hit. */
-export function normalizeForOutput(options: NormalizeOptions, record: OaiRecord): NormalizedTextRecord {
-  const result = normalizeRecord(options.source, options.metadataPrefix, record);
-  const metadataJson = JSON.stringify(record.metadata);
-  if ('reject' in result) return { header: record.header, metadataJson, recordJson: null, format: null, fieldsJson: null, reject: result.reject };
-  if ('bug' in result) return { header: record.header, metadataJson, recordJson: null, format: null, fieldsJson: null, reject: `a bug in the normaliser: ${result.bug.message}`, bug: result.bug };
-  const common = resolveDoi(result.record);
-  return {
-    header: record.header, metadataJson, recordJson: JSON.stringify(common), doi: common.doi,
-    matchKey: common.doi || record.header.deleted ? null : matchKey(common), format: result.fields?.format ?? null,
-    fieldsJson: options.fields && result.fields ? JSON.stringify(result.fields.fields) : null, reject: null,
-  };
-}
-
-/**
- * A page's records with their JSON encoded into one buffer, which moves to the run's thread
- * instead of being copied as strings: that thread writes it to the record log and the state
- * as it is, and never decodes it.
- */
-export function packRecords(items: readonly NormalizedTextRecord[]): NormalizedJsonRecord[] {
-  const texts: string[] = [];
-  for (const item of items) {
-    texts.push(item.metadataJson);
-    if (typeof item.recordJson === 'string') texts.push(item.recordJson);
-  }
-  const views = packJsonTexts(texts);
-  let next = 0;
-  return items.map((item) => {
-    const metadataJson = views[next++]!;
-    return typeof item.recordJson === 'string' ? { ...item, metadataJson, recordJson: views[next++]! } : { ...item, metadataJson, recordJson: item.recordJson };
-  });
-}
-
-export function normalizePage(job: NormalizeJob): ParsedListPage<NormalizedJsonRecord> {
-  const page = parseListPage(job.body, job.verb, 'records', job.context);
-  const { normalize } = job;
-  // Serialised where the page was parsed, sparing the main thread both the object graph and the stringify.
-  const items = page.items.map((record): NormalizedTextRecord =>
-    normalize ? normalizeForOutput(normalize, record) : { header: record.header, metadataJson: JSON.stringify(record.metadata) });
-  return { ...page, items: packRecords(items) };
-}
+import { normalizePage } from './normalize-page.ts';
+import type { NormalizedJsonRecord, NormalizeJob } from './normalizing-reader.ts';
 
 /** The one buffer a page's records' JSON is packed in. */
 function packedBuffer(page: ParsedListPage<NormalizedJsonRecord>): ArrayBuffer[] {

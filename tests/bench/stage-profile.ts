@@ -26,7 +26,7 @@ const ENTRY_STAGES: readonly [RegExp, string][] = [
 const FILE_STAGES: readonly [RegExp, string][] = [
   [/fast-xml-parser|path-expression-matcher|\/oai\/(xml|page-parser|response|list-page|token-sniffer)\./, 'parse XML'],
   [/\/(formats|identifiers)\/|\/dedupe\/match-key\./, 'normalise to the common record'],
-  [/\/pipeline\/normalize-worker\./, 'serialise for the run thread (JSON, postMessage)'],
+  [/\/pipeline\/normalize-(worker|page)\./, 'serialise for the run thread (JSON, postMessage)'],
   [/undici|node:zlib|node:net|node:internal\/(stream|net)|\/oai\/(http|host-gate|client|list-walk|page-queue)\./, 'HTTP'],
   [/node:internal\/modules|^node:internal\/(bootstrap|main)/, 'start-up (loading modules)'],
   [/\/store\//, 'state (SQLite)'],

@@ -14,6 +14,13 @@ describe('configuration', () => {
     expect(config.sources[0]!.userAgent).toMatch(/^oai-harvester\/\d/);
   });
 
+  it('reads the parser threads a run may start, none meaning its own thread, unset leaving them to the machine', () => {
+    const sources = [{ id: 'a', baseUrl: 'https://x.example/oai' }];
+    expect(parseConfig({ sources, parserThreads: 0 }, 'f').parserThreads).toBe(0);
+    expect(parseConfig({ sources, parserThreads: 2 }, 'f').parserThreads).toBe(2);
+    expect(parseConfig({ sources }, 'f').parserThreads).toBeUndefined();
+  });
+
   it('fills defaults and puts the contact into the User-Agent', () => {
     const config = parseConfig({ sources: [{ id: 'a', baseUrl: 'https://x.example/oai', contact: 'ops@x.example' }] }, 'f');
     expect(config.sources[0]).toMatchObject({ metadataPrefixes: ['oai_dc'], sets: [], overlapMinutes: 60, contact: 'ops@x.example' });
@@ -33,6 +40,8 @@ describe('configuration', () => {
     [{ sources: [{ id: 'a', baseUrl: 'https://x/', retry: { budget: 1 } }] }, 'source "a" field "retry.budget": unknown field'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/', concurrency: 0 }] }, 'source "a" field "concurrency": must be an integer ≥ 1'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }, { id: 'a', baseUrl: 'https://y/' }] }, 'source "a": the id is used twice'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], parserThreads: -1 }, '"parserThreads": must be an integer from 0 (pages parsed in the run\'s own thread) to 16'],
+    [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], parserThreads: 1.5 }, '"parserThreads": must be an integer from 0'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], works: { snapshotEveryHours: -1 } }, '"works.snapshotEveryHours": must be a number of hours >= 0'],
     [{ sources: [{ id: 'a', baseUrl: 'https://x/' }], works: { snapshotEvery: 24 } }, '"works.snapshotEvery": unknown field (expected "sourcePriority", "mergeProbableDuplicates", "snapshotEveryHours")'],
     [{ sources: [{ id: 'a', type: 'ftp', baseUrl: 'https://x/' }] }, 'sources[0] field "type": must be "oai-pmh" (the default) or "bibtex"'],

@@ -6,7 +6,7 @@ import { StateStore } from '../../src/store/state.ts';
 import { JsonlAppender } from '../../src/sinks/jsonl-appender.ts';
 import { LazyJsonlAppender } from '../../src/sinks/lazy-appender.ts';
 import { commitPage, type PageTarget } from '../../src/pipeline/commit-page.ts';
-import { normalizeForOutput, packRecords } from '../../src/pipeline/normalize-worker.ts';
+import { normalizeForOutput, packRecords } from '../../src/pipeline/normalize-page.ts';
 import type { NormalizedJsonRecord } from '../../src/pipeline/normalizing-reader.ts';
 import { emptyList, type SourceSummary } from '../../src/pipeline/summary.ts';
 import { recordsIn } from '../formats/support.ts';

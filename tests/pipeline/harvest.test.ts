@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { harvest } from '../../src/pipeline/harvest.ts';
+import { closeHarvestResources, harvest, openHarvestResources } from '../../src/pipeline/harvest.ts';
 import { Feed } from '../support/feed.ts';
 import { startOaiServer, type TestServer } from '../support/oai-server.ts';
 import { captureLogger, outputLines, tempDir, testConfig } from '../support/run.ts';
@@ -51,6 +51,28 @@ describe('harvest', () => {
     expect(saved.sources[0]).toMatchObject({ source: 'kar', status: 'ok', pages: 3, records: 250, deleted: 25, retries: 0 });
     expect(saved.sources[0].lists[0]).toMatchObject({ status: 'complete', received: 250, completeListSize: 250 });
     expect(saved.sources[0].bytes).toBeGreaterThan(0);
+  });
+
+  it('parses pages in its own thread when the config asks for no parser threads, writing what the threads write', async () => {
+    server = await startOaiServer({ feeds: { kar: new Feed({ records: 250, deletedEvery: 10 }) } });
+    const sources = [{ id: 'kar', baseUrl: server.feedUrl('kar') }];
+    const outputs = [];
+    for (const parserThreads of [undefined, 0]) {
+      const out = tempDir();
+      const summary = await harvest({ config: testConfig(sources, { parserThreads }), outDir: out, logger: captureLogger().logger });
+      expect(summary.ok).toBe(true);
+      outputs.push(outputLines(out).map((l) => ({ identifier: l.identifier, deleted: l.deleted, metadata: l.metadata, record: l.record })));
+    }
+    expect(outputs[1]).toHaveLength(250);
+    expect(outputs[1]).toEqual(outputs[0]);
+    // No thread is started for the pages: they are read where the run is.
+    for (const threads of [0, 1]) {
+      const out = tempDir();
+      const resources = openHarvestResources(join(out, 'state.sqlite'), threads);
+      await harvest({ config: testConfig(sources), outDir: out, logger: captureLogger().logger, resources });
+      expect(resources.workers.started).toBe(threads);
+      await closeHarvestResources(resources);
+    }
   });
 
   it('starts the next run from the server responseDate minus the overlap, never the local clock', async () => {
