@@ -1,5 +1,5 @@
 // Side by side, in one run, against one server: a bare HTTP walk (the limit), fast-xml-parser
-// alone on the same pages, our harvester (default and raw pipelines), and every installed
+// alone on the same pages, our harvester (default, default with parserThreads 0, raw), and every installed
 // peer from ../shared/peers. Then the same with a fixed latency per page, to show that
 // fetching and processing overlap. Prints figures; asserts nothing.
 //   node tests/bench/peers-bench.ts
@@ -95,11 +95,18 @@ async function walk(url: string, mode: 'walk' | 'chosen'): Promise<Row> {
   return row(mode === 'walk' ? 'bare HTTP walk (Node, undici)' : 'fast-xml-parser alone (walk + parse)', r.records, wallS, usage);
 }
 
+interface OursRun {
+  start?: 'bin' | 'plain';
+  /** The config's parserThreads (0: pages parsed in the run's own thread). */
+  parserThreads?: number;
+  afterLastPage?: Record<string, string>[];
+}
+
 /** One harvest: through the bin (its shebang's Node flags), or as `node dist/cli/bin.js` with none, as a systemd unit may start it. */
-async function ours(url: string, commonRecord: boolean, { start = 'bin', afterLastPage }: { start?: 'bin' | 'plain'; afterLastPage?: Record<string, string>[] } = {}): Promise<Row> {
+async function ours(url: string, commonRecord: boolean, { start = 'bin', parserThreads, afterLastPage }: OursRun = {}): Promise<Row> {
   const dir = tempDir('oai-bench-');
   const config = join(dir, 'sources.json');
-  writeFileSync(config, JSON.stringify({ sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
+  writeFileSync(config, JSON.stringify({ parserThreads, sources: [{ id: 'bench', baseUrl: url, minDelayMs: 0, commonRecord }] }));
   const out = join(dir, 'out');
   const flags = start === 'bin' ? binFlags : [];
   const { wallS, usage } = await measured([...flags, join(root, 'dist/cli/bin.js'), 'run', '--config', config, '--out', out, '--log-level', 'warn']);
@@ -114,7 +121,7 @@ async function ours(url: string, commonRecord: boolean, { start = 'bin', afterLa
     }
   }
   const received = lines === ids.size ? ids.size : `${ids.size} (${lines - ids.size} twice)`;
-  const started = start === 'plain' ? ', as node dist/cli/bin.js (no flags)' : '';
+  const started = (start === 'plain' ? ', as node dist/cli/bin.js (no flags)' : '') + (parserThreads === 0 ? ', parserThreads 0' : '');
   if (commonRecord) afterLastPage?.push(tailOf(`oai-harvester, default${started}`, out));
   return row(`oai-harvester, ${commonRecord ? 'default (common record, works)' : 'raw (commonRecord: false)'}${started}`, received, wallS, usage);
 }
@@ -188,7 +195,8 @@ try {
   const limit = await walk(server.url, 'walk');
   const afterLastPage: Record<string, string>[] = [];
   const rows: Row[] = [
-    limit, await walk(server.url, 'chosen'), await ours(server.url, true, { afterLastPage }), await ours(server.url, true, { start: 'plain', afterLastPage }), await ours(server.url, false),
+    limit, await walk(server.url, 'chosen'), await ours(server.url, true, { afterLastPage }), await ours(server.url, true, { start: 'plain', afterLastPage }),
+    await ours(server.url, true, { parserThreads: 0, afterLastPage }), await ours(server.url, false),
   ];
   const wanted = (process.env['BENCH_PEERS'] ?? 'curl node-oai-pmh catmandu http-oai').split(/\s+/).filter(Boolean);
   const peerRows = (provider ? wanted : wanted.filter((p) => p === 'node-oai-pmh' || p === 'curl')).map((p) => peer(p, server.url)).filter((r): r is Row => r !== undefined);
