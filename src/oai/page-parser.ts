@@ -67,6 +67,7 @@ export class PageWorkers<Job extends PageJob, Item> {
   }
 
   run(job: Job): Promise<ParsedListPage<Item>> {
+    if (this.workers.length === 0) return Promise.reject(new Error('a pool of no threads runs no page jobs: read the pages in place'));
     const slot = this.turn++ % this.workers.length;
     const worker = this.workers[slot] ?? this.start(slot);
     const id = this.nextId++;

@@ -29,7 +29,7 @@ export interface HarvestOptions {
   progress?: ProgressListener | undefined;
   /** How many times a list restarts after the server refuses its token. */
   maxRestarts?: number | undefined;
-  /** Worker threads that parse and normalise pages (default: the config's `parserThreads`, else cores − 1, at least 1, at most 4; 0: none). */
+  /** Worker threads that parse and normalise pages, over the config's `parserThreads` (0: none, pages are parsed in the run's thread). */
   parserThreads?: number | undefined;
   /** Statistics: fetch this many months back (a backfill) instead of each source's `stats.months`. */
   statsMonths?: number | undefined;
@@ -61,8 +61,14 @@ export interface HarvestResources {
   workers: NormalizingWorkers;
 }
 
-export function openHarvestResources(stateFile: string, parserThreads?: number): HarvestResources {
-  return { state: StateStore.open(stateFile), pool: new HttpPool(), workers: new NormalizingWorkers(parserThreads) };
+/** How many parser threads: the caller's option, else the config's `parserThreads`, else the machine's default. */
+export interface ParserThreadsChoice {
+  parserThreads?: number | undefined;
+  config: Pick<HarvestConfig, 'parserThreads'>;
+}
+
+export function openHarvestResources(stateFile: string, { parserThreads, config }: ParserThreadsChoice): HarvestResources {
+  return { state: StateStore.open(stateFile), pool: new HttpPool(), workers: new NormalizingWorkers(parserThreads ?? config.parserThreads) };
 }
 
 export async function closeHarvestResources(resources: HarvestResources): Promise<void> {

@@ -34,7 +34,7 @@ export async function harvest(options: HarvestOptions): Promise<RunSummary> {
   const files = options.config.bibtexSources.filter((s) => !wanted || wanted.has(s.id));
 
   // Pages are parsed and normalised in worker threads while the main thread writes state and output.
-  const resources = options.resources ?? openHarvestResources(stateFile, options.parserThreads ?? options.config.parserThreads);
+  const resources = options.resources ?? openHarvestResources(stateFile, options);
   const works = worksRun(resources.state, {
     policy: { sourcePriority: options.config.works.sourcePriority }, runId, now: options.now, snapshotEveryHours: options.config.works.snapshotEveryHours,
   });

@@ -50,7 +50,7 @@ export interface JobRunnerOptions {
 
 /** Runs the jobs in this thread. */
 export function localJobRunner(options: JobRunnerOptions): JobRunner {
-  const resources = openHarvestResources(options.stateUrl, options.parserThreads ?? options.config.parserThreads);
+  const resources = openHarvestResources(options.stateUrl, options);
   return {
     run: (job, signal) => runJob({ ...options, resources }, job, signal),
     close: () => closeHarvestResources(resources),

@@ -53,7 +53,7 @@ export class NormalizingWorkers extends PageWorkers<NormalizeJob, NormalizedJson
   readonly inline: boolean;
 
   constructor(size?: number) {
-    super(NORMALIZE_WORKER_URL, size === 0 ? 1 : size);
+    super(NORMALIZE_WORKER_URL, size);
     this.inline = size === 0;
   }
 

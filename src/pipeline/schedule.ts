@@ -52,7 +52,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
   const outDir = resolve(options.outDir);
   const stateFile = resolveStateLocation(options.stateFile, outDir);
   if (isPostgresUrl(stateFile)) return fleetSchedule(options, scheduled, stateFile);
-  const resources = openHarvestResources(stateFile, options.parserThreads ?? config.parserThreads);
+  const resources = openHarvestResources(stateFile, options);
   const queue = new PQueue({ concurrency: options.concurrency ?? config.concurrency });
   const busy = new Set<string>();
   const summary: ScheduleSummary = { runs: 0, failedRuns: 0, interruptedRuns: 0 };

@@ -9,10 +9,10 @@ import { markDirtySql, MIGRATIONS, RECOMPUTE_WORKS_BELOW, SCHEMA, SCHEMA_VERSION
 import { StoreVersionError } from './errors.ts';
 
 const BUSY_WAIT_MS = 30_000;
+const SQLITE_BUSY = 5;
 
 /** The page size of a new state database (the works file's is 4 KiB too). */
-export const STATE_PAGE_BYTES = 4096;
-const SQLITE_BUSY = 5;
+const STATE_PAGE_BYTES = 4096;
 
 /**
  * Runs `work`, again while SQLite answers "database is locked". Setting the journal mode takes

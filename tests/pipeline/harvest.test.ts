@@ -65,14 +65,21 @@ describe('harvest', () => {
     }
     expect(outputs[1]).toHaveLength(250);
     expect(outputs[1]).toEqual(outputs[0]);
-    // No thread is started for the pages: they are read where the run is.
-    for (const threads of [0, 1]) {
+    // No thread is started for the pages: they are read where the run is. The caller's option
+    // goes before the config's.
+    const none = testConfig(sources, { parserThreads: 0 });
+    const startedFor = async (choice: Parameters<typeof openHarvestResources>[1]) => {
       const out = tempDir();
-      const resources = openHarvestResources(join(out, 'state.sqlite'), threads);
+      const resources = openHarvestResources(join(out, 'state.sqlite'), choice);
       await harvest({ config: testConfig(sources), outDir: out, logger: captureLogger().logger, resources });
-      expect(resources.workers.started).toBe(threads);
+      const started = resources.workers.started;
       await closeHarvestResources(resources);
-    }
+      return started;
+    };
+    expect(await startedFor({ config: none })).toBe(0);
+    expect(await startedFor({ config: none, parserThreads: 1 })).toBe(1);
+    // Unset: the machine's share of threads, one page each as they are needed.
+    expect(await startedFor({ config: testConfig(sources) })).toBeGreaterThan(0);
   });
 
   it('starts the next run from the server responseDate minus the overlap, never the local clock', async () => {
